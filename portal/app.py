@@ -1,0 +1,109 @@
+"""``create_app(settings)``: the one place the portal is assembled."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from portal.citizen import form_routes, menu_routes, verify_routes
+from portal.citizen.deps import CitizenConfig
+from portal.db import close_pool, configure_database, start_pool
+from portal.otp.policy import OtpPolicy
+from portal.settings import Settings, load_settings
+from portal.sms import routes as sms_routes
+from portal.sms.outbox import SmsConfig
+from portal.tracking import routes as tracking_routes
+from portal.web import errors
+from portal.web.templating import configure_environment
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SESSION_COOKIE = "portal_session"
+CSRF_COOKIE = "portal_csrf"
+"""Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name."""
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Litestar:
+    configure_database(settings.database_url)
+    secure = not settings.is_development
+    citizen = CitizenConfig(
+        otp_key=settings.derive_key("otp-code"),
+        otp_policy=otp_policy or OtpPolicy(daily_budget=settings.sms_daily_budget),
+        sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
+        base_url=settings.base_url,
+    )
+    session = CookieBackendConfig(
+        secret=settings.derive_key("session-cookie"),
+        key=SESSION_COOKIE,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        max_age=60 * 60 * 12,
+    )
+    csrf = CSRFConfig(
+        secret=settings.derive_key("csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        cookie_httponly=True,
+        cookie_secure=secure,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+    )
+    handlers: list[Any] = [
+        menu_routes.home,
+        menu_routes.menu,
+        menu_routes.service_start,
+        verify_routes.phone_form,
+        verify_routes.phone_submit,
+        verify_routes.code_form,
+        verify_routes.code_submit,
+        verify_routes.code_resend,
+        form_routes.service_form,
+        form_routes.service_submit,
+        form_routes.submitted,
+        tracking_routes.track_link,
+        create_static_files_router(
+            path="/static", directories=[PACKAGE_DIR / "static"], name="static",
+            cache_control=None,
+        ),
+    ]
+    if settings.is_development:
+        handlers.append(sms_routes.dev_sms)
+
+    template_config = TemplateConfig(
+        directory=PACKAGE_DIR / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: configure_environment(engine.engine, settings),
+    )
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={"citizen": Provide(lambda: citizen, sync_to_thread=False)},
+        template_config=template_config,
+        plugins=[HTMXPlugin()],
+        middleware=[session.middleware],
+        csrf_config=csrf,
+        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        request_max_body_size=MAX_BODY_BYTES,
+        state=State({"settings": settings}),
+        debug=False,
+        openapi_config=None,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """The factory ``portal serve`` hands to uvicorn, so each worker builds its own app."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app(load_settings())

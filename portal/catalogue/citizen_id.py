@@ -1,0 +1,13 @@
+"""The Thai 13-digit citizen ID and its check digit."""
+
+
+def check_digit(first_twelve: str) -> int:
+    """Weights 13 down to 2 over the first twelve digits; (11 - sum mod 11) mod 10."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_twelve, range(13, 1, -1), strict=True))
+    return (11 - total % 11) % 10
+
+
+def is_valid_citizen_id(value: str) -> bool:
+    if len(value) != 13 or not value.isascii() or not value.isdigit():
+        return False
+    return check_digit(value[:12]) == int(value[12])

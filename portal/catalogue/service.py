@@ -1,0 +1,76 @@
+"""Reading the catalogue, and seeding it on first start."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portal.catalogue.fields import FormField
+from portal.tables.service import Service
+
+DEFAULT_SERVICES = Path(__file__).resolve().parent / "default_services.json"
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    slug: str
+    name: str
+    summary: str
+    icon: str
+    target_days: int
+    fields: list[FormField]
+
+
+def _load_fields(raw: Any) -> list[FormField]:
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return [FormField.from_data(item) for item in data or []]
+
+
+def _info(row: dict[str, Any]) -> ServiceInfo:
+    return ServiceInfo(
+        id=int(row["id"]),
+        slug=row["slug"],
+        name=row["name"],
+        summary=row["summary"],
+        icon=row["icon"],
+        target_days=int(row["target_days"]),
+        fields=_load_fields(row["form_fields"]),
+    )
+
+
+async def list_active_services() -> list[ServiceInfo]:
+    rows = (
+        await Service.select()
+        .where(Service.active.eq(True))
+        .order_by(Service.sort_order)
+        .order_by(Service.id)
+    )
+    return [_info(row) for row in rows]
+
+
+async def get_active_service(slug: str) -> ServiceInfo | None:
+    row = await Service.select().where(Service.slug == slug, Service.active.eq(True)).first()
+    return _info(row) if row else None
+
+
+async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
+    """Insert the default catalogue when the table is empty; return how many were added."""
+    if await Service.count() > 0:
+        return 0
+    definitions = json.loads(path.read_text(encoding="utf-8"))
+    for order, item in enumerate(definitions):
+        _load_fields(item["form_fields"])  # refuse a broken definition before saving any
+        await Service(
+            slug=item["slug"],
+            name=item["name"],
+            summary=item.get("summary", ""),
+            icon=item.get("icon", "document"),
+            target_days=item.get("target_days", 15),
+            sort_order=order,
+            active=True,
+            form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
+        ).save()
+    return len(definitions)

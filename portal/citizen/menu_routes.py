@@ -1,0 +1,43 @@
+"""Home page and the e-Service menu (manual steps 1 and 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Response, Template
+
+from portal.catalogue.service import get_active_service, list_active_services
+from portal.citizen.deps import CitizenConfig
+from portal.citizen.session_state import verified_phone
+from portal.timeutil import utcnow
+from portal.web.rendering import DIALOG, go_to, render
+
+
+@get("/", name="home")
+async def home() -> Template:
+    return Template(template_name="citizen/home.html")
+
+
+@get("/e-service", name="menu")
+async def menu(request: Request[Any, Any, Any]) -> Template:
+    services = await list_active_services()
+    return render(
+        request,
+        page="citizen/menu.html",
+        partial="citizen/_menu.html",
+        context={"services": services},
+    )
+
+
+@get("/e-service/{slug:str}", name="service_start")
+async def service_start(
+    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+) -> Response[Any]:
+    """A card's link: straight to the form when this browser's phone is verified."""
+    if await get_active_service(slug) is None:
+        raise NotFoundException()
+    if verified_phone(request.session, utcnow(), citizen.otp_policy.verified_for):
+        return go_to(request, "service_form", slug=slug)
+    return go_to(request, "phone_form", slug=slug, target=DIALOG)

@@ -1,0 +1,183 @@
+"""The phone modal and the OTP modal (manual steps 3 and 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Response, Template
+
+from portal.catalogue.service import ServiceInfo, get_active_service
+from portal.citizen.deps import CitizenConfig
+from portal.citizen.session_state import (
+    PendingCode,
+    browser_id,
+    mark_verified,
+    pending_code,
+    set_pending_code,
+)
+from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
+from portal.tables.otp_challenge import OtpPurpose
+from portal.timeutil import utcnow
+from portal.web.rendering import DIALOG, client_ip, go_to, render
+
+
+async def _service_or_404(slug: str) -> ServiceInfo:
+    service = await get_active_service(slug)
+    if service is None:
+        raise NotFoundException()
+    return service
+
+
+def _phone_step(
+    request: Request[Any, Any, Any],
+    service: ServiceInfo,
+    *,
+    phone: str = "",
+    error: str | None = None,
+    retry_after: int | None = None,
+    status_code: int = 200,
+) -> Template:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return render(
+        request,
+        page="citizen/phone.html",
+        partial="citizen/_phone_form.html",
+        context={"service": service, "phone": phone, "error": error, "retry_after": retry_after},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def _code_step(
+    request: Request[Any, Any, Any],
+    service: ServiceInfo,
+    pending: PendingCode,
+    *,
+    error: str | None = None,
+    tries_left: int | None = None,
+    retry_after: int | None = None,
+    status_code: int = 200,
+) -> Template:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    wait = max(0, int((pending.resend_at - utcnow()).total_seconds() + 0.999))
+    return render(
+        request,
+        page="citizen/otp.html",
+        partial="citizen/_otp_form.html",
+        context={
+            "service": service,
+            "masked_phone": ThaiMobile(pending.phone).masked,
+            "resend_wait": wait,
+            "error": error,
+            "tries_left": tries_left,
+            "retry_after": retry_after,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+@get("/e-service/{slug:str}/phone", name="phone_form")
+async def phone_form(request: Request[Any, Any, Any], slug: str) -> Template:
+    return _phone_step(request, await _service_or_404(slug))
+
+
+async def _send_code(
+    request: Request[Any, Any, Any], citizen: CitizenConfig, service: ServiceInfo, phone: str
+) -> PendingCode:
+    issued = await issue_code(
+        phone=phone,
+        purpose=OtpPurpose.submit,
+        session_id=browser_id(request.session),
+        client_ip=client_ip(request),
+        key=citizen.otp_key,
+        sms=citizen.sms,
+        policy=citizen.otp_policy,
+    )
+    pending = PendingCode(issued.challenge_id, phone, service.slug, issued.resend_at)
+    set_pending_code(request.session, pending)
+    return pending
+
+
+@post("/e-service/{slug:str}/phone", name="phone_submit")
+async def phone_submit(
+    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+) -> Response[Any]:
+    service = await _service_or_404(slug)
+    form = await request.form()
+    raw = str(form.get("phone", ""))
+    try:
+        mobile = parse_thai_mobile(raw)
+    except PhoneError as error:
+        return _phone_step(request, service, phone=raw, error=error.code, status_code=422)
+    try:
+        await _send_code(request, citizen, service, mobile.e164)
+    except RateLimited as limit:
+        return _phone_step(
+            request, service, phone=raw, error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds, status_code=429,
+        )
+    return go_to(request, "code_form", slug=slug, target=DIALOG)
+
+
+@get("/e-service/{slug:str}/verify", name="code_form")
+async def code_form(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
+    service = await _service_or_404(slug)
+    pending = pending_code(request.session)
+    if pending is None:
+        return go_to(request, "phone_form", slug=slug, target=DIALOG)
+    return _code_step(request, service, pending)
+
+
+@post("/e-service/{slug:str}/verify", name="code_submit")
+async def code_submit(
+    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+) -> Response[Any]:
+    service = await _service_or_404(slug)
+    pending = pending_code(request.session)
+    if pending is None:
+        return _phone_step(request, service, error="code_session_lost", status_code=422)
+    form = await request.form()
+    try:
+        result = await check_code(
+            challenge_id=pending.challenge_id,
+            phone=pending.phone,
+            purpose=OtpPurpose.submit,
+            session_id=browser_id(request.session),
+            code=str(form.get("code", "")),
+            key=citizen.otp_key,
+            policy=citizen.otp_policy,
+        )
+    except RateLimited as limit:
+        return _code_step(
+            request, service, pending, error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds, status_code=429,
+        )
+    if result.outcome is CheckOutcome.passed:
+        mark_verified(request.session, pending.phone, utcnow())
+        return go_to(request, "service_form", slug=slug)
+    return _code_step(
+        request, service, pending, error=f"code_{result.outcome.value}",
+        tries_left=result.tries_left, status_code=422,
+    )
+
+
+@post("/e-service/{slug:str}/resend", name="code_resend")
+async def code_resend(
+    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+) -> Response[Any]:
+    service = await _service_or_404(slug)
+    pending = pending_code(request.session)
+    if pending is None:
+        return go_to(request, "phone_form", slug=slug, target=DIALOG)
+    try:
+        await _send_code(request, citizen, service, pending.phone)
+    except RateLimited as limit:
+        return _code_step(
+            request, service, pending, error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds, status_code=429,
+        )
+    return go_to(request, "code_form", slug=slug, target=DIALOG)

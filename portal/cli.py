@@ -1,0 +1,121 @@
+"""The ``portal`` command: serve, migrate, and read the SMS outbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from portal.settings import Settings, SettingsError, load_settings
+
+
+async def _prepare(settings: Settings, *, seed: bool) -> None:
+    from portal.catalogue.service import seed_default_services
+    from portal.db import configure_database, migrate
+
+    configure_database(settings.database_url)
+    await migrate()
+    if seed:
+        added = await seed_default_services()
+        if added:
+            print(f"seeded {added} default services", file=sys.stderr)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    asyncio.run(_prepare(settings, seed=True))
+    print(f"OSS-LOCAL portal on http://{args.host}:{args.port}", file=sys.stderr)
+    if settings.is_development:
+        print("OTP and other SMS: `portal sms outbox` or /dev/sms", file=sys.stderr)
+    uvicorn.run(
+        "portal.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+        log_level="info",
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_prepare(settings, seed=False))
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def _outbox_rows(settings: Settings, to: str | None) -> list[dict[str, Any]]:
+    from portal.db import configure_database
+    from portal.sms.outbox import list_messages
+
+    configure_database(settings.database_url)
+    return await list_messages(to_phone=to)
+
+
+def _outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.otp.phone import PhoneError, parse_thai_mobile
+
+    to = None
+    if args.to:
+        try:
+            to = parse_thai_mobile(args.to).e164
+        except PhoneError as error:
+            print(f"not a Thai mobile number: {args.to} ({error.code})", file=sys.stderr)
+            return 2
+    rows = asyncio.run(_outbox_rows(settings, to))
+    if args.json:
+        print(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in rows],
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("(no messages)")
+    for row in rows:
+        print(f"{row['created_at']:%Y-%m-%d %H:%M:%S} {row['sender']} -> {row['to_phone']} "
+              f"[{row['purpose']}]\n    {row['text']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="OSS-LOCAL e-Service portal")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, seed the catalogue if empty, and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    sms = commands.add_parser("sms", help="SMS tools")
+    sms_commands = sms.add_subparsers(dest="sms_command", required=True)
+    outbox = sms_commands.add_parser("outbox", help="messages the outbox backend kept, newest first")
+    outbox.add_argument("--to", help="only messages to this phone number")
+    outbox.add_argument("--json", action="store_true", help="print JSON")
+    outbox.set_defaults(handler=_outbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    result: int = args.handler(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

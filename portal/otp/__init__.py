@@ -1,0 +1,1 @@
+"""SMS one-time codes: issuing, checking and the limits that keep them from being abused."""

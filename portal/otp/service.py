@@ -1,0 +1,252 @@
+"""Issue and check SMS codes under the limits of DESIGN.md section 5.
+
+Every counter lives in the ``otp_challenge`` and ``sms_message`` rows, so the limits hold the
+same whichever worker a request reaches. Checks that race (a double tap, ten tabs) are settled
+by single conditional UPDATEs, never by read-then-write.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from piccolo.query.functions.aggregate import Count, Sum
+
+from portal.db import write_transaction
+from portal.otp.codes import code_hash, is_well_formed, new_code, session_hash
+from portal.otp.policy import OtpPolicy
+from portal.sms.outbox import SmsConfig, enqueue
+from portal.sms.texts import render_sms
+from portal.tables.otp_challenge import OtpChallenge
+from portal.tables.sms_message import SmsMessage, SmsPurpose
+from portal.timeutil import utcnow
+
+
+class RateLimited(Exception):
+    """A limit is reached: nothing was sent. ``reason`` picks the Thai message."""
+
+    def __init__(self, reason: str, retry_after: timedelta) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_seconds = max(1, int(retry_after.total_seconds() + 0.999))
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    challenge_id: int
+    expires_at: datetime
+    resend_at: datetime
+
+
+class CheckOutcome(str, Enum):
+    passed = "passed"
+    wrong = "wrong"
+    malformed = "malformed"
+    expired = "expired"
+    exhausted = "exhausted"
+    """Five wrong tries: this code is dead, ask for a new one."""
+    unknown = "unknown"
+    """No live code for this phone, purpose and browser (never sent, resent, or already used)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcome: CheckOutcome
+    tries_left: int = 0
+
+
+async def _count_since(*where: object) -> int:
+    row = await OtpChallenge.select(Count(OtpChallenge.id, alias="n")).where(*where).first()
+    return int(row["n"]) if row else 0
+
+
+async def _oldest_since(*where: object) -> datetime:
+    row = (
+        await OtpChallenge.select(OtpChallenge.created_at)
+        .where(*where)
+        .order_by(OtpChallenge.created_at)
+        .first()
+    )
+    assert row is not None
+    created: datetime = row["created_at"]
+    return created
+
+
+async def _wrong_tries_for_phone(phone: str, since: datetime) -> int:
+    row = (
+        await OtpChallenge.select(Sum(OtpChallenge.failed_attempts, alias="n"))
+        .where(OtpChallenge.phone == phone, OtpChallenge.created_at > since)
+        .first()
+    )
+    return int(row["n"] or 0) if row else 0
+
+
+async def _ensure_phone_not_locked(phone: str, policy: OtpPolicy, now: datetime) -> None:
+    since = now - policy.wrong_tries_window
+    if await _wrong_tries_for_phone(phone, since) >= policy.wrong_tries_per_phone:
+        oldest = await _oldest_since(
+            OtpChallenge.phone == phone,
+            OtpChallenge.created_at > since,
+            OtpChallenge.failed_attempts > 0,
+        )
+        raise RateLimited("phone_locked", oldest + policy.wrong_tries_window - now)
+
+
+async def _ensure_send_allowed(
+    phone: str, purpose: str, bound_session: str, client_ip: str, policy: OtpPolicy, now: datetime
+) -> None:
+    await _ensure_phone_not_locked(phone, policy, now)
+
+    latest = (
+        await OtpChallenge.select(OtpChallenge.created_at)
+        .where(
+            OtpChallenge.phone == phone,
+            OtpChallenge.purpose == purpose,
+            OtpChallenge.session_hash == bound_session,
+        )
+        .order_by(OtpChallenge.created_at, ascending=False)
+        .first()
+    )
+    if latest and latest["created_at"] + policy.resend_after > now:
+        raise RateLimited("resend_too_soon", latest["created_at"] + policy.resend_after - now)
+
+    windows = (
+        ("phone_short", OtpChallenge.phone == phone, policy.short_window,
+         policy.sends_per_phone_short),
+        ("phone_day", OtpChallenge.phone == phone, timedelta(hours=24),
+         policy.sends_per_phone_day),
+        ("ip_hour", OtpChallenge.client_ip == client_ip, timedelta(hours=1),
+         policy.sends_per_ip_hour),
+    )
+    for reason, subject, window, limit in windows:
+        since = now - window
+        if await _count_since(subject, OtpChallenge.created_at > since) >= limit:
+            oldest = await _oldest_since(subject, OtpChallenge.created_at > since)
+            raise RateLimited(reason, oldest + window - now)
+
+    day_ago = now - timedelta(hours=24)
+    sent_today = (
+        await SmsMessage.select(Count(SmsMessage.id, alias="n"))
+        .where(SmsMessage.created_at > day_ago)
+        .first()
+    )
+    if sent_today and int(sent_today["n"]) >= policy.daily_budget:
+        raise RateLimited("budget", timedelta(hours=1))
+
+
+async def issue_code(
+    *,
+    phone: str,
+    purpose: str,
+    session_id: str,
+    client_ip: str,
+    key: bytes,
+    sms: SmsConfig,
+    policy: OtpPolicy,
+) -> IssuedCode:
+    """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser."""
+    now = utcnow()
+    bound_session = session_hash(session_id)
+    code = new_code()
+    async with write_transaction():
+        await _ensure_send_allowed(phone, purpose, bound_session, client_ip, policy, now)
+        await OtpChallenge.update({OtpChallenge.killed_at: now}).where(
+            OtpChallenge.phone == phone,
+            OtpChallenge.purpose == purpose,
+            OtpChallenge.session_hash == bound_session,
+            OtpChallenge.used_at.is_null(),
+            OtpChallenge.killed_at.is_null(),
+        )
+        challenge = OtpChallenge(
+            phone=phone,
+            purpose=purpose,
+            session_hash=bound_session,
+            code_hash=code_hash(
+                key, phone=phone, purpose=purpose, bound_session=bound_session, code=code
+            ),
+            client_ip=client_ip,
+            created_at=now,
+            expires_at=now + policy.validity,
+        )
+        await challenge.save()
+        text = render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60))
+        await enqueue(sms, to_phone=phone, text=text, purpose=SmsPurpose.otp, now=now)
+    return IssuedCode(
+        challenge_id=int(challenge.id),
+        expires_at=now + policy.validity,
+        resend_at=now + policy.resend_after,
+    )
+
+
+async def check_code(
+    *,
+    challenge_id: int,
+    phone: str,
+    purpose: str,
+    session_id: str,
+    code: str,
+    key: bytes,
+    policy: OtpPolicy,
+) -> CheckResult:
+    """Check one try. Exactly one of any number of simultaneous correct tries passes."""
+    now = utcnow()
+    code = code.strip()
+    bound_session = session_hash(session_id)
+    challenge = (
+        await OtpChallenge.objects()
+        .where(
+            OtpChallenge.id == challenge_id,
+            OtpChallenge.phone == phone,
+            OtpChallenge.purpose == purpose,
+            OtpChallenge.session_hash == bound_session,
+        )
+        .first()
+    )
+    if challenge is None or challenge.used_at is not None or challenge.killed_at is not None:
+        return CheckResult(CheckOutcome.unknown)
+    if challenge.failed_attempts >= policy.wrong_tries_per_code:
+        return CheckResult(CheckOutcome.exhausted)
+    if challenge.expires_at <= now:
+        return CheckResult(CheckOutcome.expired)
+    await _ensure_phone_not_locked(phone, policy, now)
+    if not is_well_formed(code):
+        return CheckResult(
+            CheckOutcome.malformed, policy.wrong_tries_per_code - challenge.failed_attempts
+        )
+
+    expected = code_hash(key, phone=phone, purpose=purpose, bound_session=bound_session, code=code)
+    if not hmac.compare_digest(expected, challenge.code_hash):
+        rows = (
+            await OtpChallenge.update(
+                {OtpChallenge.failed_attempts: OtpChallenge.failed_attempts + 1}
+            )
+            .where(
+                OtpChallenge.id == challenge_id,
+                OtpChallenge.failed_attempts < policy.wrong_tries_per_code,
+                OtpChallenge.used_at.is_null(),
+            )
+            .returning(OtpChallenge.failed_attempts)
+        )
+        if not rows:
+            return CheckResult(CheckOutcome.exhausted)
+        left = policy.wrong_tries_per_code - int(rows[0]["failed_attempts"])
+        if left <= 0:
+            return CheckResult(CheckOutcome.exhausted)
+        return CheckResult(CheckOutcome.wrong, left)
+
+    claimed = (
+        await OtpChallenge.update({OtpChallenge.used_at: now})
+        .where(
+            OtpChallenge.id == challenge_id,
+            OtpChallenge.used_at.is_null(),
+            OtpChallenge.killed_at.is_null(),
+            OtpChallenge.failed_attempts < policy.wrong_tries_per_code,
+            OtpChallenge.expires_at > now,
+        )
+        .returning(OtpChallenge.id)
+    )
+    if not claimed:
+        return CheckResult(CheckOutcome.unknown)
+    return CheckResult(CheckOutcome.passed)

@@ -1,0 +1,112 @@
+"""Configuration read from the environment once, into a frozen ``Settings``.
+
+Nothing in the portal reads the environment at import time: ``load_settings`` is called by the
+``portal`` command (or a test) and the result is handed to ``create_app``. That keeps tests free
+to build as many differently configured apps as they like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production")
+SMS_BACKENDS = ("outbox",)
+"""Backends this build can send through. ``webhook``, ``thaibulksms`` and ``twilio`` come with the
+SMS dispatcher; until then asking for them is a configuration error, not a silent fallback."""
+
+
+class SettingsError(ValueError):
+    """The environment describes a portal that must not start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str
+    sms_backend: str
+    sms_sender: str
+    sms_webhook_url: str | None
+    sms_daily_budget: int
+    office_name: str
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose, so one secret never signs two kinds of thing."""
+        return hmac.new(self.secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """Generate the development secret once and keep it, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def data_dir_from_env(env_vars: Mapping[str, str]) -> Path:
+    return Path(env_vars.get("PORTAL_DATA_DIR", "./var")).resolve()
+
+
+def database_url_from_env(env_vars: Mapping[str, str]) -> str:
+    """The database URL alone, for Piccolo's CLI, which must not generate secrets."""
+    default = f"sqlite:///{data_dir_from_env(env_vars) / 'portal.sqlite3'}"
+    return env_vars.get("PORTAL_DATABASE_URL") or default
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("PORTAL_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"PORTAL_ENV must be one of {ENVIRONMENTS}, not {env!r}")
+    data_dir = data_dir_from_env(env_vars)
+    database_url = database_url_from_env(env_vars)
+    if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError("PORTAL_DATABASE_URL must start with sqlite:/// or postgresql://")
+
+    secret_key = env_vars.get("PORTAL_SECRET_KEY", "")
+    if not secret_key:
+        if env == "production":
+            raise SettingsError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
+        secret_key = _dev_secret(data_dir)
+    elif len(secret_key) < 32:
+        raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+
+    sms_backend = env_vars.get("PORTAL_SMS_BACKEND", "outbox")
+    if sms_backend not in SMS_BACKENDS:
+        raise SettingsError(f"PORTAL_SMS_BACKEND must be one of {SMS_BACKENDS}, not {sms_backend!r}")
+    if env == "production" and sms_backend == "outbox":
+        raise SettingsError("the outbox SMS backend sends nothing; choose a real one in production")
+
+    budget = env_vars.get("PORTAL_SMS_DAILY_BUDGET", "2000")
+    if not budget.isdigit():
+        raise SettingsError("PORTAL_SMS_DAILY_BUDGET must be a whole number")
+
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=env_vars.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        sms_backend=sms_backend,
+        sms_sender=env_vars.get("PORTAL_SMS_SENDER", "OSS-LOCAL"),
+        sms_webhook_url=env_vars.get("PORTAL_SMS_WEBHOOK_URL") or None,
+        sms_daily_budget=int(budget),
+        office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
+    )

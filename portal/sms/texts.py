@@ -1,0 +1,33 @@
+"""SMS texts are Jinja templates under ``templates/sms/``, so translators find them beside the
+pages. Plain text, no autoescaping: an SMS is not HTML."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+SMS_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(  # noqa: S701 - plain-text SMS, never rendered as HTML
+        loader=FileSystemLoader(SMS_TEMPLATES),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+
+
+def render_sms(template_name: str, **context: Any) -> str:
+    text = _environment().get_template(template_name).render(**context)
+    return " ".join(text.split())
+
+
+def ucs2_parts(text: str) -> int:
+    """How many SMS parts a Thai (UCS-2) text takes: 70 in one part, 67 each when split."""
+    length = len(text.encode("utf-16-le")) // 2
+    return 1 if length <= 70 else -(-length // 67)

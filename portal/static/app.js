@@ -1,0 +1,73 @@
+// Progressive enhancement only: every step works without this file.
+// - opens the step dialog when htmx swaps a step into it, closes it when a page step arrives;
+// - counts down until a new code may be asked for;
+// - moves focus to an error summary or the new step, and announces network failures.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("step-dialog");
+  var live = document.getElementById("live-status");
+
+  function focusStep(root) {
+    var summary = root.querySelector("[data-focus-on-load]");
+    var target = summary || root.querySelector("input:not([type=hidden]), select, textarea") ||
+      root.querySelector("h1, h2");
+    if (target) {
+      if (!target.hasAttribute("tabindex") && /^H[12]$/.test(target.tagName)) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  }
+
+  function startCountdowns(root) {
+    root.querySelectorAll("[data-countdown]").forEach(function (button) {
+      var left = parseInt(button.getAttribute("data-countdown"), 10) || 0;
+      var form = button.closest("form");
+      var text = form && form.querySelector("[data-countdown-text]");
+      var seconds = form && form.querySelector("[data-countdown-seconds]");
+      if (left <= 0) { return; }
+      button.disabled = true;
+      var timer = setInterval(function () {
+        left -= 1;
+        if (seconds) { seconds.textContent = String(left); }
+        if (left <= 0) {
+          clearInterval(timer);
+          button.disabled = false;
+          if (text) { text.hidden = true; }
+        }
+      }, 1000);
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (dialog && target.id === "dialog-body") {
+      if (!dialog.open) { dialog.showModal(); }
+      startCountdowns(target);
+      focusStep(target);
+    } else if (target.id === "main") {
+      if (dialog && dialog.open) { dialog.close(); }
+      startCountdowns(target);
+      focusStep(target);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer && dialog && dialog.open) {
+      event.preventDefault();
+      dialog.close();
+    }
+  });
+
+  function announce(key) {
+    if (live) { live.textContent = document.body.getAttribute(key) || ""; }
+  }
+  document.addEventListener("htmx:sendError", function () { announce("data-msg-network"); });
+  document.addEventListener("htmx:responseError", function () { announce("data-msg-server"); });
+  document.addEventListener("htmx:beforeRequest", function () { if (live) { live.textContent = ""; } });
+
+  startCountdowns(document);
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) { summary.focus(); }
+})();

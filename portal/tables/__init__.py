@@ -1,0 +1,1 @@
+"""Piccolo tables: columns and enums only. Services own every read and write."""

@@ -1,0 +1,31 @@
+from enum import Enum
+
+from piccolo.columns import JSON, ForeignKey, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.tables.service import Service
+
+
+class RequestStatus(str, Enum):
+    """The lifecycle in DESIGN.md section 6; Thai labels live in the templates."""
+
+    received = "received"
+    in_progress = "in_progress"
+    completed = "completed"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+class CitizenRequest(Table):
+    """A request a citizen filed. ``number`` is for people, ``tracking_token`` is the credential."""
+
+    number = Varchar(length=16, unique=True)
+    service = ForeignKey(references=Service)
+    phone = Varchar(length=16, index=True)
+    answers = JSON(default="{}")
+    status = Varchar(length=16, choices=RequestStatus, default=RequestStatus.received)
+    tracking_token = Varchar(length=64)
+    tracking_token_hash = Varchar(length=64, unique=True)
+    submission_key = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()

@@ -1,0 +1,28 @@
+from enum import Enum
+
+from piccolo.columns import Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class OtpPurpose(str, Enum):
+    submit = "submit"
+    track = "track"
+
+
+class OtpChallenge(Table):
+    """One SMS code sent: only a keyed hash of it, and what it is bound to.
+
+    The rows double as the send log for rate limits (per phone, per IP, per day), so the
+    limits hold across workers without any state in process memory.
+    """
+
+    phone = Varchar(length=16, index=True)
+    purpose = Varchar(length=16, choices=OtpPurpose)
+    session_hash = Varchar(length=64)
+    code_hash = Varchar(length=64)
+    client_ip = Varchar(length=64, index=True)
+    failed_attempts = Integer(default=0)
+    created_at = Timestamptz(index=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    killed_at = Timestamptz(null=True, default=None)

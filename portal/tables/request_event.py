@@ -1,0 +1,14 @@
+from piccolo.columns import ForeignKey, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.tables.citizen_request import CitizenRequest, RequestStatus
+
+
+class RequestEvent(Table):
+    """One step of a request's timeline: a status it entered, who moved it, the public note."""
+
+    request = ForeignKey(references=CitizenRequest, index=True)
+    status = Varchar(length=16, choices=RequestStatus)
+    actor = Varchar(length=64)
+    public_note = Text(default="")
+    created_at = Timestamptz()

@@ -1,0 +1,19 @@
+from piccolo.columns import JSON, Boolean, Integer, Text, Varchar
+from piccolo.table import Table
+
+
+class Service(Table):
+    """One card on the e-Service menu, with its form definition kept as data.
+
+    ``form_fields`` is a JSON list of field definitions (name, label, kind, required, help,
+    max_length, options), so an office adds or changes a service without a code change.
+    """
+
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=200)
+    summary = Text(default="")
+    icon = Varchar(length=32, default="document")
+    target_days = Integer(default=15)
+    sort_order = Integer(default=0)
+    active = Boolean(default=True)
+    form_fields = JSON(default="[]")

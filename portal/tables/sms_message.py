@@ -1,0 +1,34 @@
+from enum import Enum
+
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.tables.citizen_request import CitizenRequest
+
+
+class SmsState(str, Enum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class SmsPurpose(str, Enum):
+    otp = "otp"
+    receipt = "receipt"
+    status = "status"
+
+
+class SmsMessage(Table):
+    """An SMS written in the same transaction as the event that causes it (the outbox)."""
+
+    to_phone = Varchar(length=16, index=True)
+    sender = Varchar(length=11)
+    text = Text()
+    purpose = Varchar(length=16, choices=SmsPurpose)
+    state = Varchar(length=16, choices=SmsState, default=SmsState.queued)
+    request = ForeignKey(references=CitizenRequest, null=True, default=None)
+    backend = Varchar(length=32)
+    attempts = Integer(default=0)
+    created_at = Timestamptz(index=True)

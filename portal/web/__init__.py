@@ -1,0 +1,1 @@
+"""Small web helpers shared by the feature packages: rendering, redirects, errors."""

@@ -1,0 +1,33 @@
+"""Error pages in Thai, for browsers and htmx alike; the status code always tells the truth."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+
+from portal.web.rendering import wants_partial
+
+logger = logging.getLogger("portal")
+
+
+def _error_response(request: Request[Any, Any, Any], status_code: int) -> Template:
+    template = "errors/_message.html" if wants_partial(request) else "errors/page.html"
+    return Template(
+        template_name=template, context={"status_code": status_code}, status_code=status_code
+    )
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    response = _error_response(request, exc.status_code)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_response(request, 500)

@@ -1,0 +1,50 @@
+"""Page or partial from the same markup, and Post/Redirect/Get that htmx understands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Request, Response
+from litestar.plugins.htmx import HXLocation
+from litestar.response import Redirect, Template
+
+MAIN = "#main"
+DIALOG = "#dialog-body"
+
+
+def wants_partial(request: Request[Any, Any, Any]) -> bool:
+    """An htmx request that is not a boosted page load gets the partial alone."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not bool(htmx.boosted)
+
+
+def render(
+    request: Request[Any, Any, Any],
+    *,
+    page: str,
+    partial: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Template:
+    return Template(
+        template_name=partial if wants_partial(request) else page,
+        context={**context, "partial_template": partial},
+        status_code=status_code,
+        headers=dict(headers or {}),
+    )
+
+
+def go_to(
+    request: Request[Any, Any, Any], route_name: str, *, target: str = MAIN, **params: Any
+) -> Response[Any]:
+    """303 for browsers, HX-Location for htmx: either way a refresh never re-submits."""
+    path = request.app.route_reverse(route_name, **params)
+    if wants_partial(request):
+        return HXLocation(redirect_to=path, target=target, swap="innerHTML")
+    return Redirect(path=path, status_code=303)
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"

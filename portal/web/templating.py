@@ -1,0 +1,28 @@
+"""Jinja globals every page needs: the office's name, the environment, Thai dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jinja2 import Environment
+
+from portal.settings import Settings
+from portal.timeutil import BANGKOK, BUDDHIST_ERA_OFFSET
+
+THAI_MONTHS_ABBR = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)
+
+
+def thai_date(moment: datetime, with_time: bool = True) -> str:
+    """26 พ.ย. 2569 21:05 — Buddhist era, Bangkok time, as Thai offices write it."""
+    local = moment.astimezone(BANGKOK)
+    text = f"{local.day} {THAI_MONTHS_ABBR[local.month - 1]} {local.year + BUDDHIST_ERA_OFFSET}"
+    return f"{text} {local:%H:%M} น." if with_time else text
+
+
+def configure_environment(env: Environment, settings: Settings) -> None:
+    env.globals["office_name"] = settings.office_name
+    env.globals["is_development"] = settings.is_development
+    env.filters["thai_date"] = thai_date
