@@ -40,7 +40,11 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
     secure = not settings.is_development
     citizen = CitizenConfig(
         otp_key=settings.derive_key("otp-code"),
-        otp_policy=otp_policy or OtpPolicy(daily_budget=settings.sms_daily_budget),
+        otp_policy=otp_policy
+        or OtpPolicy(
+            daily_budget=settings.sms_daily_budget,
+            sends_per_ip_hour=settings.otp_ip_hourly_limit,
+        ),
         sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
         base_url=settings.base_url,
     )

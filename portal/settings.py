@@ -36,6 +36,7 @@ class Settings:
     sms_sender: str
     sms_webhook_url: str | None
     sms_daily_budget: int
+    otp_ip_hourly_limit: int
     office_name: str
 
     @property
@@ -70,6 +71,13 @@ def database_url_from_env(env_vars: Mapping[str, str]) -> str:
     return env_vars.get("PORTAL_DATABASE_URL") or default
 
 
+def _whole_number(env_vars: Mapping[str, str], name: str, default: str) -> int:
+    value = env_vars.get(name, default)
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1")
+    return int(value)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env_vars = os.environ if environ is None else environ
     env = env_vars.get("PORTAL_ENV", "development")
@@ -94,9 +102,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if env == "production" and sms_backend == "outbox":
         raise SettingsError("the outbox SMS backend sends nothing; choose a real one in production")
 
-    budget = env_vars.get("PORTAL_SMS_DAILY_BUDGET", "2000")
-    if not budget.isdigit():
-        raise SettingsError("PORTAL_SMS_DAILY_BUDGET must be a whole number")
+    budget = _whole_number(env_vars, "PORTAL_SMS_DAILY_BUDGET", "2000")
+    # Thai mobile carriers put many subscribers behind one address (CGNAT): an office may
+    # need to raise the per-address limit without touching the per-phone ones.
+    ip_limit = _whole_number(env_vars, "PORTAL_OTP_IP_HOURLY_LIMIT", "10")
 
     return Settings(
         env=env,
@@ -107,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_backend=sms_backend,
         sms_sender=env_vars.get("PORTAL_SMS_SENDER", "OSS-LOCAL"),
         sms_webhook_url=env_vars.get("PORTAL_SMS_WEBHOOK_URL") or None,
-        sms_daily_budget=int(budget),
+        sms_daily_budget=budget,
+        otp_ip_hourly_limit=ip_limit,
         office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
     )

@@ -42,6 +42,8 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (dialog && target.id === "dialog-body") {
+      // Labelled only while open: without JavaScript the heading lives in the page instead.
+      dialog.setAttribute("aria-labelledby", "step-title");
       if (!dialog.open) { dialog.showModal(); }
       startCountdowns(target);
       focusStep(target);
@@ -51,6 +53,14 @@
       focusStep(target);
     }
   });
+
+  if (dialog) {
+    // A closed dialog keeps no stale step (or its error summary) behind.
+    dialog.addEventListener("close", function () {
+      var body = document.getElementById("dialog-body");
+      if (body) { body.innerHTML = ""; }
+    });
+  }
 
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");

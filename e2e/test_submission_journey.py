@@ -1,0 +1,126 @@
+"""User story: a citizen on a phone files "แจ้งคำร้องทั่วไป" from the home page (manual steps 1-5)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Page, Request, expect
+
+from e2e.conftest import RunningPortal
+
+VALID_CITIZEN_ID = "1234567890121"  # check digit right, obviously not a person
+
+
+def _fill_general_request(page: Page) -> None:
+    page.get_by_label("คำนำหน้า").select_option("นาง")
+    page.get_by_label("ชื่อ", exact=True).fill("สมศรี")
+    page.get_by_label("นามสกุล").fill("ทดสอบ")
+    page.get_by_label("เลขประจำตัวประชาชน").fill(VALID_CITIZEN_ID)
+    page.get_by_label("ที่อยู่").fill("99 หมู่ 1 ตำบลตัวอย่าง")
+    page.get_by_label("เรื่อง", exact=True).fill("ขอให้ซ่อมท่อระบายน้ำ")
+    page.get_by_label("รายละเอียด").fill("ท่อระบายน้ำหน้าบ้านอุดตัน น้ำท่วมขังเวลาฝนตก")
+
+
+def test_citizen_files_general_request_with_javascript(
+    page: Page, portal: RunningPortal, shoot: Callable[[Page, str], Any]
+) -> None:
+    phone = "0800000101"
+    csrf_headers: list[str | None] = []
+
+    def remember_csrf(request: Request) -> None:
+        if request.method == "POST":
+            csrf_headers.append(request.headers.get("x-csrftoken"))
+
+    page.on("request", remember_csrf)
+    page.goto(portal.base_url + "/")
+    shoot(page, "1-home")
+    page.get_by_role("link", name="เข้าสู่ระบบ e-Service").click()
+    expect(page.get_by_role("heading", name="E-Service")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/e-service$"))
+    shoot(page, "2-menu")
+
+    page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
+    dialog = page.locator("dialog#step-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="ส่งรหัสยืนยัน")).to_be_visible()
+    dialog.get_by_label("หมายเลขโทรศัพท์มือถือ").fill("021234567")
+    dialog.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    expect(dialog.locator(".error-message")).to_contain_text("ไม่ใช่เบอร์มือถือ")
+    dialog.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    shoot(page, "3-phone-modal")
+    dialog.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+
+    expect(dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน")).to_be_visible()
+    expect(dialog).to_contain_text("OSS-LOCAL")
+    expect(dialog.get_by_role("button", name="ขอรหัสใหม่")).to_be_disabled()
+    code = portal.latest_code(phone)
+    wrong = "000000" if code != "000000" else "111111"
+    dialog.get_by_label("รหัสยืนยัน", exact=True).fill(wrong)
+    dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+    expect(dialog.locator(".error-message")).to_contain_text("เหลือโอกาสอีก 4 ครั้ง")
+    dialog.get_by_label("รหัสยืนยัน", exact=True).fill(code)
+    shoot(page, "4-otp-modal")
+    dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+
+    expect(page.get_by_role("heading", name="แจ้งคำร้องทั่วไป")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator(".error-summary")).to_contain_text("กรุณากรอกชื่อ")
+    _fill_general_request(page)
+    shoot(page, "5-form")
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+
+    expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()
+    number = page.locator("[data-request-number]").inner_text().strip()
+    shoot(page, "6-success")
+
+    receipt = next(m for m in portal.outbox(phone) if m["purpose"] == "receipt")
+    assert receipt["sender"] == "OSS-LOCAL"
+    assert number in receipt["text"]
+    link = re.search(r"https?://\S+", receipt["text"])
+    assert link is not None
+    page.goto(link.group(0))
+    expect(page.locator("[data-request-number]")).to_have_text(number)
+    expect(page.locator("[data-status]")).to_contain_text("ได้รับเรื่องแล้ว")
+    shoot(page, "7-tracking-link")
+
+    # Every htmx POST carried the CSRF header from <body hx-headers>, not only the form field.
+    assert csrf_headers
+    assert all(csrf_headers), csrf_headers
+
+
+def test_citizen_files_general_request_without_javascript(
+    page_without_js: Page, portal: RunningPortal, shoot: Callable[[Page, str], Any]
+) -> None:
+    page = page_without_js
+    phone = "0800000102"
+    page.goto(portal.base_url + "/")
+    page.get_by_role("link", name="เข้าสู่ระบบ e-Service").click()
+    page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
+    expect(page).to_have_url(re.compile(r"/e-service/general-request/phone$"))
+    page.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    page.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    expect(page).to_have_url(re.compile(r"/verify$"))
+    shoot(page, "otp-page")
+    page.get_by_label("รหัสยืนยัน", exact=True).fill(portal.latest_code(phone))
+    page.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+    expect(page).to_have_url(re.compile(r"/form$"))
+    _fill_general_request(page)
+    page.get_by_label("เลขประจำตัวประชาชน").fill("1234567890122")
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(page).to_have_title(re.compile("^ผิดพลาด: "))
+    expect(page.locator("#f-citizen_id-error")).to_contain_text("ไม่ถูกต้อง")
+    expect(page.get_by_label("เรื่อง", exact=True)).to_have_value("ขอให้ซ่อมท่อระบายน้ำ")
+    shoot(page, "form-error")
+    page.get_by_label("เลขประจำตัวประชาชน").fill(VALID_CITIZEN_ID)
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()
+    number = page.locator("[data-request-number]").inner_text().strip()
+    shoot(page, "success")
+    page.reload()
+    expect(page.locator("[data-request-number]")).to_have_text(number)
+    receipts = [m for m in portal.outbox(phone) if m["purpose"] == "receipt"]
+    assert len(receipts) == 1
