@@ -40,7 +40,11 @@ class RunningPortal:
         """Read the SMS outbox the way the README tells a developer to."""
         output = subprocess.run(
             [sys.executable, "-m", "portal.cli", "sms", "outbox", "--to", phone, "--json"],
-            env=self.env, capture_output=True, text=True, check=True, timeout=60,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout
         messages: list[dict[str, str]] = json.loads(output)
         return messages
@@ -48,8 +52,9 @@ class RunningPortal:
     def latest_code(self, phone: str) -> str:
         for message in self.outbox(phone):
             if message["purpose"] == "otp":
-                return next(word for word in message["text"].split() if word.isdigit()
-                            and len(word) == 6)
+                return next(
+                    word for word in message["text"].split() if word.isdigit() and len(word) == 6
+                )
         raise AssertionError(f"no OTP SMS for {phone}")
 
 
@@ -75,7 +80,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

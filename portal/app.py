@@ -8,12 +8,12 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -78,7 +78,9 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         form_routes.submitted,
         tracking_routes.track_link,
         create_static_files_router(
-            path="/static", directories=[PACKAGE_DIR / "static"], name="static",
+            path="/static",
+            directories=[PACKAGE_DIR / "static"],
+            name="static",
             cache_control=None,
         ),
     ]

@@ -73,14 +73,21 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     rows = asyncio.run(_outbox_rows(settings, to))
     if args.json:
-        print(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in rows],
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [{k: _jsonable(v) for k, v in row.items()} for row in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     if not rows:
         print("(no messages)")
     for row in rows:
-        print(f"{row['created_at']:%Y-%m-%d %H:%M:%S} {row['sender']} -> {row['to_phone']} "
-              f"[{row['purpose']}]\n    {row['text']}")
+        print(
+            f"{row['created_at']:%Y-%m-%d %H:%M:%S} {row['sender']} -> {row['to_phone']} "
+            f"[{row['purpose']}]\n    {row['text']}"
+        )
     return 0
 
 
@@ -99,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sms = commands.add_parser("sms", help="SMS tools")
     sms_commands = sms.add_subparsers(dest="sms_command", required=True)
-    outbox = sms_commands.add_parser("outbox", help="messages the outbox backend kept, newest first")
+    outbox = sms_commands.add_parser(
+        "outbox", help="messages the outbox backend kept, newest first"
+    )
     outbox.add_argument("--to", help="only messages to this phone number")
     outbox.add_argument("--json", action="store_true", help="print JSON")
     outbox.set_defaults(handler=_outbox)

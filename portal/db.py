@@ -21,7 +21,7 @@ SQLITE_BUSY_TIMEOUT_S = 30
 """Long enough that a burst of submissions waits for the writer instead of failing."""
 
 
-def engine_for_url(url: str) -> Engine:
+def engine_for_url(url: str) -> Engine[Any]:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         directory = os.path.dirname(path)
@@ -31,7 +31,7 @@ def engine_for_url(url: str) -> Engine:
     return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
 
 
-def configure_database(url: str) -> Engine:
+def configure_database(url: str) -> Engine[Any]:
     """Point Piccolo, its migration table and all portal tables at one engine for ``url``."""
     from piccolo.apps.migrations.tables import Migration
 
@@ -63,7 +63,7 @@ async def migrate() -> None:
         raise RuntimeError(f"migrations failed: {result.message}")
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     from portal import piccolo_conf
 
     return piccolo_conf.DB

@@ -6,15 +6,14 @@ serves the Piccolo CLI, e.g. ``piccolo migrations new portal --auto`` while deve
 """
 
 import os
+from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 
 from portal.db import engine_for_url
-import os
-
 from portal.settings import database_url_from_env
 
-DB: Engine = engine_for_url(database_url_from_env(os.environ))
+DB: Engine[Any] = engine_for_url(database_url_from_env(os.environ))
 
 APP_REGISTRY = AppRegistry(apps=["portal.tables.piccolo_app"])

@@ -98,7 +98,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     sms_backend = env_vars.get("PORTAL_SMS_BACKEND", "outbox")
     if sms_backend not in SMS_BACKENDS:
-        raise SettingsError(f"PORTAL_SMS_BACKEND must be one of {SMS_BACKENDS}, not {sms_backend!r}")
+        raise SettingsError(
+            f"PORTAL_SMS_BACKEND must be one of {SMS_BACKENDS}, not {sms_backend!r}"
+        )
     if env == "production" and sms_backend == "outbox":
         raise SettingsError("the outbox SMS backend sends nothing; choose a real one in production")
 

@@ -3,7 +3,9 @@
 
 def check_digit(first_twelve: str) -> int:
     """Weights 13 down to 2 over the first twelve digits; (11 - sum mod 11) mod 10."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_twelve, range(13, 1, -1), strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_twelve, range(13, 1, -1), strict=True)
+    )
     return (11 - total % 11) % 10
 
 

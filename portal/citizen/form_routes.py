@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.catalogue.fields import FormResult, validate
@@ -50,7 +52,7 @@ def _form_step(
 
 @get("/e-service/{slug:str}/form", name="service_form")
 async def service_form(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await get_active_service(slug)
     if service is None:
@@ -63,7 +65,7 @@ async def service_form(
 
 @post("/e-service/{slug:str}/form", name="service_submit")
 async def service_submit(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await get_active_service(slug)
     if service is None:
@@ -99,7 +101,7 @@ async def service_submit(
 
 
 @get("/e-service/requests/{number:str}", name="submitted")
-async def submitted(request: Request[Any, Any, Any], number: str) -> Template:
+async def submitted(request: Request[Any, Any, Any], number: FromPath[str]) -> Template:
     """Only the browser that filed the request sees this page; others get the same 404."""
     if not filed_here(request.session, number):
         raise NotFoundException()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.catalogue.service import get_active_service, list_active_services
@@ -33,7 +35,7 @@ async def menu(request: Request[Any, Any, Any]) -> Template:
 
 @get("/e-service/{slug:str}", name="service_start")
 async def service_start(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     """A card's link: straight to the form when this browser's phone is verified."""
     if await get_active_service(slug) is None:

@@ -123,7 +123,11 @@ async def _insert(
         ).save()
         text = render_sms("receipt.txt", number=number, tracking_url=f"{base_url}/t/{token}")
         await enqueue(
-            sms, to_phone=phone, text=text, purpose=SmsPurpose.receipt, now=now,
+            sms,
+            to_phone=phone,
+            text=text,
+            purpose=SmsPurpose.receipt,
+            now=now,
             request_id=int(request.id),
         )
     return FiledRequest(int(request.id), number, phone, service.id, now)

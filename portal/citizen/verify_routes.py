@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
@@ -24,7 +26,7 @@ from portal.timeutil import utcnow
 from portal.web.rendering import DIALOG, client_ip, go_to, render
 
 
-async def _service_or_404(slug: str) -> ServiceInfo:
+async def _service_or_404(slug: FromPath[str]) -> ServiceInfo:
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
@@ -81,12 +83,15 @@ def _code_step(
 
 
 @get("/e-service/{slug:str}/phone", name="phone_form")
-async def phone_form(request: Request[Any, Any, Any], slug: str) -> Template:
+async def phone_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
     return _phone_step(request, await _service_or_404(slug))
 
 
 async def _send_code(
-    request: Request[Any, Any, Any], citizen: CitizenConfig, service: ServiceInfo, phone: str
+    request: Request[Any, Any, Any],
+    citizen: NamedDependency[CitizenConfig],
+    service: ServiceInfo,
+    phone: str,
 ) -> PendingCode:
     issued = await issue_code(
         phone=phone,
@@ -104,7 +109,7 @@ async def _send_code(
 
 @post("/e-service/{slug:str}/phone", name="phone_submit")
 async def phone_submit(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await _service_or_404(slug)
     form = await request.form()
@@ -117,14 +122,18 @@ async def phone_submit(
         await _send_code(request, citizen, service, mobile.e164)
     except RateLimited as limit:
         return _phone_step(
-            request, service, phone=raw, error=f"limit_{limit.reason}",
-            retry_after=limit.retry_after_seconds, status_code=429,
+            request,
+            service,
+            phone=raw,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
         )
     return go_to(request, "code_form", slug=slug, target=DIALOG)
 
 
 @get("/e-service/{slug:str}/verify", name="code_form")
-async def code_form(request: Request[Any, Any, Any], slug: str) -> Response[Any]:
+async def code_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
     service = await _service_or_404(slug)
     pending = pending_code(request.session)
     if pending is None:
@@ -134,7 +143,7 @@ async def code_form(request: Request[Any, Any, Any], slug: str) -> Response[Any]
 
 @post("/e-service/{slug:str}/verify", name="code_submit")
 async def code_submit(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await _service_or_404(slug)
     pending = pending_code(request.session)
@@ -153,21 +162,29 @@ async def code_submit(
         )
     except RateLimited as limit:
         return _code_step(
-            request, service, pending, error=f"limit_{limit.reason}",
-            retry_after=limit.retry_after_seconds, status_code=429,
+            request,
+            service,
+            pending,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
         )
     if result.outcome is CheckOutcome.passed:
         mark_verified(request.session, pending.phone, utcnow())
         return go_to(request, "service_form", slug=slug)
     return _code_step(
-        request, service, pending, error=f"code_{result.outcome.value}",
-        tries_left=result.tries_left, status_code=422,
+        request,
+        service,
+        pending,
+        error=f"code_{result.outcome.value}",
+        tries_left=result.tries_left,
+        status_code=422,
     )
 
 
 @post("/e-service/{slug:str}/resend", name="code_resend")
 async def code_resend(
-    request: Request[Any, Any, Any], slug: str, citizen: CitizenConfig
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await _service_or_404(slug)
     pending = pending_code(request.session)
@@ -177,7 +194,11 @@ async def code_resend(
         await _send_code(request, citizen, service, pending.phone)
     except RateLimited as limit:
         return _code_step(
-            request, service, pending, error=f"limit_{limit.reason}",
-            retry_after=limit.retry_after_seconds, status_code=429,
+            request,
+            service,
+            pending,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
         )
     return go_to(request, "code_form", slug=slug, target=DIALOG)

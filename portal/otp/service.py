@@ -10,8 +10,9 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from portal.db import write_transaction
@@ -40,7 +41,7 @@ class IssuedCode:
     resend_at: datetime
 
 
-class CheckOutcome(str, Enum):
+class CheckOutcome(StrEnum):
     passed = "passed"
     wrong = "wrong"
     malformed = "malformed"
@@ -57,19 +58,20 @@ class CheckResult:
     tries_left: int = 0
 
 
-async def _count_since(*where: object) -> int:
+async def _count_since(*where: Combinable) -> int:
     row = await OtpChallenge.select(Count(OtpChallenge.id, alias="n")).where(*where).first()
     return int(row["n"]) if row else 0
 
 
-async def _oldest_since(*where: object) -> datetime:
+async def _oldest_since(*where: Combinable) -> datetime:
     row = (
         await OtpChallenge.select(OtpChallenge.created_at)
         .where(*where)
         .order_by(OtpChallenge.created_at)
         .first()
     )
-    assert row is not None
+    if row is None:
+        raise LookupError("no row in a window that was just counted as non-empty")
     created: datetime = row["created_at"]
     return created
 
@@ -113,12 +115,19 @@ async def _ensure_send_allowed(
         raise RateLimited("resend_too_soon", latest["created_at"] + policy.resend_after - now)
 
     windows = (
-        ("phone_short", OtpChallenge.phone == phone, policy.short_window,
-         policy.sends_per_phone_short),
-        ("phone_day", OtpChallenge.phone == phone, timedelta(hours=24),
-         policy.sends_per_phone_day),
-        ("ip_hour", OtpChallenge.client_ip == client_ip, timedelta(hours=1),
-         policy.sends_per_ip_hour),
+        (
+            "phone_short",
+            OtpChallenge.phone == phone,
+            policy.short_window,
+            policy.sends_per_phone_short,
+        ),
+        ("phone_day", OtpChallenge.phone == phone, timedelta(hours=24), policy.sends_per_phone_day),
+        (
+            "ip_hour",
+            OtpChallenge.client_ip == client_ip,
+            timedelta(hours=1),
+            policy.sends_per_ip_hour,
+        ),
     )
     for reason, subject, window, limit in windows:
         since = now - window

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from portal.otp.phone import PhoneError, parse_thai_mobile
@@ -10,7 +11,7 @@ from portal.sms.outbox import list_messages
 
 
 @get("/dev/sms", name="dev_sms")
-async def dev_sms(to: str = "") -> Template:
+async def dev_sms(to: FromQuery[str] = "") -> Template:
     phone: str | None = None
     if to:
         try:

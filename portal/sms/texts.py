@@ -14,11 +14,11 @@ SMS_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
 
 @cache
 def _environment() -> Environment:
-    return Environment(  # noqa: S701 - plain-text SMS, never rendered as HTML
+    return Environment(
         loader=FileSystemLoader(SMS_TEMPLATES),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
-        autoescape=False,
+        autoescape=False,  # noqa: S701
     )
 
 

@@ -1,12 +1,12 @@
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import JSON, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.service import Service
 
 
-class RequestStatus(str, Enum):
+class RequestStatus(StrEnum):
     """The lifecycle in DESIGN.md section 6; Thai labels live in the templates."""
 
     received = "received"
@@ -19,6 +19,7 @@ class RequestStatus(str, Enum):
 class CitizenRequest(Table):
     """A request a citizen filed. ``number`` is for people, ``tracking_token`` is the credential."""
 
+    id = Serial(primary_key=True)
     number = Varchar(length=16, unique=True)
     service = ForeignKey(references=Service)
     phone = Varchar(length=16, index=True)

@@ -1,10 +1,10 @@
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import Integer, Timestamptz, Varchar
+from piccolo.columns import Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 
-class OtpPurpose(str, Enum):
+class OtpPurpose(StrEnum):
     submit = "submit"
     track = "track"
 
@@ -16,6 +16,7 @@ class OtpChallenge(Table):
     limits hold across workers without any state in process memory.
     """
 
+    id = Serial(primary_key=True)
     phone = Varchar(length=16, index=True)
     purpose = Varchar(length=16, choices=OtpPurpose)
     session_hash = Varchar(length=64)

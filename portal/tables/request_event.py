@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
@@ -7,6 +7,7 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 class RequestEvent(Table):
     """One step of a request's timeline: a status it entered, who moved it, the public note."""
 
+    id = Serial(primary_key=True)
     request = ForeignKey(references=CitizenRequest, index=True)
     status = Varchar(length=16, choices=RequestStatus)
     actor = Varchar(length=64)

@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, Boolean, Integer, Text, Varchar
+from piccolo.columns import JSON, Boolean, Integer, Serial, Text, Varchar
 from piccolo.table import Table
 
 
@@ -9,6 +9,7 @@ class Service(Table):
     max_length, options), so an office adds or changes a service without a code change.
     """
 
+    id = Serial(primary_key=True)
     slug = Varchar(length=64, unique=True)
     name = Varchar(length=200)
     summary = Text(default="")

@@ -1,12 +1,12 @@
-from enum import Enum
+from enum import StrEnum
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
 
 
-class SmsState(str, Enum):
+class SmsState(StrEnum):
     queued = "queued"
     sending = "sending"
     sent = "sent"
@@ -14,7 +14,7 @@ class SmsState(str, Enum):
     failed = "failed"
 
 
-class SmsPurpose(str, Enum):
+class SmsPurpose(StrEnum):
     otp = "otp"
     receipt = "receipt"
     status = "status"
@@ -23,6 +23,7 @@ class SmsPurpose(str, Enum):
 class SmsMessage(Table):
     """An SMS written in the same transaction as the event that causes it (the outbox)."""
 
+    id = Serial(primary_key=True)
     to_phone = Varchar(length=16, index=True)
     sender = Varchar(length=11)
     text = Text()

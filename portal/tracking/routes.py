@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.otp.phone import ThaiMobile
@@ -11,7 +12,7 @@ from portal.tracking.service import find_by_token
 
 
 @get("/t/{token:str}", name="track_link")
-async def track_link(token: str) -> Template:
+async def track_link(token: FromPath[str]) -> Template:
     """Every bad token, malformed or unknown, gets the same 404."""
     tracked = await find_by_token(token)
     if tracked is None:

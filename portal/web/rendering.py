@@ -16,7 +16,7 @@ DIALOG = "#dialog-body"
 def wants_partial(request: Request[Any, Any, Any]) -> bool:
     """An htmx request that is not a boosted page load gets the partial alone."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not bool(htmx.boosted)
+    return htmx is not None and bool(htmx) and not bool(htmx.boosted)
 
 
 def render(
@@ -42,7 +42,7 @@ def go_to(
     """303 for browsers, HX-Location for htmx: either way a refresh never re-submits."""
     path = request.app.route_reverse(route_name, **params)
     if wants_partial(request):
-        return HXLocation(redirect_to=path, target=target, swap="innerHTML")
+        return HXLocation(redirect_to=path, target=target, swap="innerHTML", status_code=200)
     return Redirect(path=path, status_code=303)
 
 
