@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from portal.tables.citizen_request import CitizenRequest
+from portal.tables.request_event import RequestEvent
+from portal.tables.sms_message import SmsMessage
+from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
+from tests.conftest import csrf_token, html
+
+PHONE = "0800000010"
+E164 = "+66800000010"
+
+
+def _form_key(client: TestClient[Litestar]) -> str:
+    page = html(client.get("/e-service/general-request/form"))
+    return str(page.select_one("input[name=submission_key]")["value"])
+
+
+def test_form_needs_a_verified_phone(client: TestClient[Litestar]) -> None:
+    response = client.get("/e-service/general-request/form", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/e-service/general-request/phone"
+
+
+def test_form_shows_the_service_fields(client: TestClient[Litestar], run_db: Any) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    page = html(client.get("/e-service/general-request/form"))
+    names = [field["name"] for field in page.select("form [name]") if field.name != "button"]
+    for expected in ("title", "first_name", "last_name", "citizen_id", "address", "subject"):
+        assert expected in names
+    assert page.select_one("label[for=f-citizen_id] .optional") is not None
+    assert "08x-xxx-0010" in page.get_text()
+
+
+def test_form_errors_answer_422_with_summary_and_kept_values(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    answers = {**GENERAL_REQUEST_ANSWERS, "first_name": "", "citizen_id": "1234567890122"}
+    response = submit_form(client, answers)
+    assert response.status_code == 422
+    page = html(response)
+    assert page.select_one("title").get_text().startswith("ผิดพลาด: ")
+    links = {a["href"]: a.get_text(strip=True) for a in page.select(".error-summary a")}
+    assert links["#f-first_name"] == "กรุณากรอกชื่อ"
+    assert "ไม่ถูกต้อง" in links["#f-citizen_id"]
+    assert "กรุณากรอกชื่อ" in page.select_one("#f-first_name-error").get_text()
+    assert page.select_one("#f-first_name")["aria-invalid"] == "true"
+    assert page.select_one("#f-subject")["value"] == GENERAL_REQUEST_ANSWERS["subject"]
+    assert page.select_one("#f-details").get_text() == GENERAL_REQUEST_ANSWERS["details"]
+    assert run_db(lambda: CitizenRequest.count()) == 0
+
+
+def test_submission_files_request_event_and_sms_together(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    response = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
+    assert response.status_code == 303
+    number = response.headers["location"].rsplit("/", 1)[1]
+
+    request = run_db(lambda: CitizenRequest.objects().where(CitizenRequest.number == number).first())
+    assert request.phone == E164
+    assert request.status == "received"
+    answers = request.answers if isinstance(request.answers, dict) else json.loads(request.answers)
+    assert answers["subject"] == GENERAL_REQUEST_ANSWERS["subject"]
+    events = run_db(lambda: RequestEvent.select().where(RequestEvent.request == request.id))
+    assert [event["status"] for event in events] == ["received"]
+    receipt = run_db(
+        lambda: SmsMessage.objects()
+        .where(SmsMessage.request == request.id, SmsMessage.purpose == "receipt")
+        .first()
+    )
+    assert receipt.sender == "OSS-LOCAL"
+    assert receipt.to_phone == E164
+    assert number in receipt.text
+    assert f"https://eservice.example.go.th/t/{request.tracking_token}" in receipt.text
+    assert "สมศรี" not in receipt.text
+    assert GENERAL_REQUEST_ANSWERS["subject"] not in receipt.text
+
+    page = html(client.get(response.headers["location"]))
+    assert page.select_one("h1").get_text(strip=True) == "ส่งข้อมูลเรียบร้อย ✓"
+    assert page.select_one("[data-request-number]").get_text(strip=True) == number
+
+
+def test_tracking_token_has_at_least_128_bits(client: TestClient[Litestar], run_db: Any) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
+    request = run_db(lambda: CitizenRequest.objects().first())
+    # token_urlsafe: 6 bits per character.
+    assert len(request.tracking_token) * 6 >= 128
+
+
+def test_double_submit_files_one_request(client: TestClient[Litestar], run_db: Any) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    key = _form_key(client)
+    first = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=key)
+    second = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=key)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert run_db(lambda: CitizenRequest.count()) == 1
+    assert run_db(lambda: SmsMessage.count().where(SmsMessage.purpose == "receipt")) == 1
+
+
+def test_simultaneous_double_click_files_one_request(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    key = _form_key(client)
+    token = csrf_token(client, "/e-service/general-request/form")
+
+    def click(_: int) -> int:
+        data = {**GENERAL_REQUEST_ANSWERS, "_csrf_token": token, "submission_key": key}
+        response = client.post(
+            "/e-service/general-request/form", data=data, follow_redirects=False
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(click, range(4)))
+    assert statuses == [303] * 4
+    assert run_db(lambda: CitizenRequest.count()) == 1
+    assert run_db(lambda: RequestEvent.count()) == 1
+
+
+def test_htmx_submission_answers_hx_location_to_success(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    token = csrf_token(client, "/e-service/general-request/form")
+    response = client.post(
+        "/e-service/general-request/form",
+        data={**GENERAL_REQUEST_ANSWERS, "_csrf_token": token, "submission_key": "k" * 30},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    location = json.loads(response.headers["hx-location"])
+    assert location["path"].startswith("/e-service/requests/")
+    assert location["target"] == "#main"
+    partial = client.get(location["path"], headers={"HX-Request": "true"})
+    assert html(partial).select_one("html") is None
+    assert html(partial).select_one("h1").get_text(strip=True) == "ส่งข้อมูลเรียบร้อย ✓"
+
+
+def test_success_page_is_only_for_the_browser_that_filed(
+    app: Litestar, client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    response = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
+    location = response.headers["location"]
+    with TestClient(app=app, base_url="http://testserver.local") as stranger:
+        assert stranger.get(location).status_code == 404
+
+
+def test_submission_without_csrf_token_is_refused(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    response = client.post("/e-service/general-request/form", data=GENERAL_REQUEST_ANSWERS)
+    assert response.status_code == 403
+    assert run_db(lambda: CitizenRequest.count()) == 0
+
+
+def test_overlong_and_control_characters_are_handled_not_500(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    answers = {**GENERAL_REQUEST_ANSWERS, "subject": "ก" * 5000, "first_name": "สม\x00ศรี\u200b"}
+    response = submit_form(client, answers)
+    assert response.status_code == 422
+    assert "ยาวไม่เกิน 200" in html(response).select_one("#f-subject-error").get_text()
+    assert run_db(lambda: CitizenRequest.count()) == 0
+
+
+def test_huge_body_is_refused_with_413(client: TestClient[Litestar], run_db: Any) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    token = csrf_token(client, "/e-service/general-request/form")
+    response = client.post(
+        "/e-service/general-request/form",
+        data={**GENERAL_REQUEST_ANSWERS, "details": "x" * 2_000_000, "_csrf_token": token},
+    )
+    assert response.status_code == 413
+    assert run_db(lambda: CitizenRequest.count()) == 0
