@@ -66,11 +66,12 @@ def test_citizen_files_general_request_with_javascript(
 
     expect(page.get_by_role("heading", name="แจ้งคำร้องทั่วไป")).to_be_visible()
     expect(dialog).to_be_hidden()
+    shoot(page, "5-form")
     page.get_by_role("button", name="ส่งคำร้อง").click()
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator(".error-summary")).to_contain_text("กรุณากรอกชื่อ")
+    shoot(page, "5-form-errors")
     _fill_general_request(page)
-    shoot(page, "5-form")
     page.get_by_role("button", name="ส่งคำร้อง").click()
 
     expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()

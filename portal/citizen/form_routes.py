@@ -19,7 +19,12 @@ from portal.citizen.service import (
     get_filed_request,
     new_submission_key,
 )
-from portal.citizen.session_state import filed_here, remember_submitted, verified_phone
+from portal.citizen.session_state import (
+    filed_here,
+    keep_verified,
+    remember_submitted,
+    verified_phone,
+)
 from portal.otp.phone import ThaiMobile
 from portal.timeutil import utcnow
 from portal.web.rendering import DIALOG, go_to, render
@@ -60,6 +65,7 @@ async def service_form(
     phone = verified_phone(request.session, utcnow(), citizen.otp_policy.verified_for)
     if phone is None:
         return go_to(request, "phone_form", slug=slug, target=DIALOG)
+    keep_verified(request.session, utcnow())
     return _form_step(request, service, phone)
 
 
@@ -81,6 +87,7 @@ async def service_submit(
     if not key or len(key) > SUBMISSION_KEY_LENGTH * 2:
         key = new_submission_key()
     result = validate(service.fields, raw)
+    keep_verified(request.session, utcnow())
     if not result.ok:
         return _form_step(
             request, service, phone, result=result, submission_key=key, status_code=422

@@ -76,6 +76,13 @@ def verified_phone(session: dict[str, Any], now: datetime, valid_for: timedelta)
     return phone
 
 
+def keep_verified(session: dict[str, Any], now: datetime) -> None:
+    """Slide the window while the citizen works on a form: idle time counts, typing does not."""
+    data = session.get("verified")
+    if isinstance(data, dict):
+        session["verified"] = {**data, "at": now.timestamp()}
+
+
 def remember_submitted(session: dict[str, Any], number: str) -> None:
     numbers = [n for n in session.get("submitted", []) if n != number]
     session["submitted"] = [*numbers, number][-MAX_REMEMBERED_SUBMISSIONS:]

@@ -149,13 +149,12 @@ def test_htmx_submission_answers_hx_location_to_success(
 
 
 def test_success_page_is_only_for_the_browser_that_filed(
-    app: Litestar, client: TestClient[Litestar], run_db: Any
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
 ) -> None:
     verify_phone(client, run_db, PHONE, E164)
     response = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
     location = response.headers["location"]
-    with TestClient(app=app, base_url="http://testserver.local") as stranger:
-        assert stranger.get(location).status_code == 404
+    assert new_browser().get(location).status_code == 404
 
 
 def test_submission_without_csrf_token_is_refused(

@@ -126,12 +126,11 @@ def test_expired_code_is_refused(client: TestClient[Litestar], run_db: Any) -> N
 
 
 def test_code_sent_to_another_phone_does_not_verify_this_one(
-    app: Litestar, client: TestClient[Litestar], run_db: Any
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
 ) -> None:
     send_code(client, PHONE)
-    with TestClient(app=app, base_url="http://testserver.local") as other:
-        send_code(other, "0800000002")
-        other_code = latest_code(run_db, "+66800000002")
+    send_code(new_browser(), "0800000002")
+    other_code = latest_code(run_db, "+66800000002")
     own_code = latest_code(run_db, E164)
     if other_code != own_code:
         response = enter_code(client, other_code)
@@ -140,16 +139,14 @@ def test_code_sent_to_another_phone_does_not_verify_this_one(
 
 
 def test_code_is_bound_to_the_browser_that_asked(
-    app: Litestar, client: TestClient[Litestar], run_db: Any
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
 ) -> None:
     send_code(client, PHONE)
     code = latest_code(run_db, E164)
-    with TestClient(app=app, base_url="http://testserver.local") as other:
-        response = enter_code(other, code)
-        assert response.status_code == 422
-        assert (
-            other.get("/e-service/general-request/form", follow_redirects=False).status_code == 303
-        )
+    other = new_browser()
+    response = enter_code(other, code)
+    assert response.status_code == 422
+    assert other.get("/e-service/general-request/form", follow_redirects=False).status_code == 303
 
 
 def test_ten_parallel_correct_codes_pass_once(client: TestClient[Litestar], run_db: Any) -> None:

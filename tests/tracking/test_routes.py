@@ -19,11 +19,10 @@ def _filed_request(client: TestClient[Litestar], run_db: Any) -> Any:
 
 
 def test_tracking_link_shows_number_service_and_status(
-    app: Litestar, client: TestClient[Litestar], run_db: Any
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
 ) -> None:
     request = _filed_request(client, run_db)
-    with TestClient(app=app, base_url="http://testserver.local") as phone_browser:
-        response = phone_browser.get(f"/t/{request.tracking_token}")
+    response = new_browser().get(f"/t/{request.tracking_token}")
     assert response.status_code == 200
     page = html(response)
     assert page.select_one("[data-request-number]").get_text(strip=True) == request.number

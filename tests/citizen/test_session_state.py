@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from portal.citizen.session_state import (
+    MAX_REMEMBERED_SUBMISSIONS,
+    PendingCode,
+    browser_id,
+    filed_here,
+    keep_verified,
+    mark_verified,
+    pending_code,
+    remember_submitted,
+    set_pending_code,
+    verified_phone,
+)
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+WINDOW = timedelta(minutes=30)
+
+
+def test_browser_id_is_created_once_and_kept() -> None:
+    session: dict[str, Any] = {}
+    first = browser_id(session)
+    assert len(first) >= 32
+    assert browser_id(session) == first
+
+
+def test_passing_a_code_replaces_the_browser_id_and_forgets_the_code() -> None:
+    session: dict[str, Any] = {}
+    before = browser_id(session)
+    set_pending_code(session, PendingCode(7, "+66800000001", "general-request", NOW))
+    mark_verified(session, "+66800000001", NOW)
+    assert browser_id(session) != before
+    assert pending_code(session) is None
+    assert verified_phone(session, NOW, WINDOW) == "+66800000001"
+
+
+def test_pending_code_round_trips_and_survives_garbage() -> None:
+    session: dict[str, Any] = {}
+    code = PendingCode(7, "+66800000001", "general-request", NOW)
+    set_pending_code(session, code)
+    assert pending_code(session) == code
+    session["otp"] = {"id": "not a number"}
+    assert pending_code(session) is None
+    session["otp"] = "tampered"
+    assert pending_code(session) is None
+
+
+def test_verification_lapses_after_idle_window_and_slides_while_working() -> None:
+    session: dict[str, Any] = {}
+    mark_verified(session, "+66800000001", NOW)
+    assert verified_phone(session, NOW + WINDOW + timedelta(seconds=1), WINDOW) is None
+    keep_verified(session, NOW + timedelta(minutes=20))
+    assert verified_phone(session, NOW + timedelta(minutes=45), WINDOW) == "+66800000001"
+
+
+def test_only_the_last_submissions_are_remembered() -> None:
+    session: dict[str, Any] = {}
+    for n in range(MAX_REMEMBERED_SUBMISSIONS + 2):
+        remember_submitted(session, f"69-{n:06d}")
+    assert not filed_here(session, "69-000000")
+    assert filed_here(session, f"69-{MAX_REMEMBERED_SUBMISSIONS + 1:06d}")
+    assert len(session["submitted"]) == MAX_REMEMBERED_SUBMISSIONS
