@@ -94,6 +94,24 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 
 @pytest.fixture
+def new_browser(app: Litestar, client: TestClient[Litestar]) -> Callable[[], TestClient[Litestar]]:
+    """Make another browser (its own cookies) talking to the app ``client`` is running.
+
+    Not ``with TestClient(app) as other``: that starts the app a second time in a second event
+    loop, and on PostgreSQL the connection pool belongs to the first loop (asyncpg: "attached to
+    a different loop"). Sharing ``client``'s blocking portal keeps one app and one loop, like two
+    phones on one server; ``client`` runs the app's startup and shutdown once.
+    """
+
+    def make() -> TestClient[Litestar]:
+        browser = TestClient(app=app, base_url=str(client.base_url))
+        browser.blocking_portal = client.blocking_portal
+        return browser
+
+    return make
+
+
+@pytest.fixture
 def run_db(client: TestClient[Litestar]) -> Callable[[Callable[[], Awaitable[T]]], T]:
     """Run a coroutine function in the app's event loop (PostgreSQL pools live there)."""
 

@@ -65,7 +65,9 @@ def test_submission_files_request_event_and_sms_together(
     assert response.status_code == 303
     number = response.headers["location"].rsplit("/", 1)[1]
 
-    request = run_db(lambda: CitizenRequest.objects().where(CitizenRequest.number == number).first())
+    request = run_db(
+        lambda: CitizenRequest.objects().where(CitizenRequest.number == number).first()
+    )
     assert request.phone == E164
     assert request.status == "received"
     answers = request.answers if isinstance(request.answers, dict) else json.loads(request.answers)
@@ -73,9 +75,11 @@ def test_submission_files_request_event_and_sms_together(
     events = run_db(lambda: RequestEvent.select().where(RequestEvent.request == request.id))
     assert [event["status"] for event in events] == ["received"]
     receipt = run_db(
-        lambda: SmsMessage.objects()
-        .where(SmsMessage.request == request.id, SmsMessage.purpose == "receipt")
-        .first()
+        lambda: (
+            SmsMessage.objects()
+            .where(SmsMessage.request == request.id, SmsMessage.purpose == "receipt")
+            .first()
+        )
     )
     assert receipt.sender == "OSS-LOCAL"
     assert receipt.to_phone == E164
@@ -117,9 +121,7 @@ def test_simultaneous_double_click_files_one_request(
 
     def click(_: int) -> int:
         data = {**GENERAL_REQUEST_ANSWERS, "_csrf_token": token, "submission_key": key}
-        response = client.post(
-            "/e-service/general-request/form", data=data, follow_redirects=False
-        )
+        response = client.post("/e-service/general-request/form", data=data, follow_redirects=False)
         return response.status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
