@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 SQLITE_BUSY_TIMEOUT_S = 30
 """Long enough that a burst of submissions waits for the writer instead of failing."""
@@ -70,11 +72,13 @@ def current_engine() -> Engine[Any]:
 
 
 @contextlib.asynccontextmanager
-async def write_transaction() -> AsyncIterator[Any]:
+async def write_transaction(serialize: str | None = None) -> AsyncIterator[Any]:
     """A transaction that takes SQLite's write lock up front.
 
     A deferred SQLite transaction that reads first and writes later can deadlock against
-    another writer and fail with "database is locked"; IMMEDIATE waits its turn instead.
+    another writer and fail with "database is locked"; IMMEDIATE waits its turn instead, so
+    check-then-write logic (send limits) is serialised for free. On PostgreSQL, ``serialize``
+    names a transaction-scoped advisory lock that gives the same guarantee across workers.
     """
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):
@@ -82,6 +86,9 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield txn
     else:
         async with engine.transaction() as txn:
+            if serialize is not None:
+                key = zlib.crc32(serialize.encode())
+                await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", key))
             yield txn
 
 

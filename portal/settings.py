@@ -21,6 +21,9 @@ SMS_BACKENDS = ("outbox",)
 SMS dispatcher; until then asking for them is a configuration error, not a silent fallback."""
 
 
+MIN_SECRET_LENGTH = 32
+
+
 class SettingsError(ValueError):
     """The environment describes a portal that must not start."""
 
@@ -49,15 +52,23 @@ class Settings:
 
 
 def _dev_secret(data_dir: Path) -> str:
-    """Generate the development secret once and keep it, so sessions survive restarts."""
+    """Generate the development secret once and keep it, so sessions survive restarts.
+
+    A file too short to be a key (say, emptied by a crash mid-write) is replaced, never used:
+    an empty key would make sessions, CSRF tokens and code hashes predictable.
+    """
     path = data_dir / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        existing = path.read_text().strip()
+        if len(existing) >= MIN_SECRET_LENGTH:
+            return existing
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret)
+    os.replace(partial, path)
     return secret
 
 
@@ -73,7 +84,7 @@ def database_url_from_env(env_vars: Mapping[str, str]) -> str:
 
 def _whole_number(env_vars: Mapping[str, str], name: str, default: str) -> int:
     value = env_vars.get(name, default)
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise SettingsError(f"{name} must be a whole number of at least 1")
     return int(value)
 
@@ -93,8 +104,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if env == "production":
             raise SettingsError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
         secret_key = _dev_secret(data_dir)
-    elif len(secret_key) < 32:
-        raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+    elif len(secret_key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
 
     sms_backend = env_vars.get("PORTAL_SMS_BACKEND", "outbox")
     if sms_backend not in SMS_BACKENDS:

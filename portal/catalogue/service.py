@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.catalogue.fields import FormField
+from portal.db import write_transaction
 from portal.tables.service import Service
 
 DEFAULT_SERVICES = Path(__file__).resolve().parent / "default_services.json"
@@ -61,16 +62,20 @@ async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
     if await Service.count() > 0:
         return 0
     definitions = json.loads(path.read_text(encoding="utf-8"))
-    for order, item in enumerate(definitions):
-        _load_fields(item["form_fields"])  # refuse a broken definition before saving any
-        await Service(
-            slug=item["slug"],
-            name=item["name"],
-            summary=item.get("summary", ""),
-            icon=item.get("icon", "document"),
-            target_days=item.get("target_days", 15),
-            sort_order=order,
-            active=True,
-            form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
-        ).save()
+    # Refuse a broken file before saving anything, and save all or nothing: a half-seeded
+    # catalogue would never be completed, since seeding only happens on an empty table.
+    for item in definitions:
+        _load_fields(item["form_fields"])
+    async with write_transaction():
+        for order, item in enumerate(definitions):
+            await Service(
+                slug=item["slug"],
+                name=item["name"],
+                summary=item.get("summary", ""),
+                icon=item.get("icon", "document"),
+                target_days=item.get("target_days", 15),
+                sort_order=order,
+                active=True,
+                form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
+            ).save()
     return len(definitions)

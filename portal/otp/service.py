@@ -156,10 +156,10 @@ async def issue_code(
     policy: OtpPolicy,
 ) -> IssuedCode:
     """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser."""
-    now = utcnow()
     bound_session = session_hash(session_id)
     code = new_code()
-    async with write_transaction():
+    async with write_transaction(serialize="otp-send"):
+        now = utcnow()  # after the lock: a wait for it must not stretch the windows
         await _ensure_send_allowed(phone, purpose, bound_session, client_ip, policy, now)
         await OtpChallenge.update({OtpChallenge.killed_at: now}).where(
             OtpChallenge.phone == phone,

@@ -1,0 +1,170 @@
+"""The catalogue service against the session database, which the test set-up seeded once.
+
+Tests that change a service put it back in ``finally``; tests that need an empty catalogue work
+inside a transaction that is always rolled back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from portal.catalogue.fields import KINDS
+from portal.catalogue.service import (
+    DEFAULT_SERVICES,
+    get_active_service,
+    list_active_services,
+    seed_default_services,
+)
+from portal.db import current_engine
+from portal.tables.service import Service
+
+T = TypeVar("T")
+
+pytestmark = pytest.mark.usefixtures("database")
+
+DEFAULT_SLUGS = [
+    "general-request",
+    "complaint",
+    "street-light",
+    "rubbish",
+    "official-information",
+    "elderly-allowance",
+]
+
+
+def run(awaitable: Awaitable[T]) -> T:
+    async def wait() -> T:
+        return await awaitable
+
+    return asyncio.run(wait())
+
+
+class _RollBack(Exception):
+    pass
+
+
+def rolled_back(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` in a transaction that is rolled back whatever happens."""
+
+    async def attempt() -> T:
+        result: T
+        try:
+            async with current_engine().transaction():
+                result = await work()
+                raise _RollBack
+        except _RollBack:
+            pass
+        return result
+
+    return asyncio.run(attempt())
+
+
+def slugs() -> list[str]:
+    return [service.slug for service in run(list_active_services())]
+
+
+def test_default_catalogue_has_six_services_in_file_order() -> None:
+    assert slugs() == DEFAULT_SLUGS
+
+
+def test_general_request_is_named_in_thai() -> None:
+    service = run(get_active_service("general-request"))
+    assert service is not None
+    assert service.name == "แจ้งคำร้องทั่วไป"
+    assert [field.name for field in service.fields] == [
+        "title",
+        "first_name",
+        "last_name",
+        "citizen_id",
+        "address",
+        "subject",
+        "details",
+    ]
+
+
+def test_seeding_again_adds_nothing() -> None:
+    before = run(Service.count())
+    assert run(seed_default_services()) == 0
+    assert run(Service.count()) == before == 6
+
+
+def test_every_seeded_form_definition_parses() -> None:
+    for service in run(list_active_services()):
+        assert service.fields, service.slug
+        names = [field.name for field in service.fields]
+        assert len(names) == len(set(names)), service.slug
+        for field in service.fields:
+            assert field.kind in KINDS
+            assert field.label
+            assert field.limit > 0
+            if field.kind == "select":
+                assert field.options, (service.slug, field.name)
+
+
+def test_seeding_an_empty_catalogue_adds_the_default_services() -> None:
+    async def seed_empty() -> tuple[int, list[str]]:
+        await Service.delete(force=True)
+        added = await seed_default_services()
+        return added, [service.slug for service in await list_active_services()]
+
+    added, seeded = rolled_back(seed_empty)
+    assert added == 6
+    assert seeded == DEFAULT_SLUGS
+    assert slugs() == DEFAULT_SLUGS  # the rollback left the session catalogue alone
+
+
+def test_broken_definition_in_the_seed_file_saves_nothing(tmp_path: Path) -> None:
+    definitions = json.loads(DEFAULT_SERVICES.read_text(encoding="utf-8"))
+    definitions[3]["form_fields"] = [{"name": "photo", "label": "รูปถ่าย", "kind": "file"}]
+    broken = tmp_path / "services.json"
+    broken.write_text(json.dumps(definitions, ensure_ascii=False), encoding="utf-8")
+
+    async def seed_broken() -> int:
+        await Service.delete(force=True)
+        with pytest.raises(ValueError, match="unknown field kind"):
+            await seed_default_services(broken)
+        return await Service.count()
+
+    assert rolled_back(seed_broken) == 0
+
+
+@contextmanager
+def service_changed(slug: str, **values: object) -> Iterator[None]:
+    """Change columns of one seeded service for the length of a ``with`` block."""
+    service = run(Service.objects().get(Service.slug == slug))
+    assert service is not None
+    old = {name: getattr(service, name) for name in values}
+    for name, value in values.items():
+        setattr(service, name, value)
+    run(service.save())
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            setattr(service, name, value)
+        run(service.save())
+
+
+def test_sort_order_decides_the_menu_order() -> None:
+    with service_changed("rubbish", sort_order=-1):
+        assert slugs() == ["rubbish", *(slug for slug in DEFAULT_SLUGS if slug != "rubbish")]
+    assert slugs() == DEFAULT_SLUGS
+
+
+def test_inactive_service_is_hidden() -> None:
+    with service_changed("complaint", active=False):
+        assert "complaint" not in slugs()
+        assert len(slugs()) == 5
+        assert run(get_active_service("complaint")) is None
+    assert run(get_active_service("complaint")) is not None
+
+
+def test_unknown_slug_has_no_service() -> None:
+    assert run(get_active_service("no-such-service")) is None

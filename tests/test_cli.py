@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from portal.cli import main
+from portal.sms.outbox import SmsConfig, enqueue
+from portal.tables.sms_message import SmsPurpose
+from portal.timeutil import utcnow
+from tests.conftest import TEST_SECRET
+
+SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
+
+
+@pytest.fixture
+def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> None:
+    """Point the ``portal`` command at the test database, whatever the shell had set."""
+    for name in (
+        "PORTAL_ENV",
+        "PORTAL_SMS_BACKEND",
+        "PORTAL_SMS_DAILY_BUDGET",
+        "PORTAL_OTP_IP_HOURLY_LIMIT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
+
+
+def _send(*messages: tuple[str, str, SmsPurpose]) -> None:
+    async def write() -> None:
+        start = utcnow() - timedelta(minutes=len(messages))
+        for n, (phone, text, purpose) in enumerate(messages):
+            await enqueue(
+                SMS, to_phone=phone, text=text, purpose=purpose, now=start + timedelta(minutes=n)
+            )
+
+    asyncio.run(write())
+
+
+def _outbox_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+    assert main(["sms", "outbox", "--json", *args]) == 0
+    rows: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_json_lists_messages_to_one_phone_newest_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _send(
+        ("+66800000001", "รหัสยืนยัน 111111", SmsPurpose.otp),
+        ("+66800000002", "รหัสยืนยัน 222222", SmsPurpose.otp),
+        ("+66800000001", "ได้รับคำร้องเลขที่ 69-000001 แล้ว", SmsPurpose.receipt),
+    )
+    rows = _outbox_json(capsys, "--to", "0800000001")
+    assert [row["text"] for row in rows] == [
+        "ได้รับคำร้องเลขที่ 69-000001 แล้ว",
+        "รหัสยืนยัน 111111",
+    ]
+    assert {row["to_phone"] for row in rows} == {"+66800000001"}
+    assert [row["purpose"] for row in rows] == ["receipt", "otp"]
+    assert all(row["sender"] == "OSS-LOCAL" for row in rows)
+    assert all(row["state"] == "sent" for row in rows)
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_json_without_a_phone_lists_everything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _send(
+        ("+66800000001", "first", SmsPurpose.otp),
+        ("+66800000002", "second", SmsPurpose.otp),
+    )
+    rows = _outbox_json(capsys)
+    assert [row["text"] for row in rows] == ["second", "first"]
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_json_accepts_any_form_of_the_phone_number(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _send(("+66800000003", "hello", SmsPurpose.otp))
+    for typed in ("0800000003", "080-000-0003", "+66800000003"):
+        assert [row["text"] for row in _outbox_json(capsys, "--to", typed)] == ["hello"]
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_json_times_are_iso_8601(capsys: pytest.CaptureFixture[str]) -> None:
+    _send(("+66800000001", "hello", SmsPurpose.otp))
+    (row,) = _outbox_json(capsys, "--to", "0800000001")
+    assert isinstance(row["created_at"], str)
+    created = datetime.fromisoformat(row["created_at"])
+    assert abs(created - utcnow()) < timedelta(minutes=5)
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_json_for_a_phone_with_no_messages_is_an_empty_list(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _send(("+66800000001", "hello", SmsPurpose.otp))
+    assert _outbox_json(capsys, "--to", "0800000099") == []
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_as_text_shows_each_message(capsys: pytest.CaptureFixture[str]) -> None:
+    _send(("+66800000001", "รหัสยืนยัน 111111", SmsPurpose.otp))
+    assert main(["sms", "outbox", "--to", "0800000001"]) == 0
+    out = capsys.readouterr().out
+    assert "OSS-LOCAL -> +66800000001 [otp]" in out
+    assert "รหัสยืนยัน 111111" in out
+
+
+@pytest.mark.usefixtures("portal_env")
+@pytest.mark.parametrize("bad", ["021234567", "+14155550123", "hello"])
+def test_outbox_with_a_bad_phone_exits_2_and_says_why(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    assert main(["sms", "outbox", "--json", "--to", bad]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "not a Thai mobile number" in captured.err
+
+
+def test_configuration_error_exits_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "mysql://portal@db/portal")
+    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
+    assert main(["sms", "outbox", "--json"]) == 2
+    assert "configuration error" in capsys.readouterr().err
