@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 CODE_DIGITS = 6
 
@@ -26,6 +27,12 @@ def code_hash(key: bytes, *, phone: str, purpose: str, bound_session: str, code:
     """
     message = f"{phone}|{purpose}|{bound_session}|{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def normalise_code(raw: str) -> str:
+    """Accept what people actually type: Thai digits (๑๒๓), spaces and dashes between groups."""
+    kept = (ch for ch in raw if ch not in " -\u00a0\t")
+    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in kept)
 
 
 def is_well_formed(code: str) -> bool:

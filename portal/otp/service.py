@@ -16,7 +16,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from portal.db import write_transaction
-from portal.otp.codes import code_hash, is_well_formed, new_code, session_hash
+from portal.otp.codes import code_hash, is_well_formed, new_code, normalise_code, session_hash
 from portal.otp.policy import OtpPolicy
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
@@ -201,7 +201,7 @@ async def check_code(
 ) -> CheckResult:
     """Check one try. Exactly one of any number of simultaneous correct tries passes."""
     now = utcnow()
-    code = code.strip()
+    code = normalise_code(code)
     bound_session = session_hash(session_id)
     challenge = (
         await OtpChallenge.objects()

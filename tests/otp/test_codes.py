@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from portal.otp.codes import code_hash, is_well_formed, new_code, session_hash
+from portal.otp.codes import code_hash, is_well_formed, new_code, normalise_code, session_hash
 
 KEY = b"k" * 32
 PHONE = "+66800000001"
@@ -76,3 +76,13 @@ def test_six_ascii_digits_are_well_formed(code: str) -> None:
 )
 def test_anything_else_is_not_well_formed(code: str) -> None:
     assert not is_well_formed(code)
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [("๑๒๓๔๕๖", "123456"), ("123 456", "123456"), ("123-456", "123456"), ("12a456", "12a456")],
+)
+def test_codes_typed_with_thai_digits_or_separators_are_normalised(
+    typed: str, normalised: str
+) -> None:
+    assert normalise_code(typed) == normalised

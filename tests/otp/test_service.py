@@ -154,6 +154,12 @@ def test_code_with_surrounding_spaces_passes() -> None:
     assert check(issued, f" {sent_code()} ").outcome is CheckOutcome.passed
 
 
+def test_code_typed_with_thai_digits_passes() -> None:
+    issued = issue()
+    thai = sent_code().translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
+    assert check(issued, thai).outcome is CheckOutcome.passed
+
+
 def test_wrong_code_counts_down_tries() -> None:
     issued = issue()
     results = fail_times(issued, 4)
