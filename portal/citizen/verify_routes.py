@@ -82,6 +82,19 @@ def _code_step(
     )
 
 
+def _code_step_at_limit(
+    request: Request[Any, Any, Any], service: ServiceInfo, pending: PendingCode, limit: RateLimited
+) -> Template:
+    return _code_step(
+        request,
+        service,
+        pending,
+        error=f"limit_{limit.reason}",
+        retry_after=limit.retry_after_seconds,
+        status_code=429,
+    )
+
+
 @get("/e-service/{slug:str}/phone", name="phone_form")
 async def phone_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
     return _phone_step(request, await _service_or_404(slug))
@@ -161,14 +174,7 @@ async def code_submit(
             policy=citizen.otp_policy,
         )
     except RateLimited as limit:
-        return _code_step(
-            request,
-            service,
-            pending,
-            error=f"limit_{limit.reason}",
-            retry_after=limit.retry_after_seconds,
-            status_code=429,
-        )
+        return _code_step_at_limit(request, service, pending, limit)
     if result.outcome is CheckOutcome.passed:
         mark_verified(request.session, pending.phone, utcnow())
         return go_to(request, "service_form", slug=slug)
@@ -193,12 +199,5 @@ async def code_resend(
     try:
         await _send_code(request, citizen, service, pending.phone)
     except RateLimited as limit:
-        return _code_step(
-            request,
-            service,
-            pending,
-            error=f"limit_{limit.reason}",
-            retry_after=limit.retry_after_seconds,
-            status_code=429,
-        )
+        return _code_step_at_limit(request, service, pending, limit)
     return go_to(request, "code_form", slug=slug, target=DIALOG)
