@@ -19,17 +19,20 @@ from portal.citizen.service import (
     get_filed_request,
     new_submission_key,
 )
-from portal.citizen.session_state import (
+from portal.otp.phone import ThaiMobile
+from portal.otp.session_state import (
     filed_here,
     keep_verified,
     remember_submitted,
     verified_phone,
 )
-from portal.otp.phone import ThaiMobile
+from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.web.rendering import DIALOG, go_to, render
 
 SUBMISSION_KEY_LENGTH = 32
+
+SUBMIT = OtpPurpose.submit
 
 
 def _form_step(
@@ -62,10 +65,10 @@ async def service_form(
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
-    phone = verified_phone(request.session, utcnow(), citizen.otp_policy.verified_for)
+    phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
     if phone is None:
         return go_to(request, "phone_form", slug=slug, target=DIALOG)
-    keep_verified(request.session, utcnow())
+    keep_verified(request.session, SUBMIT, utcnow())
     return _form_step(request, service, phone)
 
 
@@ -76,7 +79,7 @@ async def service_submit(
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
-    phone = verified_phone(request.session, utcnow(), citizen.otp_policy.verified_for)
+    phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
     if phone is None:
         # The verification lapsed while the citizen typed; their words are in the browser's
         # back history, and the phone step says why it is asked again.
@@ -87,7 +90,7 @@ async def service_submit(
     if not key or len(key) > SUBMISSION_KEY_LENGTH * 2:
         key = new_submission_key()
     result = validate(service.fields, raw)
-    keep_verified(request.session, utcnow())
+    keep_verified(request.session, SUBMIT, utcnow())
     if not result.ok:
         return _form_step(
             request, service, phone, result=result, submission_key=key, status_code=422

@@ -12,9 +12,12 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import get_active_service, list_active_services
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.session_state import verified_phone
+from portal.otp.session_state import verified_phone
+from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.web.rendering import DIALOG, go_to, render
+
+SUBMIT = OtpPurpose.submit
 
 
 @get("/", name="home")
@@ -40,6 +43,6 @@ async def service_start(
     """A card's link: straight to the form when this browser's phone is verified."""
     if await get_active_service(slug) is None:
         raise NotFoundException()
-    if verified_phone(request.session, utcnow(), citizen.otp_policy.verified_for):
+    if verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for):
         return go_to(request, "service_form", slug=slug)
     return go_to(request, "phone_form", slug=slug, target=DIALOG)

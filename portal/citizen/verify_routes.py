@@ -12,18 +12,21 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.session_state import (
+from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
+from portal.otp.session_state import (
     PendingCode,
     browser_id,
     mark_verified,
     pending_code,
     set_pending_code,
 )
-from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
-from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
+from portal.web.code_step import CodeStepLinks, render_code_step
 from portal.web.rendering import DIALOG, client_ip, go_to, render
+
+SUBMIT = OtpPurpose.submit
 
 
 async def _service_or_404(slug: FromPath[str]) -> ServiceInfo:
@@ -63,22 +66,22 @@ def _code_step(
     retry_after: int | None = None,
     status_code: int = 200,
 ) -> Template:
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    wait = max(0, int((pending.resend_at - utcnow()).total_seconds() + 0.999))
-    return render(
+    reverse = request.app.route_reverse
+    return render_code_step(
         request,
-        page="citizen/otp.html",
-        partial="citizen/_otp_form.html",
-        context={
-            "service": service,
-            "masked_phone": ThaiMobile(pending.phone).masked,
-            "resend_wait": wait,
-            "error": error,
-            "tries_left": tries_left,
-            "retry_after": retry_after,
-        },
+        pending,
+        CodeStepLinks(
+            step_label=service.name,
+            verify_url=reverse("code_submit", slug=service.slug),
+            resend_url=reverse("code_resend", slug=service.slug),
+            change_phone_url=reverse("phone_form", slug=service.slug),
+            close_url=reverse("menu"),
+            hx_target=DIALOG,
+        ),
+        error=error,
+        tries_left=tries_left,
+        retry_after=retry_after,
         status_code=status_code,
-        headers=headers,
     )
 
 
@@ -116,7 +119,7 @@ async def _send_code(
         policy=citizen.otp_policy,
     )
     pending = PendingCode(issued.challenge_id, phone, service.slug, issued.resend_at)
-    set_pending_code(request.session, pending)
+    set_pending_code(request.session, SUBMIT, pending)
     return pending
 
 
@@ -148,7 +151,7 @@ async def phone_submit(
 @get("/e-service/{slug:str}/verify", name="code_form")
 async def code_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
     service = await _service_or_404(slug)
-    pending = pending_code(request.session)
+    pending = pending_code(request.session, SUBMIT)
     if pending is None:
         return go_to(request, "phone_form", slug=slug, target=DIALOG)
     return _code_step(request, service, pending)
@@ -159,7 +162,7 @@ async def code_submit(
     request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await _service_or_404(slug)
-    pending = pending_code(request.session)
+    pending = pending_code(request.session, SUBMIT)
     if pending is None:
         return _phone_step(request, service, error="code_session_lost", status_code=422)
     form = await request.form()
@@ -176,7 +179,7 @@ async def code_submit(
     except RateLimited as limit:
         return _code_step_at_limit(request, service, pending, limit)
     if result.outcome is CheckOutcome.passed:
-        mark_verified(request.session, pending.phone, utcnow())
+        mark_verified(request.session, SUBMIT, pending.phone, utcnow())
         return go_to(request, "service_form", slug=slug)
     return _code_step(
         request,
@@ -193,7 +196,7 @@ async def code_resend(
     request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
 ) -> Response[Any]:
     service = await _service_or_404(slug)
-    pending = pending_code(request.session)
+    pending = pending_code(request.session, SUBMIT)
     if pending is None:
         return go_to(request, "phone_form", slug=slug, target=DIALOG)
     try:

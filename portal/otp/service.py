@@ -154,8 +154,14 @@ async def issue_code(
     key: bytes,
     sms: SmsConfig,
     policy: OtpPolicy,
+    deliver: bool = True,
 ) -> IssuedCode:
-    """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser."""
+    """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser.
+
+    ``deliver=False`` does everything but write the SMS: the tracking lookup uses it for a
+    phone with no requests, so that limits, rows and timing look the same as for a phone
+    that has some, and nobody learns who filed a request by asking for a code.
+    """
     bound_session = session_hash(session_id)
     code = new_code()
     async with write_transaction(serialize="otp-send"):
@@ -181,7 +187,8 @@ async def issue_code(
         )
         await challenge.save()
         text = render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60))
-        await enqueue(sms, to_phone=phone, text=text, purpose=SmsPurpose.otp, now=now)
+        if deliver:
+            await enqueue(sms, to_phone=phone, text=text, purpose=SmsPurpose.otp, now=now)
     return IssuedCode(
         challenge_id=int(challenge.id),
         expires_at=now + policy.validity,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from portal.citizen.session_state import (
+from portal.otp.session_state import (
     MAX_REMEMBERED_SUBMISSIONS,
     PendingCode,
     browser_id,
@@ -30,30 +30,30 @@ def test_browser_id_is_created_once_and_kept() -> None:
 def test_passing_a_code_replaces_the_browser_id_and_forgets_the_code() -> None:
     session: dict[str, Any] = {}
     before = browser_id(session)
-    set_pending_code(session, PendingCode(7, "+66800000001", "general-request", NOW))
-    mark_verified(session, "+66800000001", NOW)
+    set_pending_code(session, "submit", PendingCode(7, "+66800000001", "general-request", NOW))
+    mark_verified(session, "submit", "+66800000001", NOW)
     assert browser_id(session) != before
-    assert pending_code(session) is None
-    assert verified_phone(session, NOW, WINDOW) == "+66800000001"
+    assert pending_code(session, "submit") is None
+    assert verified_phone(session, "submit", NOW, WINDOW) == "+66800000001"
 
 
 def test_pending_code_round_trips_and_survives_garbage() -> None:
     session: dict[str, Any] = {}
     code = PendingCode(7, "+66800000001", "general-request", NOW)
-    set_pending_code(session, code)
-    assert pending_code(session) == code
-    session["otp"] = {"id": "not a number"}
-    assert pending_code(session) is None
-    session["otp"] = "tampered"
-    assert pending_code(session) is None
+    set_pending_code(session, "submit", code)
+    assert pending_code(session, "submit") == code
+    session["otp:submit"] = {"id": "not a number"}
+    assert pending_code(session, "submit") is None
+    session["otp:submit"] = "tampered"
+    assert pending_code(session, "submit") is None
 
 
 def test_verification_lapses_after_idle_window_and_slides_while_working() -> None:
     session: dict[str, Any] = {}
-    mark_verified(session, "+66800000001", NOW)
-    assert verified_phone(session, NOW + WINDOW + timedelta(seconds=1), WINDOW) is None
-    keep_verified(session, NOW + timedelta(minutes=20))
-    assert verified_phone(session, NOW + timedelta(minutes=45), WINDOW) == "+66800000001"
+    mark_verified(session, "submit", "+66800000001", NOW)
+    assert verified_phone(session, "submit", NOW + WINDOW + timedelta(seconds=1), WINDOW) is None
+    keep_verified(session, "submit", NOW + timedelta(minutes=20))
+    assert verified_phone(session, "submit", NOW + timedelta(minutes=45), WINDOW) == "+66800000001"
 
 
 def test_only_the_last_submissions_are_remembered() -> None:
@@ -63,3 +63,11 @@ def test_only_the_last_submissions_are_remembered() -> None:
     assert not filed_here(session, "69-000000")
     assert filed_here(session, f"69-{MAX_REMEMBERED_SUBMISSIONS + 1:06d}")
     assert len(session["submitted"]) == MAX_REMEMBERED_SUBMISSIONS
+
+
+def test_verification_for_one_purpose_does_not_count_for_the_other() -> None:
+    session: dict[str, Any] = {}
+    mark_verified(session, "submit", "+66800000001", NOW)
+    assert verified_phone(session, "track", NOW, WINDOW) is None
+    mark_verified(session, "track", "+66800000001", NOW)
+    assert verified_phone(session, "track", NOW, WINDOW) == "+66800000001"
