@@ -24,6 +24,7 @@ from portal.otp.policy import OtpPolicy
 from portal.settings import Settings, load_settings
 from portal.sms import routes as sms_routes
 from portal.sms.outbox import SmsConfig
+from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
 from portal.web import errors
 from portal.web.templating import configure_environment
@@ -77,6 +78,14 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         form_routes.service_submit,
         form_routes.submitted,
         tracking_routes.track_link,
+        lookup_routes.track_lookup,
+        lookup_routes.track_lookup_submit,
+        lookup_routes.track_code_form,
+        lookup_routes.track_code_submit,
+        lookup_routes.track_code_resend,
+        lookup_routes.track_list,
+        lookup_routes.track_detail,
+        lookup_routes.track_sign_out,
         create_static_files_router(
             path="/static",
             directories=[PACKAGE_DIR / "static"],

@@ -91,7 +91,38 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _change_status(settings: Settings, args: argparse.Namespace) -> str:
+    from portal.casework.status import change_status
+    from portal.db import configure_database
+    from portal.sms.outbox import SmsConfig
+    from portal.tables.citizen_request import RequestStatus
+
+    configure_database(settings.database_url)
+    changed = await change_status(
+        number=args.number,
+        status=RequestStatus(args.status),
+        actor=args.actor,
+        public_note=args.note,
+        base_url=settings.base_url,
+        sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
+    )
+    return f"{changed.number}: {changed.old.value} -> {changed.new.value}"
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.casework.status import StatusChangeError
+
+    try:
+        print(asyncio.run(_change_status(settings, args)))
+    except StatusChangeError as error:
+        print(f"cannot change status: {error.code}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from portal.tables.citizen_request import RequestStatus
+
     parser = argparse.ArgumentParser(prog="portal", description="OSS-LOCAL e-Service portal")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -112,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--to", help="only messages to this phone number")
     outbox.add_argument("--json", action="store_true", help="print JSON")
     outbox.set_defaults(handler=_outbox)
+
+    requests = commands.add_parser("requests", help="citizen requests")
+    requests_commands = requests.add_subparsers(dest="requests_command", required=True)
+    status = requests_commands.add_parser(
+        "status", help="change a request's status; the citizen gets an SMS"
+    )
+    status.add_argument("number", help="request number, e.g. 69-123456")
+    status.add_argument("status", choices=[status.value for status in RequestStatus])
+    status.add_argument("--note", default="", help="note shown to the citizen on the timeline")
+    status.add_argument("--actor", default="portal-cli", help="who made the change")
+    status.set_defaults(handler=_status)
     return parser
 
 

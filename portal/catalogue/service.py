@@ -25,7 +25,8 @@ class ServiceInfo:
     fields: list[FormField]
 
 
-def _load_fields(raw: Any) -> list[FormField]:
+def load_fields(raw: Any) -> list[FormField]:
+    """Form definitions as stored (JSON text on SQLite, parsed JSON on PostgreSQL)."""
     data = json.loads(raw) if isinstance(raw, str) else raw
     return [FormField.from_data(item) for item in data or []]
 
@@ -38,7 +39,7 @@ def _info(row: dict[str, Any]) -> ServiceInfo:
         summary=row["summary"],
         icon=row["icon"],
         target_days=int(row["target_days"]),
-        fields=_load_fields(row["form_fields"]),
+        fields=load_fields(row["form_fields"]),
     )
 
 
@@ -65,7 +66,7 @@ async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
     # Refuse a broken file before saving anything, and save all or nothing: a half-seeded
     # catalogue would never be completed, since seeding only happens on an empty table.
     for item in definitions:
-        _load_fields(item["form_fields"])
+        load_fields(item["form_fields"])
     async with write_transaction():
         for order, item in enumerate(definitions):
             await Service(

@@ -19,4 +19,6 @@ class OtpPolicy:
     sends_per_ip_hour: int = 10
     daily_budget: int = 2000
     verified_for: timedelta = timedelta(minutes=30)
-    """How long a passed check lets the browser file requests before asking again."""
+    """How long a passed check lets the browser file requests before asking again (idle)."""
+    tracking_idle: timedelta = timedelta(minutes=15)
+    """How long a passed tracking check lets the browser read its requests while idle."""

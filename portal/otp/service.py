@@ -158,9 +158,9 @@ async def issue_code(
 ) -> IssuedCode:
     """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser.
 
-    ``deliver=False`` does everything but write the SMS: the tracking lookup uses it for a
-    phone with no requests, so that limits, rows and timing look the same as for a phone
-    that has some, and nobody learns who filed a request by asking for a code.
+    ``deliver=False`` does the same work but writes the SMS as suppressed (never sent): the
+    tracking lookup uses it for a phone with no requests, so that limits, rows and timing look
+    the same as for a phone that has some, and nobody learns who filed a request by asking.
     """
     bound_session = session_hash(session_id)
     code = new_code()
@@ -187,8 +187,14 @@ async def issue_code(
         )
         await challenge.save()
         text = render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60))
-        if deliver:
-            await enqueue(sms, to_phone=phone, text=text, purpose=SmsPurpose.otp, now=now)
+        await enqueue(
+            sms,
+            to_phone=phone,
+            text=text,
+            purpose=SmsPurpose.otp,
+            now=now,
+            suppressed=not deliver,
+        )
     return IssuedCode(
         challenge_id=int(challenge.id),
         expires_at=now + policy.validity,

@@ -28,13 +28,24 @@ async def enqueue(
     purpose: SmsPurpose,
     now: datetime,
     request_id: int | None = None,
+    suppressed: bool = False,
 ) -> SmsMessage:
+    """Write one message in the caller's transaction.
+
+    ``suppressed`` writes the row without its text and marks it never to be sent, so that a
+    caller hiding whether it really sends (the tracking lookup) costs the same work either way.
+    """
     # The outbox backend's job is done once the row exists; later backends start at queued.
-    state = SmsState.sent if config.backend == "outbox" else SmsState.queued
+    if suppressed:
+        state = SmsState.suppressed
+    elif config.backend == "outbox":
+        state = SmsState.sent
+    else:
+        state = SmsState.queued
     message = SmsMessage(
         to_phone=to_phone,
         sender=config.sender,
-        text=text,
+        text="" if suppressed else text,
         purpose=purpose,
         state=state,
         request=request_id,
@@ -47,15 +58,19 @@ async def enqueue(
 
 async def list_messages(*, to_phone: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Newest first, as a developer reading their phone would expect."""
-    query = SmsMessage.select(
-        SmsMessage.id,
-        SmsMessage.to_phone,
-        SmsMessage.sender,
-        SmsMessage.text,
-        SmsMessage.purpose,
-        SmsMessage.state,
-        SmsMessage.created_at,
-    ).order_by(SmsMessage.id, ascending=False)
+    query = (
+        SmsMessage.select(
+            SmsMessage.id,
+            SmsMessage.to_phone,
+            SmsMessage.sender,
+            SmsMessage.text,
+            SmsMessage.purpose,
+            SmsMessage.state,
+            SmsMessage.created_at,
+        )
+        .where(SmsMessage.state != SmsState.suppressed)
+        .order_by(SmsMessage.id, ascending=False)
+    )
     if to_phone:
         query = query.where(SmsMessage.to_phone == to_phone)
     rows: list[dict[str, Any]] = await query.limit(limit)

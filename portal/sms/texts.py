@@ -9,13 +9,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-SMS_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @cache
 def _environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(SMS_TEMPLATES),
+        loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,  # noqa: S701
@@ -23,7 +23,8 @@ def _environment() -> Environment:
 
 
 def render_sms(template_name: str, **context: Any) -> str:
-    text = _environment().get_template(template_name).render(**context)
+    # Rooted at templates/ so an SMS can share macros (status labels) with the pages.
+    text = _environment().get_template(f"sms/{template_name}").render(**context)
     return " ".join(text.split())
 
 

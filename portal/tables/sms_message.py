@@ -12,6 +12,8 @@ class SmsState(StrEnum):
     sent = "sent"
     delivered = "delivered"
     failed = "failed"
+    suppressed = "suppressed"
+    """Never sent: stands in for an OTP to a phone with no request (see the tracking lookup)."""
 
 
 class SmsPurpose(StrEnum):

@@ -1,11 +1,15 @@
-"""What the SMS link shows: number, service, status and timeline; no personal data."""
+"""Reads for tracking. Every read that can reach personal data takes the verified phone and
+filters by it in the query itself, so no route can forget the check (issue: access control)."""
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from portal.catalogue.service import load_fields
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tracking.tokens import looks_like_token, token_digest
@@ -26,39 +30,109 @@ class TrackedRequest:
     phone: str
     created_at: datetime
     timeline: list[TimelineEntry]
+    answers: list[tuple[str, str]] = field(default_factory=list)
+    """(label, value) pairs the citizen entered; filled only for a verified phone."""
 
 
-async def find_by_token(token: str) -> TrackedRequest | None:
-    if not looks_like_token(token):
-        return None
-    row = (
-        await CitizenRequest.select(
-            CitizenRequest.id,
-            CitizenRequest.number,
-            CitizenRequest.status,
-            CitizenRequest.phone,
-            CitizenRequest.created_at,
-            CitizenRequest.tracking_token,
-            CitizenRequest.service.name.as_alias("service_name"),
-        )
-        .where(CitizenRequest.tracking_token_hash == token_digest(token))
-        .first()
-    )
-    if row is None or not hmac.compare_digest(row["tracking_token"], token):
-        return None
+@dataclass(frozen=True)
+class RequestSummary:
+    number: str
+    service_name: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = (
+    CitizenRequest.id,
+    CitizenRequest.number,
+    CitizenRequest.status,
+    CitizenRequest.phone,
+    CitizenRequest.created_at,
+    CitizenRequest.tracking_token,
+    CitizenRequest.answers,
+    CitizenRequest.service.name.as_alias("service_name"),
+    CitizenRequest.service.form_fields.as_alias("service_fields"),
+)
+
+
+async def _timeline(request_id: int) -> list[TimelineEntry]:
     events = (
         await RequestEvent.select(
             RequestEvent.status, RequestEvent.public_note, RequestEvent.created_at
         )
-        .where(RequestEvent.request == row["id"])
+        .where(RequestEvent.request == request_id)
         .order_by(RequestEvent.created_at)
         .order_by(RequestEvent.id)
     )
+    return [TimelineEntry(**event) for event in events]
+
+
+def _labelled_answers(row: dict[str, Any]) -> list[tuple[str, str]]:
+    raw = row["answers"]
+    answers: dict[str, str] = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    labelled = []
+    for form_field in load_fields(row["service_fields"]):
+        value = answers.pop(form_field.name, "")
+        if value:
+            labelled.append((form_field.label, value))
+    # Answers to fields the office has since removed are still the citizen's words: show them.
+    labelled.extend((name, value) for name, value in answers.items() if value)
+    return labelled
+
+
+async def _tracked(row: dict[str, Any], *, with_answers: bool) -> TrackedRequest:
     return TrackedRequest(
         number=row["number"],
         service_name=row["service_name"],
         status=row["status"],
         phone=row["phone"],
         created_at=row["created_at"],
-        timeline=[TimelineEntry(**event) for event in events],
+        timeline=await _timeline(int(row["id"])),
+        answers=_labelled_answers(row) if with_answers else [],
     )
+
+
+async def find_by_token(token: str) -> TrackedRequest | None:
+    """Way 1: the SMS link. Status and timeline only, never what the citizen wrote."""
+    if not looks_like_token(token):
+        return None
+    row = (
+        await CitizenRequest.select(*_COLUMNS)
+        .where(CitizenRequest.tracking_token_hash == token_digest(token))
+        .first()
+    )
+    if row is None or not hmac.compare_digest(row["tracking_token"], token):
+        return None
+    return await _tracked(row, with_answers=False)
+
+
+async def phone_has_requests(phone: str) -> bool:
+    return bool(await CitizenRequest.exists().where(CitizenRequest.phone == phone))
+
+
+async def requests_for_phone(phone: str) -> list[RequestSummary]:
+    """Way 2: the verified phone's own requests, newest first."""
+    rows = (
+        await CitizenRequest.select(
+            CitizenRequest.number,
+            CitizenRequest.status,
+            CitizenRequest.created_at,
+            CitizenRequest.updated_at,
+            CitizenRequest.service.name.as_alias("service_name"),
+        )
+        .where(CitizenRequest.phone == phone)
+        .order_by(CitizenRequest.created_at, ascending=False)
+        .order_by(CitizenRequest.id, ascending=False)
+    )
+    return [RequestSummary(**row) for row in rows]
+
+
+async def request_for_phone(number: str, phone: str) -> TrackedRequest | None:
+    """One request in full, only if it was filed with ``phone``; otherwise as if unknown."""
+    row = (
+        await CitizenRequest.select(*_COLUMNS)
+        .where(CitizenRequest.number == number, CitizenRequest.phone == phone)
+        .first()
+    )
+    return await _tracked(row, with_answers=True) if row else None

@@ -1,0 +1,1 @@
+"""A request's life after filing: status changes and the timeline (DESIGN.md section 6)."""

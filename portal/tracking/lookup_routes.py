@@ -1,0 +1,281 @@
+"""Way 2 of the manual's step 6: prove the phone by OTP, then read that phone's requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from portal.citizen.deps import CitizenConfig
+from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
+from portal.otp.session_state import (
+    PendingCode,
+    browser_id,
+    forget_verified,
+    keep_verified,
+    mark_verified,
+    pending_code,
+    set_pending_code,
+    verified_phone,
+)
+from portal.tables.otp_challenge import OtpPurpose
+from portal.timeutil import utcnow
+from portal.tracking.numbers import parse_request_number
+from portal.tracking.service import phone_has_requests, request_for_phone, requests_for_phone
+from portal.web.code_step import CodeStepLinks, render_code_step
+from portal.web.rendering import MAIN, client_ip, go_to, render
+
+TRACK = OtpPurpose.track
+
+
+def _lookup_step(
+    request: Request[Any, Any, Any],
+    *,
+    phone: str = "",
+    number: str = "",
+    error: str | None = None,
+    error_field: str = "phone",
+    retry_after: int | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return render(
+        request,
+        page="tracking/lookup.html",
+        partial="tracking/_lookup_form.html",
+        context={
+            "phone": phone,
+            "number": number,
+            "error": error,
+            "error_field": error_field,
+            "retry_after": retry_after,
+            "notice": notice,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def _code_step(
+    request: Request[Any, Any, Any],
+    pending: PendingCode,
+    *,
+    error: str | None = None,
+    tries_left: int | None = None,
+    retry_after: int | None = None,
+    status_code: int = 200,
+) -> Template:
+    reverse = request.app.route_reverse
+    links = CodeStepLinks(
+        step_label="",
+        verify_url=reverse("track_code_submit"),
+        resend_url=reverse("track_code_resend"),
+        change_phone_url=reverse("track_lookup"),
+        close_url=reverse("home"),
+        hx_target=MAIN,
+    )
+    return render_code_step(
+        request,
+        pending,
+        links,
+        error=error,
+        tries_left=tries_left,
+        retry_after=retry_after,
+        status_code=status_code,
+    )
+
+
+def _tracking_phone(request: Request[Any, Any, Any], citizen: CitizenConfig) -> str | None:
+    phone = verified_phone(request.session, TRACK, utcnow(), citizen.otp_policy.tracking_idle)
+    if phone is not None:
+        keep_verified(request.session, TRACK, utcnow())
+    return phone
+
+
+def _lapsed(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Ask again, saying why when a session had been verified and went idle."""
+    had_session = f"verified:{TRACK}" in request.session
+    forget_verified(request.session, TRACK)
+    return _lookup_step(request, notice="expired" if had_session else None)
+
+
+@get("/track", name="track_lookup")
+async def track_lookup(request: Request[Any, Any, Any]) -> Template:
+    return _lookup_step(request)
+
+
+async def _send_code(
+    request: Request[Any, Any, Any], citizen: CitizenConfig, phone: str, next_step: str
+) -> None:
+    # Same work, same answer whether or not the phone filed anything; only a phone that did
+    # gets a real SMS (see issue_code's ``deliver``).
+    issued = await issue_code(
+        phone=phone,
+        purpose=TRACK,
+        session_id=browser_id(request.session),
+        client_ip=client_ip(request),
+        key=citizen.otp_key,
+        sms=citizen.sms,
+        policy=citizen.otp_policy,
+        deliver=await phone_has_requests(phone),
+    )
+    set_pending_code(
+        request.session,
+        TRACK,
+        PendingCode(issued.challenge_id, phone, next_step, issued.resend_at),
+    )
+
+
+@post("/track", name="track_lookup_submit")
+async def track_lookup_submit(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
+    form = await request.form()
+    raw_phone = str(form.get("phone", ""))
+    raw_number = str(form.get("number", "")).strip()
+    number = parse_request_number(raw_number) if raw_number else ""
+    if number is None:
+        return _lookup_step(
+            request,
+            phone=raw_phone,
+            number=raw_number,
+            error="number_invalid",
+            error_field="number",
+            status_code=422,
+        )
+    try:
+        mobile = parse_thai_mobile(raw_phone)
+    except PhoneError as error:
+        return _lookup_step(
+            request, phone=raw_phone, number=raw_number, error=error.code, status_code=422
+        )
+    try:
+        await _send_code(request, citizen, mobile.e164, number)
+    except RateLimited as limit:
+        return _lookup_step(
+            request,
+            phone=raw_phone,
+            number=raw_number,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
+        )
+    return go_to(request, "track_code_form")
+
+
+@get("/track/verify", name="track_code_form")
+async def track_code_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    pending = pending_code(request.session, TRACK)
+    if pending is None:
+        return go_to(request, "track_lookup")
+    return _code_step(request, pending)
+
+
+@post("/track/verify", name="track_code_submit")
+async def track_code_submit(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
+    pending = pending_code(request.session, TRACK)
+    if pending is None:
+        return _lookup_step(request, error="code_session_lost", status_code=422)
+    form = await request.form()
+    try:
+        result = await check_code(
+            challenge_id=pending.challenge_id,
+            phone=pending.phone,
+            purpose=TRACK,
+            session_id=browser_id(request.session),
+            code=str(form.get("code", "")),
+            key=citizen.otp_key,
+            policy=citizen.otp_policy,
+        )
+    except RateLimited as limit:
+        return _code_step(
+            request,
+            pending,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
+        )
+    if result.outcome is not CheckOutcome.passed:
+        return _code_step(
+            request,
+            pending,
+            error=f"code_{result.outcome.value}",
+            tries_left=result.tries_left,
+            status_code=422,
+        )
+    mark_verified(request.session, TRACK, pending.phone, utcnow())
+    # A mistyped or someone else's number lands on the phone's own list, never on a 404 that
+    # would tell the two apart.
+    if pending.next_step and await request_for_phone(pending.next_step, pending.phone):
+        return go_to(request, "track_detail", number=pending.next_step)
+    return go_to(request, "track_list")
+
+
+@post("/track/resend", name="track_code_resend")
+async def track_code_resend(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
+    pending = pending_code(request.session, TRACK)
+    if pending is None:
+        return go_to(request, "track_lookup")
+    try:
+        await _send_code(request, citizen, pending.phone, pending.next_step)
+    except RateLimited as limit:
+        return _code_step(
+            request,
+            pending,
+            error=f"limit_{limit.reason}",
+            retry_after=limit.retry_after_seconds,
+            status_code=429,
+        )
+    return go_to(request, "track_code_form")
+
+
+@get("/track/requests", name="track_list")
+async def track_list(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
+    phone = _tracking_phone(request, citizen)
+    if phone is None:
+        return _lapsed(request)
+    return render(
+        request,
+        page="tracking/list.html",
+        partial="tracking/_list.html",
+        context={
+            "requests": await requests_for_phone(phone),
+            "masked_phone": ThaiMobile(phone).masked,
+        },
+    )
+
+
+@get("/track/requests/{number:str}", name="track_detail")
+async def track_detail(
+    request: Request[Any, Any, Any], number: FromPath[str], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
+    phone = _tracking_phone(request, citizen)
+    if phone is None:
+        return _lapsed(request)
+    tracked = await request_for_phone(number, phone)
+    if tracked is None:
+        raise NotFoundException()
+    return render(
+        request,
+        page="tracking/detail.html",
+        partial="tracking/_detail.html",
+        context={"tracked": tracked, "masked_phone": ThaiMobile(phone).masked},
+    )
+
+
+@post("/track/sign-out", name="track_sign_out")
+async def track_sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    forget_verified(request.session, TRACK)
+    return go_to(request, "home")
