@@ -110,7 +110,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _context(browser: Browser, *, javascript: bool) -> BrowserContext:
+def new_phone_context(browser: Browser, *, javascript: bool) -> BrowserContext:
     return browser.new_context(
         viewport=PHONE_VIEWPORT,
         device_scale_factor=2,
@@ -123,14 +123,14 @@ def _context(browser: Browser, *, javascript: bool) -> BrowserContext:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = _context(browser, javascript=True)
+    context = new_phone_context(browser, javascript=True)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def page_without_js(browser: Browser) -> Iterator[Page]:
-    context = _context(browser, javascript=False)
+    context = new_phone_context(browser, javascript=False)
     yield context.new_page()
     context.close()
 

@@ -9,18 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, Request, expect
 
 from e2e.conftest import RunningPortal
-
-VALID_CITIZEN_ID = "1234567890121"  # check digit right, obviously not a person
-
-
-def _fill_general_request(page: Page) -> None:
-    page.get_by_label("คำนำหน้า").select_option("นาง")
-    page.get_by_label("ชื่อ", exact=True).fill("สมศรี")
-    page.get_by_label("นามสกุล").fill("ทดสอบ")
-    page.get_by_label("เลขประจำตัวประชาชน").fill(VALID_CITIZEN_ID)
-    page.get_by_label("ที่อยู่").fill("99 หมู่ 1 ตำบลตัวอย่าง")
-    page.get_by_label("เรื่อง", exact=True).fill("ขอให้ซ่อมท่อระบายน้ำ")
-    page.get_by_label("รายละเอียด").fill("ท่อระบายน้ำหน้าบ้านอุดตัน น้ำท่วมขังเวลาฝนตก")
+from e2e.journeys import VALID_CITIZEN_ID, fill_general_request
 
 
 def test_citizen_files_general_request_with_javascript(
@@ -71,7 +60,7 @@ def test_citizen_files_general_request_with_javascript(
     expect(page.locator(".error-summary")).to_be_visible()
     expect(page.locator(".error-summary")).to_contain_text("กรุณากรอกชื่อ")
     shoot(page, "5-form-errors")
-    _fill_general_request(page)
+    fill_general_request(page)
     page.get_by_role("button", name="ส่งคำร้อง").click()
 
     expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()
@@ -109,7 +98,7 @@ def test_citizen_files_general_request_without_javascript(
     page.get_by_label("รหัสยืนยัน", exact=True).fill(portal.latest_code(phone))
     page.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
     expect(page).to_have_url(re.compile(r"/form$"))
-    _fill_general_request(page)
+    fill_general_request(page)
     page.get_by_label("เลขประจำตัวประชาชน").fill("1234567890122")
     page.get_by_role("button", name="ส่งคำร้อง").click()
     expect(page).to_have_title(re.compile("^ผิดพลาด: "))

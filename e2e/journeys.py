@@ -1,0 +1,58 @@
+"""Steps shared by the browser journeys."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import RunningPortal
+
+VALID_CITIZEN_ID = "1234567890121"  # check digit right, obviously not a person
+
+
+def fill_general_request(page: Page) -> None:
+    page.get_by_label("คำนำหน้า").select_option("นาง")
+    page.get_by_label("ชื่อ", exact=True).fill("สมศรี")
+    page.get_by_label("นามสกุล").fill("ทดสอบ")
+    page.get_by_label("เลขประจำตัวประชาชน").fill(VALID_CITIZEN_ID)
+    page.get_by_label("ที่อยู่").fill("99 หมู่ 1 ตำบลตัวอย่าง")
+    page.get_by_label("เรื่อง", exact=True).fill("ขอให้ซ่อมท่อระบายน้ำ")
+    page.get_by_label("รายละเอียด").fill("ท่อระบายน้ำหน้าบ้านอุดตัน น้ำท่วมขังเวลาฝนตก")
+
+
+def file_general_request(page: Page, portal: RunningPortal, phone: str) -> str:
+    """Go from the home page to the success screen; return the request number."""
+    page.goto(portal.base_url + "/")
+    page.get_by_role("link", name="เข้าสู่ระบบ e-Service").click()
+    page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
+    page.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    page.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    page.get_by_label("รหัสยืนยัน", exact=True).fill(portal.latest_code(phone))
+    page.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+    fill_general_request(page)
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()
+    return page.locator("[data-request-number]").inner_text().strip()
+
+
+def tracking_link(portal: RunningPortal, phone: str, number: str) -> str:
+    receipt = next(
+        m for m in portal.outbox(phone) if m["purpose"] == "receipt" and number in m["text"]
+    )
+    link = re.search(r"https?://\S+", receipt["text"])
+    assert link is not None
+    return link.group(0)
+
+
+def change_status(portal: RunningPortal, number: str, status: str, note: str) -> None:
+    """What office staff will do in the back office; here through the `portal` command."""
+    subprocess.run(
+        [sys.executable, "-m", "portal.cli", "requests", "status", number, status, "--note", note],
+        env=portal.env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )

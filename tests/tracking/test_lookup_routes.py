@@ -1,0 +1,281 @@
+"""Way 2: tracking on the website after proving the phone (issue: tracking)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from portal.otp.policy import OtpPolicy
+from portal.sms.outbox import list_messages
+from portal.tables.citizen_request import CitizenRequest
+from portal.tables.otp_challenge import OtpChallenge
+from tests.citizen.helpers import (
+    GENERAL_REQUEST_ANSWERS,
+    enter_code,
+    latest_code,
+    send_code,
+    submit_form,
+    verify_phone,
+)
+from tests.conftest import csrf_token, html
+
+FILER = ("0800000060", "+66800000060")
+OTHER_FILER = ("0800000061", "+66800000061")
+NEVER_FILED = ("0800000062", "+66800000062")
+
+Browser = Callable[[], TestClient[Litestar]]
+
+
+def _file(browser: TestClient[Litestar], run_db: Any, phone: tuple[str, str]) -> str:
+    verify_phone(browser, run_db, *phone)
+    response = submit_form(browser, GENERAL_REQUEST_ANSWERS)
+    assert response.status_code == 303
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def _lookup(browser: TestClient[Litestar], phone: str, number: str = "") -> Any:
+    token = csrf_token(browser, "/track")
+    return browser.post(
+        "/track",
+        data={"phone": phone, "number": number, "_csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def _track_code(run_db: Any, e164: str) -> str:
+    return latest_code(run_db, e164)
+
+
+def _enter_track_code(browser: TestClient[Litestar], code: str) -> Any:
+    token = csrf_token(browser, "/track/verify")
+    return browser.post(
+        "/track/verify", data={"code": code, "_csrf_token": token}, follow_redirects=False
+    )
+
+
+def _verify_for_tracking(
+    browser: TestClient[Litestar], run_db: Any, phone: tuple[str, str], number: str = ""
+) -> Any:
+    assert _lookup(browser, phone[0], number).status_code == 303
+    return _enter_track_code(browser, _track_code(run_db, phone[1]))
+
+
+def test_home_and_menu_link_to_tracking(client: TestClient[Litestar]) -> None:
+    for path in ("/", "/e-service"):
+        page = html(client.get(path))
+        link = page.find("a", string="ติดตามสถานะคำร้อง")
+        assert link is not None, path
+        assert link["href"] == "/track"
+
+
+def test_lookup_page_asks_for_the_same_phone(client: TestClient[Litestar]) -> None:
+    page = html(client.get("/track"))
+    assert page.select_one("h1").get_text(strip=True) == "ติดตามสถานะคำร้อง"
+    assert page.select_one("label[for=phone]") is not None
+    assert page.select_one("label[for=number] .optional") is not None
+    assert "เบอร์มือถือเดียวกับที่ใช้ยื่นคำร้อง" in page.get_text()
+    assert page.select_one("form button").get_text(strip=True) == "ส่งรหัสยืนยัน"
+
+
+def test_verified_phone_sees_its_requests_and_their_details(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    number = _file(client, run_db, FILER)
+    phone_browser = new_browser()
+    response = _verify_for_tracking(phone_browser, run_db, FILER)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/track/requests"
+    page = html(phone_browser.get("/track/requests"))
+    numbers = [n.get_text(strip=True) for n in page.select("[data-request-number]")]
+    assert numbers == [number]
+    detail = html(phone_browser.get(f"/track/requests/{number}"))
+    answers = {
+        div.select_one("dt").get_text(strip=True): div.select_one("dd").get_text(strip=True)
+        for div in detail.select(".answers div")
+    }
+    assert answers["ชื่อ"] == GENERAL_REQUEST_ANSWERS["first_name"]
+    assert answers["เรื่อง"] == GENERAL_REQUEST_ANSWERS["subject"]
+    assert detail.select_one("[data-status]").get_text(strip=True) == "ได้รับเรื่องแล้ว"
+
+
+def test_request_number_in_the_lookup_opens_that_request(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    number = _file(client, run_db, FILER)
+    response = _verify_for_tracking(new_browser(), run_db, FILER, number.replace("-", ""))
+    assert response.headers["location"] == f"/track/requests/{number}"
+
+
+def test_someone_elses_number_in_the_lookup_lands_on_own_list(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    other_number = _file(client, run_db, OTHER_FILER)
+    _file(new_browser(), run_db, FILER)
+    response = _verify_for_tracking(new_browser(), run_db, FILER, other_number)
+    assert response.headers["location"] == "/track/requests"
+
+
+def test_send_code_answers_the_same_whether_or_not_the_phone_filed(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    _file(client, run_db, FILER)
+    known, unknown = new_browser(), new_browser()
+    known_response = _lookup(known, FILER[0])
+    unknown_response = _lookup(unknown, NEVER_FILED[0])
+    assert known_response.status_code == unknown_response.status_code == 303
+    assert known_response.headers["location"] == unknown_response.headers["location"]
+    assert set(known_response.cookies) == set(unknown_response.cookies)
+    known_page = known.get("/track/verify").text.replace("0060", "NNNN")
+    unknown_page = unknown.get("/track/verify").text.replace("0062", "NNNN")
+
+    def without_tokens(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if "csrf" not in line)
+
+    assert without_tokens(known_page) == without_tokens(unknown_page)
+    # Both asked for a code in the same way; only the phone that filed gets an SMS.
+    assert run_db(lambda: OtpChallenge.count().where(OtpChallenge.purpose == "track")) == 2
+    assert [m["purpose"] for m in run_db(lambda: list_messages(to_phone=FILER[1]))].count(
+        "otp"
+    ) == 2  # one to file, one to track
+    assert run_db(lambda: list_messages(to_phone=NEVER_FILED[1])) == []
+
+
+@pytest.fixture
+def otp_policy() -> OtpPolicy:
+    """Limits out of the way so one browser can time many lookups."""
+    return OtpPolicy(
+        resend_after=timedelta(0),
+        sends_per_phone_short=1000,
+        sends_per_phone_day=1000,
+        sends_per_ip_hour=1000,
+    )
+
+
+def test_send_code_takes_as_long_whether_or_not_the_phone_filed(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    _file(client, run_db, FILER)
+    browser = new_browser()
+    token = csrf_token(browser, "/track")
+
+    def timed(phone: str) -> float:
+        started = time.perf_counter()
+        response = browser.post(
+            "/track", data={"phone": phone, "_csrf_token": token}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        return time.perf_counter() - started
+
+    known, unknown = [], []
+    for _ in range(15):
+        known.append(timed(FILER[0]))
+        unknown.append(timed(NEVER_FILED[0]))
+    gap = abs(statistics.median(known) - statistics.median(unknown))
+    assert gap < max(0.005, 0.25 * statistics.median(known)), (known, unknown)
+
+
+def test_a_submit_code_does_not_open_tracking_and_the_other_way_round(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    _file(client, run_db, FILER)
+    assert send_code(client, FILER[0]).status_code == 303
+    submit_code = latest_code(run_db, FILER[1])
+    assert _lookup(client, FILER[0]).status_code == 303
+    track_code = latest_code(run_db, FILER[1])
+    if submit_code != track_code:
+        assert _enter_track_code(client, submit_code).status_code == 422
+        assert enter_code(client, track_code).status_code == 422
+    # Being verified for filing is not being verified for reading.
+    page = html(client.get("/track/requests"))
+    assert page.select_one("h1").get_text(strip=True) == "ติดตามสถานะคำร้อง"
+
+
+def test_phone_a_cannot_read_phone_b_by_any_route(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    other_number = _file(client, run_db, OTHER_FILER)
+    other = run_db(
+        lambda: CitizenRequest.objects().where(CitizenRequest.number == other_number).first()
+    )
+    own_number = _file(new_browser(), run_db, FILER)
+    reader = new_browser()
+    _verify_for_tracking(reader, run_db, FILER)
+    assert reader.get(f"/track/requests/{other_number}").status_code == 404
+    assert reader.get(f"/track/requests/{other.id}").status_code == 404
+    assert reader.get(f"/e-service/requests/{other_number}").status_code == 404
+    listed = html(reader.get("/track/requests")).select("[data-request-number]")
+    assert [n.get_text(strip=True) for n in listed] == [own_number]
+    # The token link is the only way in without the phone, and it shows no personal data.
+    link_page = html(reader.get(f"/t/{other.tracking_token}"))
+    assert GENERAL_REQUEST_ANSWERS["subject"] not in link_page.get_text()
+
+
+def test_unknown_and_foreign_numbers_look_the_same(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    other_number = _file(client, run_db, OTHER_FILER)
+    _file(new_browser(), run_db, FILER)
+    reader = new_browser()
+    _verify_for_tracking(reader, run_db, FILER)
+    foreign = reader.get(f"/track/requests/{other_number}")
+    unknown = reader.get("/track/requests/69-000000")
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.text == unknown.text
+
+
+def test_tracking_without_verification_asks_for_the_phone(client: TestClient[Litestar]) -> None:
+    for path in ("/track/requests", "/track/requests/69-000000"):
+        response = client.get(path)
+        assert response.status_code == 200
+        page = html(response)
+        assert page.select_one("h1").get_text(strip=True) == "ติดตามสถานะคำร้อง"
+        assert page.select_one(".notice") is None
+
+
+def test_sign_out_ends_tracking(
+    client: TestClient[Litestar], new_browser: Browser, run_db: Any
+) -> None:
+    _file(client, run_db, FILER)
+    reader = new_browser()
+    _verify_for_tracking(reader, run_db, FILER)
+    token = csrf_token(reader, "/track/requests")
+    assert reader.post("/track/sign-out", data={"_csrf_token": token}).status_code == 200
+    page = html(reader.get("/track/requests"))
+    assert page.select_one("h1").get_text(strip=True) == "ติดตามสถานะคำร้อง"
+
+
+class TestIdleExpiry:
+    @pytest.fixture
+    def otp_policy(self) -> OtpPolicy:
+        return OtpPolicy(tracking_idle=timedelta(0))
+
+    def test_idle_tracking_session_asks_to_verify_again(
+        self, client: TestClient[Litestar], new_browser: Browser, run_db: Any
+    ) -> None:
+        _file(client, run_db, FILER)
+        reader = new_browser()
+        assert _verify_for_tracking(reader, run_db, FILER).status_code == 303
+        page = html(reader.get("/track/requests"))
+        assert page.select_one("h1").get_text(strip=True) == "ติดตามสถานะคำร้อง"
+        assert "หมดเวลา" in page.select_one(".notice").get_text()
+        assert page.select("[data-request-number]") == []
+
+
+def test_bad_lookup_input_gets_thai_messages(client: TestClient[Litestar], run_db: Any) -> None:
+    response = _lookup(client, "021234567")
+    assert response.status_code == 422
+    assert "ไม่ใช่เบอร์มือถือ" in html(response).select_one("#phone-error").get_text()
+    response = _lookup(client, FILER[0], "<script>alert(1)</script>")
+    assert response.status_code == 422
+    page = html(response)
+    assert "เลขที่คำร้องไม่ถูกต้อง" in page.select_one("#number-error").get_text()
+    assert page.select_one("#number")["value"] == "<script>alert(1)</script>"
+    assert page.find("script", string="alert(1)") is None
+    assert run_db(lambda: OtpChallenge.count()) == 0
