@@ -96,10 +96,11 @@ async def _change_status(settings: Settings, args: argparse.Namespace) -> str:
     from portal.db import configure_database
     from portal.sms.outbox import SmsConfig
     from portal.tables.citizen_request import RequestStatus
+    from portal.tracking.numbers import parse_request_number
 
     configure_database(settings.database_url)
     changed = await change_status(
-        number=args.number,
+        number=parse_request_number(args.number) or args.number,
         status=RequestStatus(args.status),
         actor=args.actor,
         public_note=args.note,

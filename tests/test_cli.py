@@ -134,3 +134,142 @@ def test_configuration_error_exits_2(
     monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
     assert main(["sms", "outbox", "--json"]) == 2
     assert "configuration error" in capsys.readouterr().err
+
+
+# portal requests status
+
+
+STATUS_PHONE = "+66800000040"
+
+
+def _file_request() -> str:
+    """File a general request for STATUS_PHONE; return its number."""
+    from portal.catalogue.service import get_active_service
+    from portal.citizen.service import file_request, new_submission_key
+
+    async def go() -> str:
+        service = await get_active_service("general-request")
+        assert service is not None
+        filed = await file_request(
+            service=service,
+            phone=STATUS_PHONE,
+            answers={"first_name": "สมศรี", "subject": "ขอให้ซ่อมท่อระบายน้ำ"},
+            submission_key=new_submission_key(),
+            base_url="https://eservice.example.go.th",
+            sms=SMS,
+        )
+        return filed.number
+
+    return asyncio.run(go())
+
+
+def _request_state(number: str) -> tuple[str, list[tuple[str, str, str]], int]:
+    """(status, [(event status, actor, note)], status SMS written) for ``number``."""
+    from portal.tables.citizen_request import CitizenRequest
+    from portal.tables.request_event import RequestEvent
+    from portal.tables.sms_message import SmsMessage
+
+    async def read() -> tuple[str, list[tuple[str, str, str]], int]:
+        row = await CitizenRequest.select().where(CitizenRequest.number == number).first()
+        assert row is not None
+        events = (
+            await RequestEvent.select()
+            .where(RequestEvent.request == row["id"])
+            .order_by(RequestEvent.id)
+        )
+        sent = await SmsMessage.count().where(SmsMessage.purpose == SmsPurpose.status)
+        return (
+            row["status"],
+            [(e["status"], e["actor"], e["public_note"]) for e in events],
+            sent,
+        )
+
+    return asyncio.run(read())
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_changes_the_status_and_says_from_what_to_what(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _file_request()
+    capsys.readouterr()
+    note = "เจ้าหน้าที่รับเรื่องแล้ว"
+    assert main(["requests", "status", number, "in_progress", "--note", note]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"{number}: received -> in_progress"
+    status, events, sent = _request_state(number)
+    assert status == "in_progress"
+    assert events[-1] == ("in_progress", "portal-cli", note)
+    assert sent == 1
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_records_the_actor_given(capsys: pytest.CaptureFixture[str]) -> None:
+    number = _file_request()
+    assert main(["requests", "status", number, "rejected", "--actor", "staff:somchai"]) == 0
+    assert capsys.readouterr().out.strip() == f"{number}: received -> rejected"
+    assert _request_state(number)[1][-1] == ("rejected", "staff:somchai", "")
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_sms_goes_to_the_requests_phone_without_the_note(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.go.th/")
+    number = _file_request()
+    note = "คุณสมศรี กรุณานำสำเนาบัตรมาที่สำนักงาน"
+    assert main(["requests", "status", number, "in_progress", "--note", note]) == 0
+    capsys.readouterr()
+    rows = _outbox_json(capsys, "--to", STATUS_PHONE)
+    status_texts = [row["text"] for row in rows if row["purpose"] == "status"]
+    assert len(status_texts) == 1
+    text = str(status_texts[0])
+    assert number in text
+    assert "กำลังดำเนินการ" in text
+    assert "สมศรี" not in text
+    # The link is built from the configured base URL, not the one the request was filed with.
+    links = [word for word in text.split() if word.startswith("https://")]
+    assert [link[:-24] for link in links] == ["https://portal.example.go.th/t/"], text
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_for_an_unknown_number_exits_2_and_says_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _file_request()
+    unknown = "69-000000" if number != "69-000000" else "69-000001"
+    capsys.readouterr()
+    assert main(["requests", "status", unknown, "in_progress", "--note", "x"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "unknown_request" in captured.err
+    assert _request_state(number) == ("received", [("received", "citizen", "")], 0)
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_refused_transition_exits_2_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _file_request()
+    assert main(["requests", "status", number, "in_progress"]) == 0
+    capsys.readouterr()
+    before = _request_state(number)
+    assert main(["requests", "status", number, "received", "--note", "x"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "not_allowed" in captured.err
+    assert _request_state(number) == before
+
+
+@pytest.mark.usefixtures("portal_env")
+@pytest.mark.parametrize("bad", ["done", "IN_PROGRESS", "closed", ""])
+def test_requests_status_outside_the_choices_is_an_argparse_error(
+    capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    number = _file_request()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["requests", "status", number, bad, "--note", "x"])
+    assert exited.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert _request_state(number) == ("received", [("received", "citizen", "")], 0)

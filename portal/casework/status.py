@@ -54,7 +54,9 @@ async def change_status(
     note = public_note.strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise StatusChangeError("note_too_long")
-    async with write_transaction():
+    # Serialised per request, so two simultaneous changes (two officers, a double click)
+    # check the transition one after the other instead of both from the same old status.
+    async with write_transaction(serialize=f"request-status:{number}"):
         row = (
             await CitizenRequest.select(
                 CitizenRequest.id,
