@@ -114,3 +114,31 @@ def test_citizen_files_general_request_without_javascript(
     expect(page.locator("[data-request-number]")).to_have_text(number)
     receipts = [m for m in portal.outbox(phone) if m["purpose"] == "receipt"]
     assert len(receipts) == 1
+
+
+def test_back_button_and_closing_leave_no_stuck_dialog(page: Page, portal: RunningPortal) -> None:
+    phone = "0800000103"
+    page.goto(portal.base_url + "/e-service")
+    page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
+    dialog = page.locator("dialog#step-dialog")
+    dialog.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    dialog.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    expect(dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน")).to_be_visible()
+
+    # Closing while the SMS is on its way, then tapping the card again: back to the same code.
+    dialog.get_by_role("link", name="ปิด").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
+    expect(dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน")).to_be_visible()
+    assert page.evaluate("document.getElementById('step-dialog').matches(':modal')")
+
+    page.go_back()
+    page.wait_for_load_state()
+    open_but_not_modal = page.evaluate(
+        "(() => { const d = document.getElementById('step-dialog');"
+        " return d.open && !d.matches(':modal'); })()"
+    )
+    assert not open_but_not_modal
+    page.get_by_role("link", name=re.compile("แจ้งซ่อมไฟฟ้าสาธารณะ")).click()
+    expect(page.locator("dialog#step-dialog")).to_be_visible()
+    assert page.evaluate("document.getElementById('step-dialog').matches(':modal')")

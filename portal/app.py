@@ -11,7 +11,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -27,12 +26,12 @@ from portal.sms.outbox import SmsConfig
 from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
 from portal.web import errors
+from portal.web.errors import CSRF_COOKIE
+from portal.web.hardening import PortalRequest, TolerantCookieBackendConfig
 from portal.web.templating import configure_environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_COOKIE = "portal_session"
-CSRF_COOKIE = "portal_csrf"
-"""Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name."""
 MAX_BODY_BYTES = 1_000_000
 
 
@@ -41,6 +40,7 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
     secure = not settings.is_development
     citizen = CitizenConfig(
         otp_key=settings.derive_key("otp-code"),
+        form_key=settings.derive_key("form-key"),
         otp_policy=otp_policy
         or OtpPolicy(
             daily_budget=settings.sms_daily_budget,
@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
         base_url=settings.base_url,
     )
-    session = CookieBackendConfig(
+    session = TolerantCookieBackendConfig(
         secret=settings.derive_key("session-cookie"),
         key=SESSION_COOKIE,
         httponly=True,
@@ -99,13 +99,16 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
     template_config = TemplateConfig(
         directory=PACKAGE_DIR / "templates",
         engine=JinjaTemplateEngine,
-        engine_callback=lambda engine: configure_environment(engine.engine, settings),
+        engine_callback=lambda engine: configure_environment(
+            engine.engine, settings, citizen.otp_policy
+        ),
     )
     return Litestar(
         route_handlers=handlers,
         dependencies={"citizen": Provide(lambda: citizen, sync_to_thread=False)},
         template_config=template_config,
         plugins=[HTMXPlugin()],
+        request_class=PortalRequest,
         middleware=[session.middleware],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},

@@ -40,6 +40,7 @@ class Settings:
     sms_webhook_url: str | None
     sms_daily_budget: int
     otp_ip_hourly_limit: int
+    forwarded_allow_ips: str
     office_name: str
 
     @property
@@ -131,5 +132,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_webhook_url=env_vars.get("PORTAL_SMS_WEBHOOK_URL") or None,
         sms_daily_budget=budget,
         otp_ip_hourly_limit=ip_limit,
+        # Behind a reverse proxy (needed for HTTPS), trust X-Forwarded-For from these
+        # addresses only; otherwise every citizen would share the proxy's address and limit.
+        forwarded_allow_ips=env_vars.get("PORTAL_FORWARDED_ALLOW_IPS", ""),
         office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
     )

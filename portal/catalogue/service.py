@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from portal.catalogue.fields import FormField
 from portal.db import write_transaction
 from portal.tables.service import Service
 
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 DEFAULT_SERVICES = Path(__file__).resolve().parent / "default_services.json"
 
 
@@ -54,6 +56,9 @@ async def list_active_services() -> list[ServiceInfo]:
 
 
 async def get_active_service(slug: str) -> ServiceInfo | None:
+    # Checked before the query: PostgreSQL refuses a NUL byte in a parameter with an error.
+    if not SLUG_PATTERN.fullmatch(slug):
+        return None
     row = await Service.select().where(Service.slug == slug, Service.active.eq(True)).first()
     return _info(row) if row else None
 

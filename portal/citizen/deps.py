@@ -11,6 +11,7 @@ from portal.sms.outbox import SmsConfig
 @dataclass(frozen=True)
 class CitizenConfig:
     otp_key: bytes
+    form_key: bytes
     otp_policy: OtpPolicy
     sms: SmsConfig
     base_url: str

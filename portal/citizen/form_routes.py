@@ -13,24 +13,21 @@ from litestar.response import Response, Template
 from portal.catalogue.fields import FormResult, validate
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.service import (
-    SubmissionKeyTaken,
-    file_request,
-    get_filed_request,
-    new_submission_key,
-)
+from portal.citizen.form_keys import form_key_vouches, is_form_key, issue_form_key
+from portal.citizen.service import SubmissionKeyTaken, file_request, get_filed_request
 from portal.otp.phone import ThaiMobile
 from portal.otp.session_state import (
+    browser_id,
+    expire_verified,
     filed_here,
     keep_verified,
+    last_verified_phone,
     remember_submitted,
     verified_phone,
 )
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
-from portal.web.rendering import DIALOG, go_to, render
-
-SUBMISSION_KEY_LENGTH = 32
+from portal.web.rendering import go_to, render, step_target
 
 SUBMIT = OtpPurpose.submit
 
@@ -40,8 +37,8 @@ def _form_step(
     service: ServiceInfo,
     phone: str,
     *,
+    submission_key: str,
     result: FormResult | None = None,
-    submission_key: str | None = None,
     status_code: int = 200,
 ) -> Template:
     return render(
@@ -52,7 +49,7 @@ def _form_step(
             "service": service,
             "masked_phone": ThaiMobile(phone).masked,
             "result": result or FormResult(),
-            "submission_key": submission_key or new_submission_key(),
+            "submission_key": submission_key,
         },
         status_code=status_code,
     )
@@ -65,11 +62,31 @@ async def service_form(
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
-    phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
+    now = utcnow()
+    phone = verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for)
     if phone is None:
-        return go_to(request, "phone_form", slug=slug, target=DIALOG)
-    keep_verified(request.session, SUBMIT, utcnow())
-    return _form_step(request, service, phone)
+        return go_to(request, "phone_form", slug=slug, target=step_target(request))
+    keep_verified(request.session, SUBMIT, now)
+    key = issue_form_key(
+        citizen.form_key, browser=browser_id(request.session), phone=phone, now=now
+    )
+    return _form_step(request, service, phone, submission_key=key)
+
+
+def _submitting_phone(
+    request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
+) -> str | None:
+    """The verified phone, or the one the form's key vouches for after the window lapsed."""
+    now = utcnow()
+    phone = verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for)
+    if phone is not None:
+        return phone
+    remembered = last_verified_phone(request.session, SUBMIT)
+    if remembered and form_key_vouches(
+        citizen.form_key, key, browser=browser_id(request.session), phone=remembered, now=now
+    ):
+        return remembered
+    return None
 
 
 @post("/e-service/{slug:str}/form", name="service_submit")
@@ -79,18 +96,21 @@ async def service_submit(
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
-    phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
-    if phone is None:
-        # The verification lapsed while the citizen typed; their words are in the browser's
-        # back history, and the phone step says why it is asked again.
-        return go_to(request, "phone_form", slug=slug, target=DIALOG)
     form = await request.form()
-    raw = {key: str(value) for key, value in form.items()}
+    raw = {name: str(value) for name, value in form.items()}
     key = raw.get("submission_key", "")
-    if not key or len(key) > SUBMISSION_KEY_LENGTH * 2:
-        key = new_submission_key()
+    phone = _submitting_phone(request, citizen, key) if is_form_key(key) else None
+    if phone is None:
+        phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
+        if phone is None:
+            return go_to(
+                request, "phone_form", slug=slug, target=step_target(request), query="again=1"
+            )
+        # A form without a valid key (an old page, a hand-made POST): give it one now.
+        key = issue_form_key(
+            citizen.form_key, browser=browser_id(request.session), phone=phone, now=utcnow()
+        )
     result = validate(service.fields, raw)
-    keep_verified(request.session, SUBMIT, utcnow())
     if not result.ok:
         return _form_step(
             request, service, phone, result=result, submission_key=key, status_code=422
@@ -105,8 +125,11 @@ async def service_submit(
             sms=citizen.sms,
         )
     except SubmissionKeyTaken:
-        return _form_step(request, service, phone, result=result, status_code=409)
+        return go_to(request, "phone_form", slug=slug, target=step_target(request), query="again=1")
     remember_submitted(request.session, filed.number)
+    # A new request asks for the phone again (a shared phone or kiosk must not file under
+    # the last citizen's number); this form's key still answers a double click.
+    expire_verified(request.session, SUBMIT)
     return go_to(request, "submitted", number=filed.number)
 
 

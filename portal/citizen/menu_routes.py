@@ -12,10 +12,10 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import get_active_service, list_active_services
 from portal.citizen.deps import CitizenConfig
-from portal.otp.session_state import verified_phone
+from portal.otp.session_state import pending_code, verified_phone
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
-from portal.web.rendering import DIALOG, go_to, render
+from portal.web.rendering import go_to, render, step_target
 
 SUBMIT = OtpPurpose.submit
 
@@ -43,6 +43,11 @@ async def service_start(
     """A card's link: straight to the form when this browser's phone is verified."""
     if await get_active_service(slug) is None:
         raise NotFoundException()
-    if verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for):
+    now = utcnow()
+    if verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for):
         return go_to(request, "service_form", slug=slug)
-    return go_to(request, "phone_form", slug=slug, target=DIALOG)
+    pending = pending_code(request.session, SUBMIT)
+    if pending is not None and pending.next_step == slug and pending.is_live(now):
+        # A code is on its way for this service: back to it, not to a new send.
+        return go_to(request, "code_form", slug=slug, target=step_target(request))
+    return go_to(request, "phone_form", slug=slug, target=step_target(request))

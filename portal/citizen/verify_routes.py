@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
@@ -24,7 +24,7 @@ from portal.otp.session_state import (
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.web.code_step import CodeStepLinks, render_code_step
-from portal.web.rendering import DIALOG, client_ip, go_to, render
+from portal.web.rendering import client_ip, go_to, render, step_target
 
 SUBMIT = OtpPurpose.submit
 
@@ -43,6 +43,7 @@ def _phone_step(
     phone: str = "",
     error: str | None = None,
     retry_after: int | None = None,
+    notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
@@ -50,7 +51,13 @@ def _phone_step(
         request,
         page="citizen/phone.html",
         partial="citizen/_phone_form.html",
-        context={"service": service, "phone": phone, "error": error, "retry_after": retry_after},
+        context={
+            "service": service,
+            "phone": phone,
+            "error": error,
+            "retry_after": retry_after,
+            "notice": notice,
+        },
         status_code=status_code,
         headers=headers,
     )
@@ -76,7 +83,6 @@ def _code_step(
             resend_url=reverse("code_resend", slug=service.slug),
             change_phone_url=reverse("phone_form", slug=service.slug),
             close_url=reverse("menu"),
-            hx_target=DIALOG,
         ),
         error=error,
         tries_left=tries_left,
@@ -99,8 +105,11 @@ def _code_step_at_limit(
 
 
 @get("/e-service/{slug:str}/phone", name="phone_form")
-async def phone_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-    return _phone_step(request, await _service_or_404(slug))
+async def phone_form(
+    request: Request[Any, Any, Any], slug: FromPath[str], again: FromQuery[str] = ""
+) -> Template:
+    """Always the phone step (it is also the "change number" link); ``again`` says why."""
+    return _phone_step(request, await _service_or_404(slug), notice="again" if again else None)
 
 
 async def _send_code(
@@ -118,7 +127,9 @@ async def _send_code(
         sms=citizen.sms,
         policy=citizen.otp_policy,
     )
-    pending = PendingCode(issued.challenge_id, phone, service.slug, issued.resend_at)
+    pending = PendingCode(
+        issued.challenge_id, phone, service.slug, issued.resend_at, issued.expires_at
+    )
     set_pending_code(request.session, SUBMIT, pending)
     return pending
 
@@ -137,6 +148,16 @@ async def phone_submit(
     try:
         await _send_code(request, citizen, service, mobile.e164)
     except RateLimited as limit:
+        pending = pending_code(request.session, SUBMIT)
+        if (
+            limit.reason == "resend_too_soon"
+            and pending is not None
+            and pending.phone == mobile.e164
+            and pending.is_live(utcnow())
+        ):
+            # The citizen closed the dialog or refreshed while the SMS was on its way: take
+            # them back to the code they already have instead of a dead end.
+            return go_to(request, "code_form", slug=slug, target=step_target(request))
         return _phone_step(
             request,
             service,
@@ -145,7 +166,7 @@ async def phone_submit(
             retry_after=limit.retry_after_seconds,
             status_code=429,
         )
-    return go_to(request, "code_form", slug=slug, target=DIALOG)
+    return go_to(request, "code_form", slug=slug, target=step_target(request))
 
 
 @get("/e-service/{slug:str}/verify", name="code_form")
@@ -153,7 +174,7 @@ async def code_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Res
     service = await _service_or_404(slug)
     pending = pending_code(request.session, SUBMIT)
     if pending is None:
-        return go_to(request, "phone_form", slug=slug, target=DIALOG)
+        return go_to(request, "phone_form", slug=slug, target=step_target(request))
     return _code_step(request, service, pending)
 
 
@@ -198,9 +219,9 @@ async def code_resend(
     service = await _service_or_404(slug)
     pending = pending_code(request.session, SUBMIT)
     if pending is None:
-        return go_to(request, "phone_form", slug=slug, target=DIALOG)
+        return go_to(request, "phone_form", slug=slug, target=step_target(request))
     try:
         await _send_code(request, citizen, service, pending.phone)
     except RateLimited as limit:
         return _code_step_at_limit(request, service, pending, limit)
-    return go_to(request, "code_form", slug=slug, target=DIALOG)
+    return go_to(request, "code_form", slug=slug, target=step_target(request))

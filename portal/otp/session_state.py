@@ -27,6 +27,10 @@ class PendingCode:
     next_step: str
     """Where to go once the code passes: a service slug, or a request number when tracking."""
     resend_at: datetime
+    expires_at: datetime
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at
 
 
 def browser_id(session: dict[str, Any]) -> str:
@@ -41,6 +45,7 @@ def set_pending_code(session: dict[str, Any], purpose: str, code: PendingCode) -
         "phone": code.phone,
         "next": code.next_step,
         "resend_at": code.resend_at.timestamp(),
+        "expires_at": code.expires_at.timestamp(),
     }
 
 
@@ -54,6 +59,7 @@ def pending_code(session: dict[str, Any], purpose: str) -> PendingCode | None:
             phone=str(data["phone"]),
             next_step=str(data["next"]),
             resend_at=datetime.fromtimestamp(float(data["resend_at"]), UTC),
+            expires_at=datetime.fromtimestamp(float(data["expires_at"]), UTC),
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return None
@@ -81,11 +87,25 @@ def verified_phone(
     return phone
 
 
+def last_verified_phone(session: dict[str, Any], purpose: str) -> str | None:
+    """The phone that passed, however long ago: only for checks that bring their own proof."""
+    data = session.get(f"verified:{purpose}")
+    phone = data.get("phone") if isinstance(data, dict) else None
+    return phone if isinstance(phone, str) else None
+
+
 def keep_verified(session: dict[str, Any], purpose: str, now: datetime) -> None:
     """Slide the window while the citizen is active: idle time counts, working does not."""
     data = session.get(f"verified:{purpose}")
     if isinstance(data, dict):
         session[f"verified:{purpose}"] = {**data, "at": now.timestamp()}
+
+
+def expire_verified(session: dict[str, Any], purpose: str) -> None:
+    """End the window but remember the phone (for form keys that carry their own proof)."""
+    data = session.get(f"verified:{purpose}")
+    if isinstance(data, dict):
+        session[f"verified:{purpose}"] = {**data, "at": 0}
 
 
 def forget_verified(session: dict[str, Any], purpose: str) -> None:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from litestar import get
+from typing import Any
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Template
 
 from portal.otp.phone import PhoneError, parse_thai_mobile
 from portal.sms.outbox import list_messages
 
+LOOPBACK = ("127.0.0.1", "::1")
+
 
 @get("/dev/sms", name="dev_sms")
-async def dev_sms(to: FromQuery[str] = "") -> Template:
+async def dev_sms(request: Request[Any, Any, Any], to: FromQuery[str] = "") -> Template:
+    """Every OTP and tracking link is here: only for a developer on the machine itself."""
+    if request.client is None or request.client.host not in LOOPBACK:
+        raise NotFoundException()
     phone: str | None = None
     if to:
         try:
             phone = parse_thai_mobile(to).e164
         except PhoneError:
-            phone = to
+            return Template(template_name="dev/sms.html", context={"messages": [], "to": to})
     return Template(
         template_name="dev/sms.html",
         context={"messages": await list_messages(to_phone=phone), "to": to},

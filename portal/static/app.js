@@ -2,10 +2,11 @@
 // - opens the step dialog when htmx swaps a step into it, closes it when a page step arrives;
 // - counts down until a new code may be asked for;
 // - moves focus to an error summary or the new step, and announces network failures.
+// The dialog is looked up each time: after the back button htmx restores a new copy of it.
 (function () {
   "use strict";
-  var dialog = document.getElementById("step-dialog");
-  var live = document.getElementById("live-status");
+
+  function stepDialog() { return document.getElementById("step-dialog"); }
 
   function focusStep(root) {
     var summary = root.querySelector("[data-focus-on-load]");
@@ -41,9 +42,11 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    var dialog = stepDialog();
     if (dialog && target.id === "dialog-body") {
       // Labelled only while open: without JavaScript the heading lives in the page instead.
       dialog.setAttribute("aria-labelledby", "step-title");
+      if (dialog.open && !dialog.matches(":modal")) { dialog.close(); }
       if (!dialog.open) { dialog.showModal(); }
       startCountdowns(target);
       focusStep(target);
@@ -54,16 +57,25 @@
     }
   });
 
-  if (dialog) {
-    // A closed dialog keeps no stale step (or its error summary) behind.
-    dialog.addEventListener("close", function () {
+  // A page restored by the back button may carry the dialog as it was, open but not modal:
+  // close it, so the page underneath is usable again.
+  document.addEventListener("htmx:historyRestore", function () {
+    var dialog = stepDialog();
+    if (dialog && dialog.open) { dialog.close(); }
+  });
+
+  // A closed dialog keeps no stale step (or its error summary) behind. "close" does not
+  // bubble, so listen in the capture phase to catch every copy of the dialog.
+  document.addEventListener("close", function (event) {
+    if (event.target && event.target.id === "step-dialog") {
       var body = document.getElementById("dialog-body");
       if (body) { body.innerHTML = ""; }
-    });
-  }
+    }
+  }, true);
 
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
+    var dialog = stepDialog();
     if (closer && dialog && dialog.open) {
       event.preventDefault();
       dialog.close();
@@ -71,11 +83,15 @@
   });
 
   function announce(key) {
+    var live = document.getElementById("live-status");
     if (live) { live.textContent = document.body.getAttribute(key) || ""; }
   }
   document.addEventListener("htmx:sendError", function () { announce("data-msg-network"); });
   document.addEventListener("htmx:responseError", function () { announce("data-msg-server"); });
-  document.addEventListener("htmx:beforeRequest", function () { if (live) { live.textContent = ""; } });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var live = document.getElementById("live-status");
+    if (live) { live.textContent = ""; }
+  });
 
   startCountdowns(document);
   var summary = document.querySelector("[data-focus-on-load]");

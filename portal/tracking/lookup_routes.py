@@ -28,7 +28,7 @@ from portal.timeutil import utcnow
 from portal.tracking.numbers import parse_request_number
 from portal.tracking.service import phone_has_requests, request_for_phone, requests_for_phone
 from portal.web.code_step import CodeStepLinks, render_code_step
-from portal.web.rendering import MAIN, client_ip, go_to, render
+from portal.web.rendering import client_ip, go_to, render
 
 TRACK = OtpPurpose.track
 
@@ -78,7 +78,6 @@ def _code_step(
         resend_url=reverse("track_code_resend"),
         change_phone_url=reverse("track_lookup"),
         close_url=reverse("home"),
-        hx_target=MAIN,
     )
     return render_code_step(
         request,
@@ -128,7 +127,7 @@ async def _send_code(
     set_pending_code(
         request.session,
         TRACK,
-        PendingCode(issued.challenge_id, phone, next_step, issued.resend_at),
+        PendingCode(issued.challenge_id, phone, next_step, issued.resend_at, issued.expires_at),
     )
 
 
@@ -264,7 +263,8 @@ async def track_detail(
     phone = _tracking_phone(request, citizen)
     if phone is None:
         return _lapsed(request)
-    tracked = await request_for_phone(number, phone)
+    canonical = parse_request_number(number)
+    tracked = await request_for_phone(canonical, phone) if canonical else None
     if tracked is None:
         raise NotFoundException()
     return render(

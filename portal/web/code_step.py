@@ -21,7 +21,6 @@ class CodeStepLinks:
     resend_url: str
     change_phone_url: str
     close_url: str
-    hx_target: str
 
 
 def render_code_step(

@@ -11,6 +11,9 @@ from litestar.response import Template
 
 from portal.web.rendering import wants_partial
 
+CSRF_COOKIE = "portal_csrf"
+"""Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name."""
+
 logger = logging.getLogger("portal")
 
 
@@ -25,6 +28,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     response = _error_response(request, exc.status_code)
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 403 and CSRF_COOKIE in request.cookies:
+        # A CSRF cookie signed with an old secret is never replaced by Litestar; drop it so
+        # that "reload and try again", which the page tells people, really works.
+        response.delete_cookie(CSRF_COOKIE)
     return response
 
 

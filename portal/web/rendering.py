@@ -19,6 +19,14 @@ def wants_partial(request: Request[Any, Any, Any]) -> bool:
     return htmx is not None and bool(htmx) and not bool(htmx.boosted)
 
 
+def step_target(request: Request[Any, Any, Any], default: str = DIALOG) -> str:
+    """Where the next step goes: wherever this htmx request swaps (the dialog, or the page's
+    main area when the step was opened as a page), or ``default``."""
+    htmx = getattr(request, "htmx", None)
+    target = htmx.target if htmx is not None and htmx else None
+    return f"#{target}" if target else default
+
+
 def render(
     request: Request[Any, Any, Any],
     *,
@@ -30,17 +38,27 @@ def render(
 ) -> Template:
     return Template(
         template_name=partial if wants_partial(request) else page,
-        context={**context, "partial_template": partial},
+        context={
+            **context,
+            "step_target": step_target(request) if wants_partial(request) else MAIN,
+        },
         status_code=status_code,
         headers=dict(headers or {}),
     )
 
 
 def go_to(
-    request: Request[Any, Any, Any], route_name: str, *, target: str = MAIN, **params: Any
+    request: Request[Any, Any, Any],
+    route_name: str,
+    *,
+    target: str = MAIN,
+    query: str = "",
+    **params: Any,
 ) -> Response[Any]:
     """303 for browsers, HX-Location for htmx: either way a refresh never re-submits."""
     path = request.app.route_reverse(route_name, **params)
+    if query:
+        path = f"{path}?{query}"
     if wants_partial(request):
         return HXLocation(redirect_to=path, target=target, swap="innerHTML", status_code=200)
     return Redirect(path=path, status_code=303)

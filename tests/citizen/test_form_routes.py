@@ -188,3 +188,51 @@ def test_huge_body_is_refused_with_413(client: TestClient[Litestar], run_db: Any
     )
     assert response.status_code == 413
     assert run_db(lambda: CitizenRequest.count()) == 0
+
+
+def test_form_kept_open_past_the_verification_window_still_files(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    """The citizen typed for longer than the window: the form's key still vouches for them."""
+    verify_phone(client, run_db, PHONE, E164)
+    slow_form_key = _form_key(client)
+    # Filing another request ends the window, just as idle time would.
+    first = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
+    assert first.status_code == 303
+    assert client.get("/e-service/general-request/form", follow_redirects=False).status_code == 303
+    late = submit_form(
+        client, {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องที่สอง"}, submission_key=slow_form_key
+    )
+    assert late.status_code == 303
+    assert late.headers["location"] != first.headers["location"]
+    assert run_db(lambda: CitizenRequest.count().where(CitizenRequest.phone == E164)) == 2
+
+
+def test_forged_form_key_after_the_window_asks_for_the_phone_again(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    genuine = _form_key(client)
+    submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=genuine)
+    forged = genuine[:-24] + "0" * 24
+    response = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=forged)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/e-service/general-request/phone?again=1"
+    page = html(client.get(response.headers["location"]))
+    assert "หมดเวลา" in page.select_one(".notice").get_text()
+    assert run_db(lambda: CitizenRequest.count()) == 1
+
+
+def test_after_filing_a_new_request_asks_for_the_phone_again(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
+    response = client.get("/e-service/complaint", follow_redirects=False)
+    assert response.headers["location"] == "/e-service/complaint/phone"
+
+
+def test_form_shows_the_privacy_notice(client: TestClient[Litestar], run_db: Any) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    page = html(client.get("/e-service/general-request/form"))
+    assert page.select_one("form details.privacy") is not None

@@ -196,3 +196,45 @@ def test_csrf_header_is_accepted_instead_of_the_field(client: TestClient[Litesta
         follow_redirects=False,
     )
     assert response.status_code == 303
+
+
+def test_card_returns_to_a_code_still_on_its_way(client: TestClient[Litestar]) -> None:
+    send_code(client, PHONE)
+    response = client.get("/e-service/general-request", follow_redirects=False)
+    assert response.headers["location"] == "/e-service/general-request/verify"
+    # Another service's card starts afresh.
+    response = client.get("/e-service/complaint", follow_redirects=False)
+    assert response.headers["location"] == "/e-service/complaint/phone"
+
+
+def test_same_phone_again_too_soon_goes_back_to_the_code_not_a_429(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    send_code(client, PHONE)
+    response = send_code(client, "080-000-0001")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/e-service/general-request/verify"
+    assert run_db(lambda: OtpChallenge.count()) == 1
+
+
+def test_page_steps_target_the_page_and_dialog_steps_the_dialog(
+    client: TestClient[Litestar],
+) -> None:
+    page = html(client.get("/e-service/general-request/phone"))
+    assert page.select_one("form[hx-post]")["hx-target"] == "#main"
+    partial = html(
+        client.get(
+            "/e-service/general-request/phone",
+            headers={"HX-Request": "true", "HX-Target": "dialog-body"},
+        )
+    )
+    assert partial.select_one("form[hx-post]")["hx-target"] == "#dialog-body"
+
+
+def test_code_step_names_the_sender_and_how_long_the_code_lasts(
+    app: Litestar, client: TestClient[Litestar]
+) -> None:
+    send_code(client, PHONE)
+    page = html(client.get("/e-service/general-request/verify"))
+    assert "OSS-LOCAL" in page.select_one("[data-step=otp]").get_text()
+    assert "5 นาที" in page.select_one("[data-step=otp]").get_text()

@@ -30,7 +30,11 @@ def test_browser_id_is_created_once_and_kept() -> None:
 def test_passing_a_code_replaces_the_browser_id_and_forgets_the_code() -> None:
     session: dict[str, Any] = {}
     before = browser_id(session)
-    set_pending_code(session, "submit", PendingCode(7, "+66800000001", "general-request", NOW))
+    set_pending_code(
+        session,
+        "submit",
+        PendingCode(7, "+66800000001", "general-request", NOW, NOW + timedelta(minutes=5)),
+    )
     mark_verified(session, "submit", "+66800000001", NOW)
     assert browser_id(session) != before
     assert pending_code(session, "submit") is None
@@ -39,7 +43,7 @@ def test_passing_a_code_replaces_the_browser_id_and_forgets_the_code() -> None:
 
 def test_pending_code_round_trips_and_survives_garbage() -> None:
     session: dict[str, Any] = {}
-    code = PendingCode(7, "+66800000001", "general-request", NOW)
+    code = PendingCode(7, "+66800000001", "general-request", NOW, NOW + timedelta(minutes=5))
     set_pending_code(session, "submit", code)
     assert pending_code(session, "submit") == code
     session["otp:submit"] = {"id": "not a number"}
