@@ -58,6 +58,13 @@ class RunningPortal:
         raise AssertionError(f"no OTP SMS for {phone}")
 
 
+_CONTEXTS_WITH_JAVASCRIPT: set[int] = set()
+
+
+def _javascript_on(page: Page) -> bool:
+    return id(page.context) in _CONTEXTS_WITH_JAVASCRIPT
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -111,7 +118,7 @@ def browser() -> Iterator[Browser]:
 
 
 def new_phone_context(browser: Browser, *, javascript: bool) -> BrowserContext:
-    return browser.new_context(
+    context = browser.new_context(
         viewport=PHONE_VIEWPORT,
         device_scale_factor=2,
         is_mobile=True,
@@ -119,6 +126,11 @@ def new_phone_context(browser: Browser, *, javascript: bool) -> BrowserContext:
         locale="th-TH",
         java_script_enabled=javascript,
     )
+    if javascript:
+        # axe-core needs scripts; pages without JavaScript are the same markup, checked when
+        # the same steps run with it.
+        _CONTEXTS_WITH_JAVASCRIPT.add(id(context))
+    return context
 
 
 @pytest.fixture
@@ -135,6 +147,23 @@ def page_without_js(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page: Page) -> None:
+    """Run axe-core (pinned in package-lock.json) on the page as it is now: no violations."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    violations = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))",
+        AXE_TAGS,
+    )
+    assert violations == [], f"axe-core on {page.url}: {violations}"
+
+
 @pytest.fixture
 def shoot(request: pytest.FixtureRequest) -> object:
     """Save a screenshot under artifacts/e2e/<test name>/ for people to look at."""
@@ -142,8 +171,11 @@ def shoot(request: pytest.FixtureRequest) -> object:
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> Path:
+        """Screenshot the step, and check it with axe-core while it is on screen."""
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=False)
+        if _javascript_on(page):
+            assert_accessible(page)
         return path
 
     return take
