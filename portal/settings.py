@@ -116,7 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if env == "production" and sms_backend == "outbox":
         raise SettingsError("the outbox SMS backend sends nothing; choose a real one in production")
 
-    budget = _whole_number(env_vars, "PORTAL_SMS_DAILY_BUDGET", "2000")
+    budget = _whole_number(env_vars, "PORTAL_SMS_DAILY_LIMIT", "2000")
     # Thai mobile carriers put many subscribers behind one address (CGNAT): an office may
     # need to raise the per-address limit without touching the per-phone ones.
     ip_limit = _whole_number(env_vars, "PORTAL_OTP_IP_HOURLY_LIMIT", "10")

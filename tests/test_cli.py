@@ -22,7 +22,7 @@ def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -
     for name in (
         "PORTAL_ENV",
         "PORTAL_SMS_BACKEND",
-        "PORTAL_SMS_DAILY_BUDGET",
+        "PORTAL_SMS_DAILY_LIMIT",
         "PORTAL_OTP_IP_HOURLY_LIMIT",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -37,7 +37,7 @@ def test_values_come_from_the_environment_given(tmp_path: Path) -> None:
             PORTAL_DATABASE_URL="postgresql://portal@db/portal",
             PORTAL_BASE_URL="https://eservice.example.go.th/",
             PORTAL_SMS_SENDER="TESTOFFICE",
-            PORTAL_SMS_DAILY_BUDGET="500",
+            PORTAL_SMS_DAILY_LIMIT="500",
             PORTAL_OTP_IP_HOURLY_LIMIT="40",
             PORTAL_OFFICE_NAME="เทศบาลตัวอย่าง",
         )
@@ -97,7 +97,7 @@ def test_sqlite_and_postgres_urls_are_accepted(tmp_path: Path, url: str) -> None
     assert load_settings(env(tmp_path, PORTAL_DATABASE_URL=url)).database_url == url
 
 
-@pytest.mark.parametrize("name", ["PORTAL_SMS_DAILY_BUDGET", "PORTAL_OTP_IP_HOURLY_LIMIT"])
+@pytest.mark.parametrize("name", ["PORTAL_SMS_DAILY_LIMIT", "PORTAL_OTP_IP_HOURLY_LIMIT"])
 @pytest.mark.parametrize("value", ["0", "-5", "1.5", "many", ""])
 def test_limits_must_be_whole_numbers_of_at_least_one(
     tmp_path: Path, name: str, value: str

@@ -20,6 +20,7 @@ class SmsPurpose(StrEnum):
     otp = "otp"
     receipt = "receipt"
     status = "status"
+    phone_changed = "phone_changed"
 
 
 class SmsMessage(Table):
@@ -35,3 +36,14 @@ class SmsMessage(Table):
     backend = Varchar(length=32)
     attempts = Integer(default=0)
     created_at = Timestamptz(index=True)
+    next_attempt_at = Timestamptz(null=True, default=None, index=True)
+    """When a dispatcher may (re)try; null once the message is settled."""
+    lease_until = Timestamptz(null=True, default=None)
+    """A dispatcher that claimed the message owns it until then; after a crash it is free again."""
+    expires_at = Timestamptz(null=True, default=None)
+    """Not worth sending after this (an OTP that is no longer valid)."""
+    provider_message_id = Varchar(length=128, null=True, default=None, index=True)
+    last_error = Text(default="")
+    sent_at = Timestamptz(null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
+    failed_at = Timestamptz(null=True, default=None)
