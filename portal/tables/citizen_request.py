@@ -4,6 +4,7 @@ from piccolo.columns import JSON, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.service import Service
+from portal.tables.staff_user import StaffUser
 
 
 class RequestStatus(StrEnum):
@@ -30,3 +31,4 @@ class CitizenRequest(Table):
     submission_key = Varchar(length=64, unique=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    assigned_to = ForeignKey(references=StaffUser, null=True, default=None)

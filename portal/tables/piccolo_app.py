@@ -4,13 +4,29 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
 from portal.tables.service import Service
+from portal.tables.reply_template import ReplyTemplate
 from portal.tables.sms_message import SmsMessage
+from portal.tables.staff_note import StaffNote
+from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
+from portal.tables.staff_user import StaffUser
 
-ALL_TABLES = [Service, CitizenRequest, RequestEvent, SmsMessage, OtpChallenge]
+ALL_TABLES = [
+    Service,
+    StaffUser,
+    CitizenRequest,
+    RequestEvent,
+    SmsMessage,
+    OtpChallenge,
+    StaffSignInAttempt,
+    StaffNote,
+    AuditEvent,
+    ReplyTemplate,
+]
 
 APP_CONFIG = AppConfig(
     app_name="portal",

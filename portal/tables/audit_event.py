@@ -1,0 +1,20 @@
+from piccolo.columns import JSON, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.table import Table
+
+from portal.tables.citizen_request import CitizenRequest
+
+
+class AuditEvent(Table):
+    """Append-only record of staff actions: sign-ins, views of personal data, every change.
+
+    The code only ever inserts here; nothing updates or deletes a row.
+    """
+
+    id = Serial(primary_key=True)
+    created_at = Timestamptz(index=True)
+    actor = Varchar(length=64, index=True)
+    """The staff username (or the ``portal`` command's actor name)."""
+    action = Varchar(length=48, index=True)
+    request = ForeignKey(references=CitizenRequest, null=True, default=None, index=True)
+    client_ip = Varchar(length=64, default="")
+    details = JSON(default="{}")

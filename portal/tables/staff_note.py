@@ -1,0 +1,15 @@
+from piccolo.columns import ForeignKey, Serial, Text, Timestamptz
+from piccolo.table import Table
+
+from portal.tables.citizen_request import CitizenRequest
+from portal.tables.staff_user import StaffUser
+
+
+class StaffNote(Table):
+    """An internal note on a request: for the office only, never shown to the citizen."""
+
+    id = Serial(primary_key=True)
+    request = ForeignKey(references=CitizenRequest, index=True)
+    author = ForeignKey(references=StaffUser)
+    text = Text()
+    created_at = Timestamptz()

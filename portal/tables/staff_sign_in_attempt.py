@@ -1,0 +1,16 @@
+from piccolo.columns import Boolean, Serial, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class StaffSignInAttempt(Table):
+    """Every staff sign-in attempt, by the username typed (known or not) and address.
+
+    Throttling reads these rows, so an unknown username is slowed down exactly like a known
+    one and the answer never tells which exists.
+    """
+
+    id = Serial(primary_key=True)
+    username = Varchar(length=64, index=True)
+    client_ip = Varchar(length=64, index=True)
+    succeeded = Boolean(default=False)
+    created_at = Timestamptz(index=True)

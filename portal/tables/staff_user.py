@@ -1,0 +1,29 @@
+from enum import StrEnum
+
+from piccolo.columns import Boolean, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class StaffRole(StrEnum):
+    officer = "officer"
+    """Works requests."""
+    admin = "admin"
+    """Also manages staff accounts and the service catalogue."""
+
+
+class StaffUser(Table):
+    """An office staff member. The TOTP secret is stored encrypted (see portal.staff.crypto)."""
+
+    id = Serial(primary_key=True)
+    username = Varchar(length=64, unique=True)
+    display_name = Varchar(length=200, default="")
+    role = Varchar(length=16, choices=StaffRole, default=StaffRole.officer)
+    password_hash = Text()
+    totp_secret_encrypted = Text()
+    totp_last_step = Integer(default=0)
+    """The last authenticator time step accepted: a code is never accepted twice."""
+    totp_enrolled = Boolean(default=False)
+    """False until the first sign-in has shown the QR code and a code from the app was entered."""
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+    last_sign_in_at = Timestamptz(null=True, default=None)
