@@ -23,6 +23,9 @@ from portal.otp.policy import OtpPolicy
 from portal.settings import Settings, load_settings
 from portal.sms import routes as sms_routes
 from portal.sms.outbox import SmsConfig
+from portal.staff import admin_routes, auth_routes, inbox_routes, request_routes
+from portal.staff.deps import StaffConfig
+from portal.staff.guards import signed_in_staff
 from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
 from portal.web import errors
@@ -65,6 +68,9 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         cookie_samesite="lax",
         header_name="x-csrftoken",
     )
+    staff_config = StaffConfig(
+        totp_key=settings.derive_key("staff-totp"), sms=citizen.sms, base_url=settings.base_url
+    )
     handlers: list[Any] = [
         menu_routes.home,
         menu_routes.menu,
@@ -86,6 +92,22 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         lookup_routes.track_list,
         lookup_routes.track_detail,
         lookup_routes.track_sign_out,
+        auth_routes.sign_in_form,
+        auth_routes.sign_in_submit,
+        auth_routes.enrol_form,
+        auth_routes.enrol_submit,
+        auth_routes.sign_out,
+        inbox_routes.inbox,
+        inbox_routes.export,
+        request_routes.request_page,
+        request_routes.change_status_action,
+        request_routes.add_note_action,
+        request_routes.assign_action,
+        request_routes.fix_phone_action,
+        admin_routes.audit_log,
+        admin_routes.accounts_page,
+        admin_routes.create_account_action,
+        admin_routes.set_active_action,
         create_static_files_router(
             path="/static",
             directories=[PACKAGE_DIR / "static"],
@@ -105,7 +127,11 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
     )
     return Litestar(
         route_handlers=handlers,
-        dependencies={"citizen": Provide(lambda: citizen, sync_to_thread=False)},
+        dependencies={
+            "citizen": Provide(lambda: citizen, sync_to_thread=False),
+            "staff_config": Provide(lambda: staff_config, sync_to_thread=False),
+            "staff": Provide(signed_in_staff, sync_to_thread=False),
+        },
         template_config=template_config,
         plugins=[HTMXPlugin()],
         request_class=PortalRequest,

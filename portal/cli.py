@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -20,9 +21,13 @@ async def _prepare(settings: Settings, *, seed: bool) -> None:
     configure_database(settings.database_url)
     await migrate()
     if seed:
+        from portal.staff.reply_templates import seed_default_reply_templates
+
         added = await seed_default_services()
         if added:
             print(f"seeded {added} default services", file=sys.stderr)
+        if await seed_default_reply_templates():
+            print("seeded the default reply templates", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,6 +127,50 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _create_staff(settings: Settings, args: argparse.Namespace, password: str) -> str:
+    from portal.db import configure_database
+    from portal.staff.accounts import create_account
+
+    configure_database(settings.database_url)
+    created = await create_account(
+        username=args.username,
+        password=password,
+        role=args.role,
+        display_name=args.display_name,
+        totp_key=settings.derive_key("staff-totp"),
+        actor="portal-cli",
+    )
+    return created.otpauth_uri
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("passwords differ")
+    return first
+
+
+def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.staff.accounts import AccountError
+    from portal.staff.passwords import WeakPassword
+
+    try:
+        password = _read_password(args)
+        uri = asyncio.run(_create_staff(settings, args, password))
+    except (AccountError, WeakPassword) as error:
+        print(f"cannot create the account: {error.code}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"cannot create the account: {error}", file=sys.stderr)
+        return 2
+    print(f"created {args.username} ({args.role}).")
+    print("Add it to an authenticator app (or scan the QR code shown at first sign-in):")
+    print(uri)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from portal.tables.citizen_request import RequestStatus
 
@@ -156,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--note", default="", help="note shown to the citizen on the timeline")
     status.add_argument("--actor", default="portal-cli", help="who made the change")
     status.set_defaults(handler=_status)
+
+    staff = commands.add_parser("staff", help="office staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_commands.add_parser(
+        "create", help="create an account and print its authenticator enrolment (otpauth URI)"
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", choices=["officer", "admin"], default="officer")
+    create.add_argument("--display-name", default="")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=_staff_create)
     return parser
 
 

@@ -82,6 +82,14 @@
     }
   });
 
+  // Back office: a reply template fills the note to the citizen (staff can still edit it).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-fills]");
+    if (!select || !select.value) { return; }
+    var note = document.getElementById(select.getAttribute("data-fills"));
+    if (note) { note.value = select.value; note.focus(); }
+  });
+
   function announce(key) {
     var live = document.getElementById("live-status");
     if (live) { live.textContent = document.body.getAttribute(key) || ""; }

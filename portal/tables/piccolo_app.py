@@ -7,9 +7,9 @@ from piccolo.conf.apps import AppConfig
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
+from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
 from portal.tables.service import Service
-from portal.tables.reply_template import ReplyTemplate
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt

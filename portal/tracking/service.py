@@ -128,6 +128,23 @@ async def requests_for_phone(phone: str) -> list[RequestSummary]:
     return [RequestSummary(**row) for row in rows]
 
 
+async def request_by_number(
+    number: str,
+) -> tuple[int, TrackedRequest, int | None, int] | None:
+    """For staff: the request in full with its id, assignee and service id."""
+    row = (
+        await CitizenRequest.select(
+            *_COLUMNS, CitizenRequest.assigned_to, CitizenRequest.service.id.as_alias("service_id")
+        )
+        .where(CitizenRequest.number == number)
+        .first()
+    )
+    if row is None:
+        return None
+    tracked = await _tracked(row, with_answers=True)
+    return int(row["id"]), tracked, row["assigned_to"], int(row["service_id"])
+
+
 async def request_for_phone(number: str, phone: str) -> TrackedRequest | None:
     """One request in full, only if it was filed with ``phone``; otherwise as if unknown."""
     row = (

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from portal.web.rendering import wants_partial
 
@@ -25,6 +25,12 @@ def _error_response(request: Request[Any, Any, Any], status_code: int) -> Templa
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 401:
+        # Only the back office answers 401: send the browser to its sign-in page.
+        path = request.app.route_reverse("staff_sign_in")
+        if wants_partial(request):
+            return Response(content=None, status_code=200, headers={"HX-Redirect": path})
+        return Redirect(path=path, status_code=303)
     response = _error_response(request, exc.status_code)
     if exc.headers:
         response.headers.update(exc.headers)

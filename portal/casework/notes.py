@@ -1,0 +1,54 @@
+"""Internal notes: for the office only, never shown to the citizen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal.tables.staff_note import StaffNote
+from portal.timeutil import utcnow
+
+MAX_NOTE_LENGTH = 4000
+
+
+class NoteError(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class InternalNote:
+    author: str
+    text: str
+    created_at: datetime
+
+
+async def add_note(*, request_id: int, author_id: int, text: str) -> None:
+    text = text.strip()
+    if not text:
+        raise NoteError("note_required")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise NoteError("note_too_long")
+    await StaffNote(request=request_id, author=author_id, text=text, created_at=utcnow()).save()
+
+
+async def notes_for(request_id: int) -> list[InternalNote]:
+    rows = (
+        await StaffNote.select(
+            StaffNote.text,
+            StaffNote.created_at,
+            StaffNote.author.display_name.as_alias("display_name"),
+            StaffNote.author.username.as_alias("username"),
+        )
+        .where(StaffNote.request == request_id)
+        .order_by(StaffNote.id, ascending=False)
+    )
+    return [
+        InternalNote(
+            author=row["display_name"] or row["username"],
+            text=row["text"],
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,63 @@
+"""Moving a request to the citizen's new phone number, after staff checked who they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.sms.outbox import SmsConfig, enqueue
+from portal.sms.texts import render_sms
+from portal.tables.citizen_request import CitizenRequest
+from portal.tables.sms_message import SmsPurpose
+from portal.timeutil import utcnow
+
+MIN_REASON_LENGTH = 5
+
+
+class PhoneChangeError(ValueError):
+    """``code``: ``reason_required``, ``same_phone`` or ``unknown_request``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PhoneChanged:
+    request_id: int
+    old_phone: str
+    new_phone: str
+
+
+async def change_phone(
+    *, number: str, new_phone: str, reason: str, base_url: str, sms: SmsConfig
+) -> PhoneChanged:
+    """Call inside the caller's transaction (with its audit row). ``new_phone`` is E.164."""
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise PhoneChangeError("reason_required")
+    row = (
+        await CitizenRequest.select(
+            CitizenRequest.id, CitizenRequest.phone, CitizenRequest.tracking_token
+        )
+        .where(CitizenRequest.number == number)
+        .first()
+    )
+    if row is None:
+        raise PhoneChangeError("unknown_request")
+    if row["phone"] == new_phone:
+        raise PhoneChangeError("same_phone")
+    now = utcnow()
+    await CitizenRequest.update(
+        {CitizenRequest.phone: new_phone, CitizenRequest.updated_at: now}
+    ).where(CitizenRequest.id == row["id"])
+    text = render_sms(
+        "phone_changed.txt", number=number, tracking_url=f"{base_url}/t/{row['tracking_token']}"
+    )
+    await enqueue(
+        sms,
+        to_phone=new_phone,
+        text=text,
+        purpose=SmsPurpose.phone_changed,
+        now=now,
+        request_id=int(row["id"]),
+    )
+    return PhoneChanged(int(row["id"]), row["phone"], new_phone)

@@ -1,0 +1,118 @@
+"""Admin pages: staff accounts and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Response, Template
+
+from portal.staff.accounts import AccountError, create_account, list_accounts, set_active
+from portal.staff.audit import list_events
+from portal.staff.deps import StaffConfig
+from portal.staff.guards import admin_guard, staff_guard
+from portal.staff.passwords import WeakPassword
+from portal.staff.session_state import StaffSession
+from portal.tables.staff_user import StaffRole, StaffUser
+from portal.web.rendering import client_ip
+
+ADMIN = [staff_guard, admin_guard]
+
+
+async def _username(staff: StaffSession) -> str:
+    row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff.staff_id).first()
+    if row is None:
+        raise NotFoundException()
+    return str(row["username"])
+
+
+@get("/staff/audit", name="staff_audit", guards=ADMIN)
+async def audit_log(request: Request[Any, Any, Any]) -> Template:
+    params = request.query_params
+    page = str(params.get("page", "1"))
+    filters = {
+        "actor": str(params.get("actor", ""))[:64],
+        "action": str(params.get("action", ""))[:48],
+        "number": str(params.get("number", ""))[:16],
+    }
+    entries, has_next = await list_events(
+        actor=filters["actor"],
+        action=filters["action"],
+        request_number=filters["number"],
+        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+    )
+    return Template(
+        template_name="staff/audit.html",
+        context={
+            "entries": entries,
+            "has_next": has_next,
+            "filters": filters,
+            "page": int(page) if page.isdigit() and len(page) < 6 else 1,
+        },
+    )
+
+
+def _accounts_page(
+    accounts: list[Any],
+    *,
+    error: str | None = None,
+    created: Any = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    return Template(
+        template_name="staff/accounts.html",
+        context={
+            "accounts": accounts,
+            "roles": [role.value for role in StaffRole],
+            "error": error,
+            "created": created,
+            "form": form or {},
+        },
+        status_code=status_code,
+    )
+
+
+@get("/staff/accounts", name="staff_accounts", guards=ADMIN)
+async def accounts_page() -> Template:
+    return _accounts_page(await list_accounts())
+
+
+@post("/staff/accounts", name="staff_accounts_create", guards=ADMIN)
+async def create_account_action(
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    staff_config: NamedDependency[StaffConfig],
+) -> Response[Any]:
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    try:
+        created = await create_account(
+            username=form.get("username", "")[:64],
+            password=form.get("password", "")[:256],
+            role=form.get("role", ""),
+            display_name=form.get("display_name", "")[:200],
+            totp_key=staff_config.totp_key,
+            actor=await _username(staff),
+        )
+    except (AccountError, WeakPassword) as error:
+        form.pop("password", None)
+        return _accounts_page(await list_accounts(), error=error.code, form=form, status_code=422)
+    # The new colleague scans the QR code at their first sign-in; the URI is shown once here
+    # too, for an admin setting up a phone in person.
+    return _accounts_page(await list_accounts(), created=created)
+
+
+@post("/staff/accounts/{staff_id:int}/active", name="staff_accounts_active", guards=ADMIN)
+async def set_active_action(
+    request: Request[Any, Any, Any],
+    staff_id: FromPath[int],
+    staff: NamedDependency[StaffSession],
+) -> Response[Any]:
+    if staff_id == staff.staff_id:
+        return _accounts_page(await list_accounts(), error="not_yourself", status_code=422)
+    active = str((await request.form()).get("active", "")) == "1"
+    await set_active(staff_id, active, actor=await _username(staff), client_ip=client_ip(request))
+    return Redirect(path=request.app.route_reverse("staff_accounts"), status_code=303)

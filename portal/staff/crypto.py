@@ -1,0 +1,22 @@
+"""Encrypting the authenticator secrets at rest (AES-GCM, key derived from the portal secret):
+a copy of the database alone does not let anyone produce staff codes."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+
+
+def encrypt(key: bytes, plaintext: str) -> str:
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), b"staff-totp")
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def decrypt(key: bytes, token: str) -> str:
+    raw = base64.urlsafe_b64decode(token.encode())
+    return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], b"staff-totp").decode()

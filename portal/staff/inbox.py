@@ -1,0 +1,188 @@
+"""The office inbox: filter, search, count, page, mark overdue, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.timeutil import BANGKOK, utcnow
+
+PAGE_SIZE = 25
+OPEN_STATUSES = (RequestStatus.received, RequestStatus.in_progress)
+MAX_QUERY_LENGTH = 100
+SUBJECT_FIELDS = ("subject", "topic", "problem", "information")
+"""The first of these a service's form has gives the inbox its one-line summary."""
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str = ""
+    service_slug: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    query: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    number: str
+    service_name: str
+    status: str
+    phone: str
+    name: str
+    subject: str
+    created_at: datetime
+    assigned_to: str
+    overdue: bool
+    due_on: date
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow] = field(default_factory=list)
+    has_next: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _answers(raw: Any) -> dict[str, str]:
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return data if isinstance(data, dict) else {}
+
+
+def _where(filters: InboxFilter) -> list[Any]:
+    where: list[Any] = []
+    if filters.status in {s.value for s in RequestStatus}:
+        where.append(CitizenRequest.status == filters.status)
+    if filters.service_slug:
+        where.append(CitizenRequest.service.slug == filters.service_slug)
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, BANGKOK)
+        where.append(CitizenRequest.created_at >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, BANGKOK)
+        where.append(CitizenRequest.created_at < end)
+    text = filters.query.strip()[:MAX_QUERY_LENGTH].replace("\x00", "")
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        conditions = [
+            CitizenRequest.number.ilike(f"%{text}%"),
+            CitizenRequest.answers.ilike(f"%{text}%"),
+        ]
+        if len(digits) >= 4:
+            # A phone typed as 081-234-5678 or 0812345678 matches +66812345678.
+            conditions.append(CitizenRequest.phone.ilike(f"%{digits.lstrip('0')}%"))
+        combined: Any = conditions[0]
+        for condition in conditions[1:]:
+            combined = combined | condition
+        where.append(combined)
+    return where
+
+
+def _row(row: dict[str, Any], now: datetime) -> InboxRow:
+    answers = _answers(row["answers"])
+    name = " ".join(
+        part for part in (answers.get("first_name", ""), answers.get("last_name", "")) if part
+    )
+    due = row["created_at"] + timedelta(days=int(row["target_days"]))
+    return InboxRow(
+        number=row["number"],
+        service_name=row["service_name"],
+        status=row["status"],
+        phone=row["phone"],
+        name=name,
+        subject=answers.get("subject", "")
+        or answers.get("topic", "")
+        or answers.get("problem", ""),
+        created_at=row["created_at"],
+        assigned_to=row["assigned_name"] or row["assigned_username"] or "",
+        overdue=row["status"] in OPEN_STATUSES and due < now,
+        due_on=due.astimezone(BANGKOK).date(),
+    )
+
+
+_COLUMNS = (
+    CitizenRequest.number,
+    CitizenRequest.status,
+    CitizenRequest.phone,
+    CitizenRequest.answers,
+    CitizenRequest.created_at,
+    CitizenRequest.service.name.as_alias("service_name"),
+    CitizenRequest.service.target_days.as_alias("target_days"),
+    CitizenRequest.assigned_to.display_name.as_alias("assigned_name"),
+    CitizenRequest.assigned_to.username.as_alias("assigned_username"),
+)
+
+
+async def inbox_page(filters: InboxFilter) -> InboxPage:
+    where = _where(filters)
+    page = max(filters.page, 1)
+    query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
+    if where:
+        query = query.where(*where)
+    rows = await query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    now = utcnow()
+    counts_query = CitizenRequest.select(
+        CitizenRequest.status, Count(CitizenRequest.id, alias="n")
+    ).group_by(CitizenRequest.status)
+    counts = {row["status"]: int(row["n"]) for row in await counts_query}
+    return InboxPage(
+        rows=[_row(row, now) for row in rows[:PAGE_SIZE]],
+        has_next=len(rows) > PAGE_SIZE,
+        counts=counts,
+    )
+
+
+CSV_HEADER = (
+    "เลขที่คำร้อง",
+    "บริการ",
+    "สถานะ",
+    "วันที่ยื่น",
+    "ครบกำหนด",
+    "เกินกำหนด",
+    "ชื่อ",
+    "เรื่อง",
+    "เบอร์โทรศัพท์",
+    "ผู้รับผิดชอบ",
+)
+
+
+async def export_csv(filters: InboxFilter) -> str:
+    """Every matching row (not one page), UTF-8 with a BOM so Excel shows Thai."""
+    where = _where(filters)
+    query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
+    if where:
+        query = query.where(*where)
+    now = utcnow()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for raw in await query:
+        row = _row(raw, now)
+        writer.writerow(
+            (
+                row.number,
+                row.service_name,
+                row.status,
+                row.created_at.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M"),
+                row.due_on.isoformat(),
+                "yes" if row.overdue else "",
+                _safe_cell(row.name),
+                _safe_cell(row.subject),
+                row.phone,
+                _safe_cell(row.assigned_to),
+            )
+        )
+    return "\ufeff" + buffer.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    """Citizens type these: never let Excel read one as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
