@@ -21,9 +21,18 @@ from portal.citizen.deps import CitizenConfig
 from portal.db import close_pool, configure_database, start_pool
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings, load_settings
+from portal.sms import report_routes as sms_report_routes
 from portal.sms import routes as sms_routes
+from portal.sms.background import dispatcher_hooks
+from portal.sms.dispatcher import SmsTiming
 from portal.sms.outbox import SmsConfig
-from portal.staff import admin_routes, auth_routes, inbox_routes, request_routes
+from portal.staff import (
+    admin_routes,
+    auth_routes,
+    catalogue_routes,
+    inbox_routes,
+    request_routes,
+)
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import signed_in_staff
 from portal.tracking import lookup_routes
@@ -38,7 +47,12 @@ SESSION_COOKIE = "portal_session"
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Litestar:
+def create_app(
+    settings: Settings,
+    *,
+    otp_policy: OtpPolicy | None = None,
+    sms_timing: SmsTiming | None = None,
+) -> Litestar:
     configure_database(settings.database_url)
     secure = not settings.is_development
     citizen = CitizenConfig(
@@ -108,6 +122,13 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         admin_routes.accounts_page,
         admin_routes.create_account_action,
         admin_routes.set_active_action,
+        catalogue_routes.catalogue,
+        catalogue_routes.new_service,
+        catalogue_routes.edit_service,
+        catalogue_routes.create_service,
+        catalogue_routes.update_service,
+        catalogue_routes.create_template,
+        catalogue_routes.retire_template,
         create_static_files_router(
             path="/static",
             directories=[PACKAGE_DIR / "static"],
@@ -117,6 +138,8 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
     ]
     if settings.is_development:
         handlers.append(sms_routes.dev_sms)
+    handlers.extend(sms_report_routes.handlers)
+    sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
 
     template_config = TemplateConfig(
         directory=PACKAGE_DIR / "templates",
@@ -138,8 +161,8 @@ def create_app(settings: Settings, *, otp_policy: OtpPolicy | None = None) -> Li
         middleware=[session.middleware],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        on_startup=[start_pool],
-        on_shutdown=[close_pool],
+        on_startup=[start_pool, *sms_startup],
+        on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
         state=State({"settings": settings}),
         debug=False,

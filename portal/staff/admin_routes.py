@@ -22,7 +22,7 @@ from portal.web.rendering import client_ip
 ADMIN = [staff_guard, admin_guard]
 
 
-async def _username(staff: StaffSession) -> str:
+async def actor_name(staff: StaffSession) -> str:
     row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff.staff_id).first()
     if row is None:
         raise NotFoundException()
@@ -95,7 +95,7 @@ async def create_account_action(
             role=form.get("role", ""),
             display_name=form.get("display_name", "")[:200],
             totp_key=staff_config.totp_key,
-            actor=await _username(staff),
+            actor=await actor_name(staff),
         )
     except (AccountError, WeakPassword) as error:
         form.pop("password", None)
@@ -114,5 +114,5 @@ async def set_active_action(
     if staff_id == staff.staff_id:
         return _accounts_page(await list_accounts(), error="not_yourself", status_code=422)
     active = str((await request.form()).get("active", "")) == "1"
-    await set_active(staff_id, active, actor=await _username(staff), client_ip=client_ip(request))
+    await set_active(staff_id, active, actor=await actor_name(staff), client_ip=client_ip(request))
     return Redirect(path=request.app.route_reverse("staff_accounts"), status_code=303)

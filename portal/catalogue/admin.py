@@ -1,0 +1,154 @@
+"""Changing the catalogue: services, their form definitions, target days, and retiring them.
+
+Form definitions stay data (a JSON list of fields), validated here exactly as the citizen form
+will read them, so a mistake is refused on save instead of breaking a form in public.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from portal.catalogue.fields import FormField
+from portal.catalogue.service import SLUG_PATTERN
+from portal.db import is_unique_violation
+from portal.tables.service import Service
+
+ICONS = ("document", "megaphone", "lightbulb", "trash", "info", "people")
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_FIELDS = 40
+
+
+class CatalogueError(ValueError):
+    """``code`` names the problem; ``field`` the form input it belongs to."""
+
+    def __init__(self, code: str, field: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ServiceDraft:
+    slug: str
+    name: str
+    summary: str
+    icon: str
+    target_days: str
+    sort_order: str
+    active: bool
+    form_fields: str
+    """The JSON text as the admin typed it."""
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    id: int
+    slug: str
+    name: str
+    target_days: int
+    active: bool
+    field_count: int
+
+
+def _parse_fields(text: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CatalogueError("fields_not_json", "form_fields") from error
+    if not isinstance(data, list) or not data or len(data) > MAX_FIELDS:
+        raise CatalogueError("fields_not_list", "form_fields")
+    names = set()
+    for item in data:
+        if not isinstance(item, dict):
+            raise CatalogueError("fields_not_list", "form_fields")
+        try:
+            form_field = FormField.from_data(item)
+        except (KeyError, TypeError, ValueError) as error:
+            raise CatalogueError("field_invalid", "form_fields") from error
+        if not FIELD_NAME.fullmatch(form_field.name) or form_field.name in names:
+            raise CatalogueError("field_name", "form_fields")
+        if form_field.kind == "select" and not form_field.options:
+            raise CatalogueError("field_options", "form_fields")
+        names.add(form_field.name)
+    return data
+
+
+def _whole(text: str, low: int, high: int, field: str) -> int:
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise CatalogueError("number_range", field)
+    return int(text)
+
+
+def validate(draft: ServiceDraft) -> dict[Any, Any]:
+    if not SLUG_PATTERN.fullmatch(draft.slug):
+        raise CatalogueError("slug", "slug")
+    if not draft.name.strip() or len(draft.name) > 200:
+        raise CatalogueError("name", "name")
+    if draft.icon not in ICONS:
+        raise CatalogueError("icon", "icon")
+    return {
+        Service.slug: draft.slug,
+        Service.name: draft.name.strip(),
+        Service.summary: draft.summary.strip()[:1000],
+        Service.icon: draft.icon,
+        Service.target_days: _whole(draft.target_days, 1, 365, "target_days"),
+        Service.sort_order: _whole(draft.sort_order or "0", 0, 9999, "sort_order"),
+        Service.active: draft.active,
+        Service.form_fields: json.dumps(_parse_fields(draft.form_fields), ensure_ascii=False),
+    }
+
+
+async def save_service(draft: ServiceDraft, existing_id: int | None) -> int:
+    """Create (``existing_id`` None) or update a service; call inside a transaction."""
+    values = validate(draft)
+    try:
+        if existing_id is None:
+            service = Service(**{column._meta.name: value for column, value in values.items()})
+            await service.save()
+            return int(service.id)
+        await Service.update(values).where(Service.id == existing_id)
+        return existing_id
+    except Exception as error:
+        if is_unique_violation(error):
+            raise CatalogueError("slug_taken", "slug") from error
+        raise
+
+
+async def list_all_services() -> list[ServiceRow]:
+    rows = await Service.select().order_by(Service.sort_order).order_by(Service.id)
+    return [
+        ServiceRow(
+            id=int(row["id"]),
+            slug=row["slug"],
+            name=row["name"],
+            target_days=int(row["target_days"]),
+            active=bool(row["active"]),
+            field_count=len(
+                json.loads(row["form_fields"])
+                if isinstance(row["form_fields"], str)
+                else row["form_fields"] or []
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def draft_for(service_id: int) -> ServiceDraft | None:
+    row = await Service.select().where(Service.id == service_id).first()
+    if row is None:
+        return None
+    fields = row["form_fields"]
+    data = json.loads(fields) if isinstance(fields, str) else fields
+    return ServiceDraft(
+        slug=row["slug"],
+        name=row["name"],
+        summary=row["summary"],
+        icon=row["icon"],
+        target_days=str(row["target_days"]),
+        sort_order=str(row["sort_order"]),
+        active=bool(row["active"]),
+        form_fields=json.dumps(data, ensure_ascii=False, indent=2),
+    )

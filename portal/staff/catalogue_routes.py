@@ -1,0 +1,164 @@
+"""Admin: the service catalogue and the reply templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Response, Template
+
+from portal.catalogue.admin import (
+    ICONS,
+    CatalogueError,
+    ServiceDraft,
+    draft_for,
+    list_all_services,
+    save_service,
+)
+from portal.db import write_transaction
+from portal.staff import audit
+from portal.staff.admin_routes import ADMIN, actor_name
+from portal.staff.session_state import StaffSession
+from portal.tables.citizen_request import RequestStatus
+from portal.tables.reply_template import ReplyTemplate
+from portal.web.rendering import client_ip
+
+STARTER_FIELDS = Path(__file__).resolve().parent.parent / "catalogue" / "new_service_fields.json"
+"""What a new service's form starts with: name and details, for the admin to extend."""
+
+
+def _draft(form: dict[str, str]) -> ServiceDraft:
+    return ServiceDraft(
+        slug=form.get("slug", "").strip()[:64],
+        name=form.get("name", "")[:300],
+        summary=form.get("summary", "")[:2000],
+        icon=form.get("icon", "document"),
+        target_days=form.get("target_days", "")[:4],
+        sort_order=form.get("sort_order", "0")[:5],
+        active=form.get("active") == "1",
+        form_fields=form.get("form_fields", "")[:50_000],
+    )
+
+
+def _edit_page(
+    draft: ServiceDraft, service_id: int | None, *, error: CatalogueError | None = None
+) -> Template:
+    return Template(
+        template_name="staff/service_edit.html",
+        context={"draft": draft, "service_id": service_id, "icons": ICONS, "error": error},
+        status_code=422 if error else 200,
+    )
+
+
+@get("/staff/catalogue", name="staff_catalogue", guards=ADMIN)
+async def catalogue() -> Template:
+    templates = (
+        await ReplyTemplate.select().order_by(ReplyTemplate.status).order_by(ReplyTemplate.id)
+    )
+    return Template(
+        template_name="staff/catalogue.html",
+        context={
+            "services": await list_all_services(),
+            "templates": templates,
+            "statuses": [status.value for status in RequestStatus],
+        },
+    )
+
+
+@get("/staff/catalogue/new", name="staff_service_new", guards=ADMIN)
+async def new_service() -> Template:
+    starter = STARTER_FIELDS.read_text(encoding="utf-8")
+    draft = ServiceDraft("", "", "", "document", "15", "100", True, starter)
+    return _edit_page(draft, None)
+
+
+@get("/staff/catalogue/{service_id:int}", name="staff_service_edit", guards=ADMIN)
+async def edit_service(service_id: FromPath[int]) -> Template:
+    draft = await draft_for(service_id)
+    if draft is None:
+        raise NotFoundException()
+    return _edit_page(draft, service_id)
+
+
+async def _save(
+    request: Request[Any, Any, Any], staff: StaffSession, service_id: int | None
+) -> Response[Any]:
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    draft = _draft(form)
+    try:
+        async with write_transaction():
+            saved = await save_service(draft, service_id)
+            await audit.record(
+                actor=await actor_name(staff),
+                action="service_saved",
+                client_ip=client_ip(request),
+                details={"service_id": saved, "slug": draft.slug, "active": draft.active},
+            )
+    except CatalogueError as error:
+        return _edit_page(draft, service_id, error=error)
+    return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
+
+
+@post("/staff/catalogue/new", name="staff_service_create", guards=ADMIN)
+async def create_service(
+    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+) -> Response[Any]:
+    return await _save(request, staff, None)
+
+
+@post("/staff/catalogue/{service_id:int}", name="staff_service_update", guards=ADMIN)
+async def update_service(
+    request: Request[Any, Any, Any], service_id: FromPath[int], staff: NamedDependency[StaffSession]
+) -> Response[Any]:
+    if await draft_for(service_id) is None:
+        raise NotFoundException()
+    return await _save(request, staff, service_id)
+
+
+@post("/staff/catalogue/templates", name="staff_template_create", guards=ADMIN)
+async def create_template(
+    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+) -> Response[Any]:
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    status, title, text = (
+        form.get("status", ""),
+        form.get("title", "").strip(),
+        form.get("text", "").strip(),
+    )
+    if status in {s.value for s in RequestStatus} and title and text:
+        async with write_transaction():
+            await ReplyTemplate(status=status, title=title[:200], text=text[:1000]).save()
+            await audit.record(
+                actor=await actor_name(staff),
+                action="template_saved",
+                client_ip=client_ip(request),
+                details={"status": status, "title": title[:200]},
+            )
+    return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
+
+
+@post(
+    "/staff/catalogue/templates/{template_id:int}/retire",
+    name="staff_template_retire",
+    guards=ADMIN,
+)
+async def retire_template(
+    request: Request[Any, Any, Any],
+    template_id: FromPath[int],
+    staff: NamedDependency[StaffSession],
+) -> Response[Any]:
+    async with write_transaction():
+        await ReplyTemplate.update({ReplyTemplate.active: False}).where(
+            ReplyTemplate.id == template_id
+        )
+        await audit.record(
+            actor=await actor_name(staff),
+            action="template_retired",
+            client_ip=client_ip(request),
+            details={"template_id": template_id},
+        )
+    return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
