@@ -129,7 +129,11 @@ def new_phone_context(browser: Browser, *, javascript: bool) -> BrowserContext:
     if javascript:
         # axe-core needs scripts; pages without JavaScript are the same markup, checked when
         # the same steps run with it.
-        _CONTEXTS_WITH_JAVASCRIPT.add(id(context))
+        key = id(context)
+        _CONTEXTS_WITH_JAVASCRIPT.add(key)
+        # ids are reused once a context is gone: forget it on close, or a later context
+        # without JavaScript could be mistaken for this one.
+        context.on("close", lambda _: _CONTEXTS_WITH_JAVASCRIPT.discard(key))
     return context
 
 

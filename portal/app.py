@@ -83,7 +83,10 @@ def create_app(
         header_name="x-csrftoken",
     )
     staff_config = StaffConfig(
-        totp_key=settings.derive_key("staff-totp"), sms=citizen.sms, base_url=settings.base_url
+        totp_key=settings.derive_key("staff-totp"),
+        sms=citizen.sms,
+        base_url=settings.base_url,
+        sms_daily_limit=settings.sms_daily_budget,
     )
     handlers: list[Any] = [
         menu_routes.home,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -94,6 +95,25 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
             f"{row['created_at']:%Y-%m-%d %H:%M:%S} {row['sender']} -> {row['to_phone']} "
             f"[{row['purpose']}]\n    {row['text']}"
         )
+    return 0
+
+
+async def _run_sms_worker(settings: Settings, once: bool) -> int:
+    from portal.db import configure_database
+    from portal.sms.background import run_worker
+
+    configure_database(settings.database_url)
+    return await run_worker(settings, once=once)
+
+
+def _sms_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.sms_backend == "outbox":
+        print("the outbox backend sends nothing: no worker needed", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO)
+    sent = asyncio.run(_run_sms_worker(settings, args.once))
+    if args.once:
+        print(f"handled {sent} due messages", file=sys.stderr)
     return 0
 
 
@@ -194,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--to", help="only messages to this phone number")
     outbox.add_argument("--json", action="store_true", help="print JSON")
     outbox.set_defaults(handler=_outbox)
+    worker = sms_commands.add_parser(
+        "worker", help="send queued SMS through the configured gateway until stopped"
+    )
+    worker.add_argument(
+        "--once", action="store_true", help="send what is due now, then exit (for cron)"
+    )
+    worker.set_defaults(handler=_sms_worker)
 
     requests = commands.add_parser("requests", help="citizen requests")
     requests_commands = requests.add_subparsers(dest="requests_command", required=True)

@@ -14,11 +14,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ENVIRONMENTS = ("development", "production")
-SMS_BACKENDS = ("outbox",)
-"""Backends this build can send through. ``webhook``, ``thaibulksms`` and ``twilio`` come with the
-SMS dispatcher; until then asking for them is a configuration error, not a silent fallback."""
+SMS_BACKENDS = ("outbox", "webhook", "thaibulksms", "twilio")
+"""Anything else is a configuration error, not a silent fallback to the outbox."""
+SMS_DISPATCH_MODES = ("serve", "worker")
+"""Who sends queued SMS: every ``portal serve`` process, or only ``portal sms worker``."""
+THAIBULKSMS_CREDIT_TYPES = ("corporate", "standard")
+MIN_REPORT_TOKEN_LENGTH = 16
 
 
 MIN_SECRET_LENGTH = 32
@@ -42,6 +46,16 @@ class Settings:
     otp_ip_hourly_limit: int
     forwarded_allow_ips: str
     office_name: str
+    # SMS gateways (see portal/sms/providers/); defaults keep hand-built Settings working.
+    sms_dispatch: str = "serve"
+    sms_report_token: str | None = None
+    sms_thaibulksms_api_key: str | None = None
+    sms_thaibulksms_api_secret: str | None = None
+    sms_thaibulksms_force: str = "corporate"
+    sms_twilio_account_sid: str | None = None
+    sms_twilio_auth_token: str | None = None
+    sms_twilio_from: str | None = None
+    sms_twilio_messaging_service_sid: str | None = None
 
     @property
     def is_development(self) -> bool:
@@ -90,6 +104,51 @@ def _whole_number(env_vars: Mapping[str, str], name: str, default: str) -> int:
     return int(value)
 
 
+def _sms_gateway(env_vars: Mapping[str, str], backend: str) -> dict[str, Any]:
+    """The chosen gateway's settings; a gateway missing what it needs refuses to start."""
+
+    def value(name: str) -> str | None:
+        return env_vars.get(name, "").strip() or None
+
+    def need(*names: str) -> None:
+        missing = [name for name in names if not value(name)]
+        if missing:
+            raise SettingsError(f"PORTAL_SMS_BACKEND={backend} needs {', '.join(missing)}")
+
+    if backend == "webhook":
+        need("PORTAL_SMS_WEBHOOK_URL")
+        if not str(value("PORTAL_SMS_WEBHOOK_URL")).startswith(("http://", "https://")):
+            raise SettingsError("PORTAL_SMS_WEBHOOK_URL must be an http:// or https:// URL")
+    elif backend == "thaibulksms":
+        need("PORTAL_SMS_THAIBULKSMS_API_KEY", "PORTAL_SMS_THAIBULKSMS_API_SECRET")
+    elif backend == "twilio":
+        need("PORTAL_SMS_TWILIO_ACCOUNT_SID", "PORTAL_SMS_TWILIO_AUTH_TOKEN")
+    force = env_vars.get("PORTAL_SMS_THAIBULKSMS_FORCE", "corporate")
+    if force not in THAIBULKSMS_CREDIT_TYPES:
+        raise SettingsError(
+            f"PORTAL_SMS_THAIBULKSMS_FORCE must be one of {THAIBULKSMS_CREDIT_TYPES}"
+        )
+    token = value("PORTAL_SMS_REPORT_TOKEN")
+    if token is not None and len(token) < MIN_REPORT_TOKEN_LENGTH:
+        raise SettingsError(
+            f"PORTAL_SMS_REPORT_TOKEN must be at least {MIN_REPORT_TOKEN_LENGTH} characters"
+        )
+    dispatch = env_vars.get("PORTAL_SMS_DISPATCH", "serve")
+    if dispatch not in SMS_DISPATCH_MODES:
+        raise SettingsError(f"PORTAL_SMS_DISPATCH must be one of {SMS_DISPATCH_MODES}")
+    return {
+        "sms_dispatch": dispatch,
+        "sms_report_token": token,
+        "sms_thaibulksms_api_key": value("PORTAL_SMS_THAIBULKSMS_API_KEY"),
+        "sms_thaibulksms_api_secret": value("PORTAL_SMS_THAIBULKSMS_API_SECRET"),
+        "sms_thaibulksms_force": force,
+        "sms_twilio_account_sid": value("PORTAL_SMS_TWILIO_ACCOUNT_SID"),
+        "sms_twilio_auth_token": value("PORTAL_SMS_TWILIO_AUTH_TOKEN"),
+        "sms_twilio_from": value("PORTAL_SMS_TWILIO_FROM"),
+        "sms_twilio_messaging_service_sid": value("PORTAL_SMS_TWILIO_MESSAGING_SERVICE_SID"),
+    }
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env_vars = os.environ if environ is None else environ
     env = env_vars.get("PORTAL_ENV", "development")
@@ -115,6 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     if env == "production" and sms_backend == "outbox":
         raise SettingsError("the outbox SMS backend sends nothing; choose a real one in production")
+    sms_gateway = _sms_gateway(env_vars, sms_backend)
 
     budget = _whole_number(env_vars, "PORTAL_SMS_DAILY_LIMIT", "2000")
     # Thai mobile carriers put many subscribers behind one address (CGNAT): an office may
@@ -136,4 +196,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # addresses only; otherwise every citizen would share the proxy's address and limit.
         forwarded_allow_ips=env_vars.get("PORTAL_FORWARDED_ALLOW_IPS", ""),
         office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
+        **sms_gateway,
     )

@@ -23,10 +23,12 @@ from portal.catalogue.service import seed_default_services
 from portal.db import configure_database, migrate
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings, load_settings
+from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
+from portal.tables.staff_note import StaffNote
 
 T = TypeVar("T")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -49,7 +51,8 @@ def migrated_database(database_url: str) -> str:
 
 
 async def _empty_tables() -> None:
-    for table in (SmsMessage, RequestEvent, CitizenRequest, OtpChallenge):
+    # Audit rows and internal notes hold on to requests (ON DELETE RESTRICT): they go first.
+    for table in (AuditEvent, StaffNote, SmsMessage, RequestEvent, CitizenRequest, OtpChallenge):
         await table.delete(force=True)
 
 

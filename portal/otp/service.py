@@ -194,6 +194,7 @@ async def issue_code(
             purpose=SmsPurpose.otp,
             now=now,
             suppressed=not deliver,
+            expires_at=challenge.expires_at,  # never sent once the code is dead
         )
     return IssuedCode(
         challenge_id=int(challenge.id),

@@ -1,17 +1,22 @@
 """The SMS outbox: messages are rows, written in the caller's transaction.
 
 With the ``outbox`` backend the rows are the delivery: a developer reads them with
-``portal sms outbox`` or at ``/dev/sms`` instead of on a phone. Real gateways (issue: SMS
-dispatcher) will send queued rows from a dispatcher outside the web request.
+``portal sms outbox`` or at ``/dev/sms`` instead of on a phone. With a real gateway the rows
+start ``queued`` and a dispatcher (``portal/sms/dispatcher.py``) sends them outside the web
+request, so a gateway that is slow or down never fails or slows the citizen's step, and a
+message whose transaction rolled back never leaves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+
+RETRY_WINDOW = timedelta(hours=4)
+"""How long the dispatcher keeps trying a message other than an OTP before it is failed."""
 
 
 @dataclass(frozen=True)
@@ -29,19 +34,27 @@ async def enqueue(
     now: datetime,
     request_id: int | None = None,
     suppressed: bool = False,
+    expires_at: datetime | None = None,
 ) -> SmsMessage:
     """Write one message in the caller's transaction.
 
     ``suppressed`` writes the row without its text and marks it never to be sent, so that a
     caller hiding whether it really sends (the tracking lookup) costs the same work either way.
+    ``expires_at``: when the message stops being worth sending; an OTP must pass its code's
+    expiry (a code that arrives dead is worse than none), other messages default to
+    ``RETRY_WINDOW`` from now.
     """
-    # The outbox backend's job is done once the row exists; later backends start at queued.
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    # The outbox backend's job is done once the row exists; real gateways start at queued.
     if suppressed:
         state = SmsState.suppressed
     elif config.backend == "outbox":
-        state = SmsState.sent
+        state, sent_at = SmsState.sent, now
     else:
-        state = SmsState.queued
+        if purpose == SmsPurpose.otp and expires_at is None:
+            raise ValueError("an OTP to send needs the expiry of its code")
+        state, next_attempt_at = SmsState.queued, now
     message = SmsMessage(
         to_phone=to_phone,
         sender=config.sender,
@@ -51,6 +64,9 @@ async def enqueue(
         request=request_id,
         backend=config.backend,
         created_at=now,
+        next_attempt_at=next_attempt_at,
+        expires_at=expires_at or now + RETRY_WINDOW,
+        sent_at=sent_at,
     )
     await message.save()
     return message

@@ -131,7 +131,15 @@ async def enrolment_uri(staff_id: int, totp_key: bytes) -> str | None:
 
 async def set_active(staff_id: int, active: bool, *, actor: str, client_ip: str) -> None:
     async with write_transaction():
-        await StaffUser.update({StaffUser.active: active}).where(StaffUser.id == staff_id)
+        found = (
+            await StaffUser.update(
+                {StaffUser.active: active, StaffUser.session_version: StaffUser.session_version + 1}
+            )
+            .where(StaffUser.id == staff_id)
+            .returning(StaffUser.id)
+        )
+        if not found:
+            raise AccountError("unknown_account")
         await audit.record(
             actor=actor,
             action="staff_activated" if active else "staff_deactivated",

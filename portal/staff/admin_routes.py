@@ -17,6 +17,7 @@ from portal.staff.guards import admin_guard, staff_guard
 from portal.staff.passwords import WeakPassword
 from portal.staff.session_state import StaffSession
 from portal.tables.staff_user import StaffRole, StaffUser
+from portal.tracking.numbers import parse_request_number
 from portal.web.rendering import client_ip
 
 ADMIN = [staff_guard, admin_guard]
@@ -41,7 +42,7 @@ async def audit_log(request: Request[Any, Any, Any]) -> Template:
     entries, has_next = await list_events(
         actor=filters["actor"],
         action=filters["action"],
-        request_number=filters["number"],
+        request_number=parse_request_number(filters["number"]) or filters["number"],
         page=int(page) if page.isdigit() and len(page) < 6 else 1,
     )
     return Template(
@@ -100,8 +101,8 @@ async def create_account_action(
     except (AccountError, WeakPassword) as error:
         form.pop("password", None)
         return _accounts_page(await list_accounts(), error=error.code, form=form, status_code=422)
-    # The new colleague scans the QR code at their first sign-in; the URI is shown once here
-    # too, for an admin setting up a phone in person.
+    # The new colleague scans the QR code at their own first sign-in: the admin never sees
+    # the secret, so cannot make codes for them.
     return _accounts_page(await list_accounts(), created=created)
 
 

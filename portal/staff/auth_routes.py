@@ -12,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 from portal.staff.accounts import enrolment_uri
 from portal.staff.deps import StaffConfig
 from portal.staff.session_state import current, end, enrolling, start, start_enrolment
-from portal.staff.sign_in import Outcome, confirm_enrolment, sign_in
+from portal.staff.sign_in import Outcome, confirm_enrolment, end_all_sessions, sign_in
 from portal.timeutil import utcnow
 from portal.web.rendering import client_ip
 
@@ -58,7 +58,7 @@ async def sign_in_submit(
     if result.outcome is Outcome.needs_enrolment:
         start_enrolment(request.session, result.staff_id, utcnow())
         return Redirect(path=request.app.route_reverse("staff_enrol"), status_code=303)
-    start(request.session, result.staff_id, result.role, utcnow())
+    start(request.session, result.staff_id, result.role, result.session_version, utcnow())
     return Redirect(path=request.app.route_reverse("staff_inbox"), status_code=303)
 
 
@@ -98,16 +98,26 @@ async def enrol_submit(
     )
     if result.outcome is not Outcome.signed_in or result.role is None:
         uri = await enrolment_uri(staff_id, staff_config.totp_key) or ""
+        throttled = result.outcome is Outcome.throttled
         return Template(
             template_name="staff/enrol.html",
-            context={"qr_svg": _qr_svg(uri), "otpauth_uri": uri, "error": "refused"},
-            status_code=429 if result.outcome is Outcome.throttled else 422,
+            context={
+                "qr_svg": _qr_svg(uri),
+                "otpauth_uri": uri,
+                "error": "throttled" if throttled else "refused",
+                "retry_after": result.retry_after,
+            },
+            status_code=429 if throttled else 422,
+            headers={"Retry-After": str(result.retry_after)} if throttled else {},
         )
-    start(request.session, staff_id, result.role, utcnow())
+    start(request.session, staff_id, result.role, result.session_version, utcnow())
     return Redirect(path=request.app.route_reverse("staff_inbox"), status_code=303)
 
 
 @post("/staff/sign-out", name="staff_sign_out")
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    staff = current(request.session, utcnow())
+    if staff is not None:
+        await end_all_sessions(staff.staff_id)
     end(request.session)
     return Redirect(path=request.app.route_reverse("staff_sign_in"), status_code=303)

@@ -12,3 +12,4 @@ class StaffConfig:
     totp_key: bytes
     sms: SmsConfig
     base_url: str
+    sms_daily_limit: int

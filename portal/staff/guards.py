@@ -13,15 +13,26 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from portal.staff.session_state import StaffSession, current
-from portal.tables.staff_user import StaffRole
+from portal.tables.staff_user import StaffRole, StaffUser
 from portal.timeutil import utcnow
 
 
-def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The cookie names the staff member; the database decides: an account deactivated, or
+    signed out elsewhere since (a bumped session_version), is refused at once. The role comes
+    from the database too, so a changed role applies on the next request."""
     staff = current(connection.session, utcnow()) if "session" in connection.scope else None
     if staff is None:
         raise NotAuthorizedException()
-    connection.state.staff = staff
+    row = (
+        await StaffUser.select(StaffUser.role, StaffUser.active, StaffUser.session_version)
+        .where(StaffUser.id == staff.staff_id)
+        .first()
+    )
+    if row is None or not row["active"] or row["session_version"] != staff.version:
+        connection.session.pop("staff", None)
+        raise NotAuthorizedException()
+    connection.state.staff = StaffSession(staff.staff_id, row["role"], staff.version)
 
 
 def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
+from portal.db import current_engine
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.tables.sms_message import SmsMessage
 from portal.timeutil import BANGKOK, utcnow
+from portal.tracking.numbers import parse_request_number
 
 PAGE_SIZE = 25
 OPEN_STATUSES = (RequestStatus.received, RequestStatus.in_progress)
@@ -57,6 +62,13 @@ def _answers(raw: Any) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
+def _answers_contain(text: str) -> Any:
+    """What the citizen typed is a JSON column: PostgreSQL needs it cast to text to match."""
+    if isinstance(current_engine(), PostgresEngine):
+        return WhereRaw("CAST(answers AS TEXT) ILIKE {}", f"%{text}%")
+    return WhereRaw("answers LIKE {}", f"%{text}%")
+
+
 def _where(filters: InboxFilter) -> list[Any]:
     where: list[Any] = []
     if filters.status in {s.value for s in RequestStatus}:
@@ -69,13 +81,18 @@ def _where(filters: InboxFilter) -> list[Any]:
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, BANGKOK)
         where.append(CitizenRequest.created_at < end)
-    text = filters.query.strip()[:MAX_QUERY_LENGTH].replace("\x00", "")
+    # LIKE wildcards typed by staff are taken literally by dropping them.
+    text = "".join(ch for ch in filters.query.strip()[:MAX_QUERY_LENGTH] if ch not in "%_\\\x00")
     if text:
         digits = "".join(ch for ch in text if ch.isdigit())
         conditions = [
             CitizenRequest.number.ilike(f"%{text}%"),
-            CitizenRequest.answers.ilike(f"%{text}%"),
+            _answers_contain(text),
         ]
+        number = parse_request_number(text)
+        if number:
+            # 69482913, as people read a number out, finds 69-482913.
+            conditions.append(CitizenRequest.number == number)
         if len(digits) >= 4:
             # A phone typed as 081-234-5678 or 0812345678 matches +66812345678.
             conditions.append(CitizenRequest.phone.ilike(f"%{digits.lstrip('0')}%"))
@@ -98,9 +115,7 @@ def _row(row: dict[str, Any], now: datetime) -> InboxRow:
         status=row["status"],
         phone=row["phone"],
         name=name,
-        subject=answers.get("subject", "")
-        or answers.get("topic", "")
-        or answers.get("problem", ""),
+        subject=next((answers[key] for key in SUBJECT_FIELDS if answers.get(key)), ""),
         created_at=row["created_at"],
         assigned_to=row["assigned_name"] or row["assigned_username"] or "",
         overdue=row["status"] in OPEN_STATUSES and due < now,
@@ -140,6 +155,15 @@ async def inbox_page(filters: InboxFilter) -> InboxPage:
     )
 
 
+BUDGET_WARNING_SHARE = 0.8
+"""Warn staff once this share of the daily SMS limit is used: codes stop at the limit."""
+
+
+async def sms_sent_last_day() -> int:
+    since = utcnow() - timedelta(hours=24)
+    return int(await SmsMessage.count().where(SmsMessage.created_at > since))
+
+
 CSV_HEADER = (
     "เลขที่คำร้อง",
     "บริการ",
@@ -154,7 +178,7 @@ CSV_HEADER = (
 )
 
 
-async def export_csv(filters: InboxFilter) -> str:
+async def export_csv(filters: InboxFilter) -> tuple[str, int]:
     """Every matching row (not one page), UTF-8 with a BOM so Excel shows Thai."""
     where = _where(filters)
     query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
@@ -164,7 +188,9 @@ async def export_csv(filters: InboxFilter) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
+    count = 0
     for raw in await query:
+        count += 1
         row = _row(raw, now)
         writer.writerow(
             (
@@ -180,7 +206,7 @@ async def export_csv(filters: InboxFilter) -> str:
                 _safe_cell(row.assigned_to),
             )
         )
-    return "\ufeff" + buffer.getvalue()
+    return "\ufeff" + buffer.getvalue(), count
 
 
 def _safe_cell(value: str) -> str:

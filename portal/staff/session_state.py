@@ -18,13 +18,16 @@ MAX_AGE = timedelta(hours=12)
 class StaffSession:
     staff_id: int
     role: str
+    version: int
+    """The account's session_version when signed in; the guard refuses an older one."""
 
 
-def start(session: dict[str, Any], staff_id: int, role: str, now: datetime) -> None:
+def start(session: dict[str, Any], staff_id: int, role: str, version: int, now: datetime) -> None:
     session.clear()
     session["staff"] = {
         "id": staff_id,
         "role": role,
+        "version": version,
         "since": now.timestamp(),
         "seen": now.timestamp(),
     }
@@ -52,7 +55,9 @@ def current(session: dict[str, Any], now: datetime) -> StaffSession | None:
         return None
     try:
         since, seen = float(data["since"]), float(data["seen"])
-        staff = StaffSession(staff_id=int(data["id"]), role=str(data["role"]))
+        staff = StaffSession(
+            staff_id=int(data["id"]), role=str(data["role"]), version=int(data.get("version", -1))
+        )
     except (KeyError, TypeError, ValueError):
         return None
     stamp = now.timestamp()

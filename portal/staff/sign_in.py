@@ -40,6 +40,7 @@ class SignInResult:
     staff_id: int | None = None
     role: str | None = None
     retry_after: int = 0
+    session_version: int = 0
 
 
 def delay_after(failures: int) -> timedelta:
@@ -118,6 +119,7 @@ async def sign_in(
             StaffUser.totp_secret_encrypted,
             StaffUser.totp_enrolled,
             StaffUser.active,
+            StaffUser.session_version,
         )
         .where(StaffUser.username == username)
         .first()
@@ -138,7 +140,19 @@ async def sign_in(
         await _log(username, client_ip, True, now)
         await StaffUser.update({StaffUser.last_sign_in_at: now}).where(StaffUser.id == user["id"])
         await audit.record(actor=username, action="sign_in", client_ip=client_ip)
-    return SignInResult(Outcome.signed_in, staff_id=int(user["id"]), role=user["role"])
+    return SignInResult(
+        Outcome.signed_in,
+        staff_id=int(user["id"]),
+        role=user["role"],
+        session_version=int(user["session_version"]),
+    )
+
+
+async def end_all_sessions(staff_id: int) -> None:
+    """Sign-out and deactivation: every cookie issued before (copies too) stops working."""
+    await StaffUser.update({StaffUser.session_version: StaffUser.session_version + 1}).where(
+        StaffUser.id == staff_id
+    )
 
 
 async def confirm_enrolment(
@@ -148,7 +162,11 @@ async def confirm_enrolment(
     now = utcnow()
     user = (
         await StaffUser.select(
-            StaffUser.username, StaffUser.role, StaffUser.totp_secret_encrypted, StaffUser.active
+            StaffUser.username,
+            StaffUser.role,
+            StaffUser.totp_secret_encrypted,
+            StaffUser.active,
+            StaffUser.session_version,
         )
         .where(StaffUser.id == staff_id, StaffUser.totp_enrolled.eq(False))
         .first()
@@ -168,4 +186,9 @@ async def confirm_enrolment(
         ).where(StaffUser.id == staff_id)
         await _log(user["username"], client_ip, True, now)
         await audit.record(actor=user["username"], action="sign_in_enrolled", client_ip=client_ip)
-    return SignInResult(Outcome.signed_in, staff_id=staff_id, role=user["role"])
+    return SignInResult(
+        Outcome.signed_in,
+        staff_id=staff_id,
+        role=user["role"],
+        session_version=int(user["session_version"]),
+    )

@@ -1,4 +1,4 @@
-from piccolo.columns import JSON, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
@@ -15,6 +15,13 @@ class AuditEvent(Table):
     actor = Varchar(length=64, index=True)
     """The staff username (or the ``portal`` command's actor name)."""
     action = Varchar(length=48, index=True)
-    request = ForeignKey(references=CitizenRequest, null=True, default=None, index=True)
+    request = ForeignKey(
+        references=CitizenRequest,
+        null=True,
+        default=None,
+        index=True,
+        on_delete=OnDelete.restrict,
+    )
+    """Restrict: an audited request cannot be deleted out from under its audit trail."""
     client_ip = Varchar(length=64, default="")
     details = JSON(default="{}")

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from piccolo.columns import JSON, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.service import Service
@@ -22,7 +22,7 @@ class CitizenRequest(Table):
 
     id = Serial(primary_key=True)
     number = Varchar(length=16, unique=True)
-    service = ForeignKey(references=Service)
+    service = ForeignKey(references=Service, on_delete=OnDelete.restrict)
     phone = Varchar(length=16, index=True)
     answers = JSON(default="{}")
     status = Varchar(length=16, choices=RequestStatus, default=RequestStatus.received)
@@ -31,4 +31,6 @@ class CitizenRequest(Table):
     submission_key = Varchar(length=64, unique=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
-    assigned_to = ForeignKey(references=StaffUser, null=True, default=None)
+    assigned_to = ForeignKey(
+        references=StaffUser, null=True, default=None, on_delete=OnDelete.set_null
+    )

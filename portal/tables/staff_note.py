@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Serial, Text, Timestamptz
+from piccolo.columns import ForeignKey, OnDelete, Serial, Text, Timestamptz
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
@@ -10,6 +10,6 @@ class StaffNote(Table):
 
     id = Serial(primary_key=True)
     request = ForeignKey(references=CitizenRequest, index=True)
-    author = ForeignKey(references=StaffUser)
+    author = ForeignKey(references=StaffUser, on_delete=OnDelete.restrict)
     text = Text()
     created_at = Timestamptz()

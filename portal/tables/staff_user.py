@@ -25,5 +25,7 @@ class StaffUser(Table):
     totp_enrolled = Boolean(default=False)
     """False until the first sign-in has shown the QR code and a code from the app was entered."""
     active = Boolean(default=True)
+    session_version = Integer(default=0)
+    """Bumped at sign-out and deactivation: every session cookie issued before stops working."""
     created_at = Timestamptz()
     last_sign_in_at = Timestamptz(null=True, default=None)

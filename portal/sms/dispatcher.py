@@ -1,0 +1,158 @@
+"""The dispatcher: sends queued SMS through the configured gateway, retrying until they go.
+
+Each turn it fails what expired, claims a batch of due messages (``portal/sms/queue.py``) and
+sends them side by side. What becomes of a message:
+
+- accepted by the gateway: ``sent`` (an OTP's text is blanked: the code has left);
+- refused for good (a bad number, a 4xx the gateway will never take): ``failed``;
+- not taken this time (timeout, refused connection, 5xx, 429): back to ``queued`` after an
+  exponential backoff with jitter, until its ``expires_at`` (an OTP: its code's expiry; other
+  messages: four hours after they were written), and then ``failed``, never sent late.
+
+Every wait is bounded: the HTTP client has connect and read timeouts, and each send has a hard
+deadline well inside the claim's lease, so no message is stuck behind a hung gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.sms import queue
+from portal.sms.providers.base import Outcome, OutgoingSms, SendResult, SmsProvider
+from portal.sms.queue import ClaimedSms
+from portal.timeutil import utcnow
+
+logger = logging.getLogger("portal.sms")
+
+
+@dataclass(frozen=True)
+class SmsTiming:
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    poll_interval: float = 1.0
+    """How long an idle dispatcher waits before looking for due messages again."""
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    lease: timedelta = timedelta(seconds=60)
+    batch_size: int = 20
+
+    @property
+    def send_deadline(self) -> float:
+        """Hard limit on one send: both timeouts plus slack, and never past half the lease."""
+        slack = self.connect_timeout + 2 * self.read_timeout + 1
+        return min(slack, self.lease.total_seconds() / 2)
+
+
+def retry_delay(attempts: int, timing: SmsTiming) -> float:
+    """Seconds before the next try after ``attempts`` tries: doubling, capped, with jitter.
+
+    "Equal jitter": between half and all of the doubled delay, so many messages that failed
+    together (a gateway outage) do not all come back in the same second, and none retries at
+    once.
+    """
+    ceiling: float = min(
+        timing.backoff_cap, timing.backoff_base * 2.0 ** min(30, max(0, attempts - 1))
+    )
+    return ceiling / 2 + ceiling / 2 * (secrets.randbelow(1001) / 1000)
+
+
+def _thai_mobile(phone: str) -> bool:
+    try:
+        return parse_thai_mobile(phone).e164 == phone
+    except PhoneError:
+        return False
+
+
+class Dispatcher:
+    def __init__(self, provider: SmsProvider, timing: SmsTiming | None = None) -> None:
+        self.provider = provider
+        self.timing = timing or SmsTiming()
+
+    async def run_once(self) -> int:
+        """One turn: fail the expired, claim a batch, send it. Returns how many were claimed."""
+        now = utcnow()
+        if not await queue.has_work(now):
+            return 0
+        expired = await queue.fail_expired(now)
+        if expired:
+            logger.warning("%d SMS expired before they could be sent", expired)
+        claimed = await queue.claim_due(now, now + self.timing.lease, self.timing.batch_size)
+        if claimed:
+            await asyncio.gather(*(self._deliver(message) for message in claimed))
+        return len(claimed)
+
+    async def run_until_idle(self, max_turns: int = 1000) -> int:
+        """Send everything due now (not what waits for a later retry). Returns the count."""
+        total = 0
+        for _ in range(max_turns):
+            claimed = await self.run_once()
+            if not claimed:
+                break
+            total += claimed
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Turn until ``stop`` is set; a failing turn (database away) is logged, not fatal."""
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:
+                logger.exception("SMS dispatcher turn failed; trying again shortly")
+                claimed = 0
+            if claimed < self.timing.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.timing.poll_interval)
+
+    async def _send(self, claimed: ClaimedSms) -> SendResult:
+        message = OutgoingSms(claimed.id, claimed.to_phone, claimed.sender, claimed.text)
+        try:
+            return await asyncio.wait_for(
+                self.provider.send(message), timeout=self.timing.send_deadline
+            )
+        except TimeoutError:
+            return SendResult(Outcome.retry, error="timeout: no answer within the send deadline")
+        except Exception as error:  # a bug in a provider must not lose the message
+            logger.exception("SMS provider %s raised", self.provider.name)
+            return SendResult(Outcome.retry, error=f"provider error: {type(error).__name__}")
+
+    async def _deliver(self, claimed: ClaimedSms) -> None:
+        if claimed.expires_at <= utcnow():
+            expired = "expired before it could be sent"
+            await queue.record_failed(claimed, error=expired, now=utcnow())
+            return
+        if not _thai_mobile(claimed.to_phone):
+            # Abuse guard at the sending edge: whatever wrote the row, only Thai mobiles.
+            await queue.record_failed(claimed, error="not a Thai mobile number", now=utcnow())
+            return
+        result = await self._send(claimed)
+        now = utcnow()
+        if result.outcome is Outcome.accepted:
+            await queue.record_sent(
+                claimed,
+                backend=self.provider.name,
+                provider_message_id=result.provider_message_id,
+                now=now,
+            )
+        elif result.outcome is Outcome.retry:
+            await self._retry_or_give_up(claimed, result, now)
+        else:
+            logger.warning("SMS %d refused by %s: %s", claimed.id, self.provider.name, result.error)
+            await queue.record_failed(claimed, error=result.error, now=now)
+
+    async def _retry_or_give_up(
+        self, claimed: ClaimedSms, result: SendResult, now: datetime
+    ) -> None:
+        next_attempt_at = now + timedelta(seconds=retry_delay(claimed.attempts, self.timing))
+        if next_attempt_at >= claimed.expires_at:
+            logger.warning("SMS %d given up after %d tries", claimed.id, claimed.attempts)
+            await queue.record_failed(
+                claimed, error=f"gave up after {claimed.attempts} tries: {result.error}", now=now
+            )
+            return
+        await queue.record_retry(claimed, error=result.error, next_attempt_at=next_attempt_at)

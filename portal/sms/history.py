@@ -1,0 +1,96 @@
+"""What staff see of SMS: each request's messages and their states, and the daily budget.
+
+For the back office (the request page, a budget warning); never the text itself: a receipt
+or status message carries the tracking link, which is a credential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from piccolo.query.functions.aggregate import Count
+
+from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from portal.timeutil import utcnow
+
+BUDGET_WARNING_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    id: int
+    purpose: SmsPurpose
+    state: SmsState
+    to_phone: str
+    backend: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    failed_at: datetime | None
+    last_error: str
+
+    @property
+    def pending(self) -> bool:
+        return self.state in (SmsState.queued, SmsState.sending)
+
+
+async def messages_for_request(request_id: int) -> list[MessageStatus]:
+    """A request's messages, oldest first (receipt, then each status change)."""
+    rows = (
+        await SmsMessage.select(
+            SmsMessage.id,
+            SmsMessage.purpose,
+            SmsMessage.state,
+            SmsMessage.to_phone,
+            SmsMessage.backend,
+            SmsMessage.attempts,
+            SmsMessage.created_at,
+            SmsMessage.next_attempt_at,
+            SmsMessage.sent_at,
+            SmsMessage.delivered_at,
+            SmsMessage.failed_at,
+            SmsMessage.last_error,
+        )
+        .where(SmsMessage.request == request_id)
+        .order_by(SmsMessage.id)
+    )
+    return [
+        MessageStatus(
+            **{**row, "purpose": SmsPurpose(row["purpose"]), "state": SmsState(row["state"])}
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    """Messages written in the last 24 hours against PORTAL_SMS_DAILY_LIMIT.
+
+    Counted as ``portal/otp/service.py`` counts them for its budget check: every row, so the
+    warning and the refusal agree.
+    """
+
+    used: int
+    limit: int
+
+    @property
+    def exhausted(self) -> bool:
+        """New codes are refused (429) until older messages leave the 24-hour window."""
+        return self.used >= self.limit
+
+    @property
+    def warning(self) -> bool:
+        return self.used >= self.limit * BUDGET_WARNING_SHARE
+
+
+async def daily_usage(limit: int, now: datetime | None = None) -> DailyUsage:
+    since = (now or utcnow()) - timedelta(hours=24)
+    row = (
+        await SmsMessage.select(Count(SmsMessage.id, alias="n"))
+        .where(SmsMessage.created_at > since)
+        .first()
+    )
+    return DailyUsage(used=int(row["n"]) if row else 0, limit=limit)

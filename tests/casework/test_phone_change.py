@@ -1,0 +1,136 @@
+"""Moving a request to the citizen's new phone after the counter checked who they are."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from portal.casework.phone_change import (
+    MIN_REASON_LENGTH,
+    PhoneChanged,
+    PhoneChangeError,
+    change_phone,
+)
+from portal.sms.texts import ucs2_parts
+from portal.tables.citizen_request import CitizenRequest
+from portal.tables.sms_message import SmsMessage
+from portal.tracking.service import phone_has_requests, request_for_phone
+from tests.staff.helpers import BASE_URL, SMS, empty_staff_tables, file_direct
+
+T = TypeVar("T")
+OLD = "+66800000395"
+NEW = "+66800000396"
+REASON = "ตรวจบัตรประชาชนที่เคาน์เตอร์แล้ว"
+
+
+def fresh(function: Callable[[], Awaitable[T]]) -> T:
+    async def go() -> T:
+        return await function()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(autouse=True)
+def staff_tables(database: str) -> None:
+    asyncio.run(empty_staff_tables())
+
+
+def change(number: str, new_phone: str = NEW, reason: str = REASON) -> PhoneChanged:
+    return fresh(
+        lambda: change_phone(
+            number=number, new_phone=new_phone, reason=reason, base_url=BASE_URL, sms=SMS
+        )
+    )
+
+
+def row(number: str) -> dict[str, Any]:
+    found: dict[str, Any] = fresh(
+        lambda: CitizenRequest.select().where(CitizenRequest.number == number).first()
+    )
+    return found
+
+
+def sms(purpose: str = "phone_changed") -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = fresh(
+        lambda: SmsMessage.select().where(SmsMessage.purpose == purpose).order_by(SmsMessage.id)
+    )
+    return rows
+
+
+def test_the_request_moves_to_the_new_phone_which_is_told_by_sms() -> None:
+    filed = file_direct(None, OLD)
+    before = row(filed.number)
+    changed = change(filed.number)
+    assert changed == PhoneChanged(request_id=filed.id, old_phone=OLD, new_phone=NEW)
+    after = row(filed.number)
+    assert after["phone"] == NEW
+    assert after["updated_at"] > before["updated_at"]
+    assert after["tracking_token"] == before["tracking_token"]
+    assert after["status"] == before["status"]
+    (message,) = sms()
+    assert message["to_phone"] == NEW
+    assert message["request"] == filed.id
+    assert message["state"] == "sent"  # the outbox backend's rows are the delivery
+    assert filed.number in message["text"]
+    assert f"{BASE_URL}/t/{after['tracking_token']}" in message["text"]
+    assert "สมศรี" not in message["text"]
+    assert REASON not in message["text"]
+    # The old phone gets nothing new beyond its filing receipt.
+    assert [m["to_phone"] for m in sms("receipt")] == [OLD]
+
+
+def test_the_text_without_its_link_fits_one_thai_sms() -> None:
+    filed = file_direct(None, OLD)
+    change(filed.number)
+    (message,) = sms()
+    words = [w for w in message["text"].split() if not w.startswith("https://")]
+    assert ucs2_parts(" ".join(words)) == 1
+
+
+def test_tracking_follows_the_new_phone() -> None:
+    filed = file_direct(None, OLD)
+    change(filed.number)
+    assert fresh(lambda: phone_has_requests(NEW)) is True
+    assert fresh(lambda: phone_has_requests(OLD)) is False
+    assert fresh(lambda: request_for_phone(filed.number, OLD)) is None
+    tracked = fresh(lambda: request_for_phone(filed.number, NEW))
+    assert tracked is not None and tracked.number == filed.number
+
+
+@pytest.mark.parametrize("reason", ["", "    ", "abcd", " ab  "])
+def test_a_reason_of_at_least_five_characters_is_required(reason: str) -> None:
+    assert len(reason.strip()) < MIN_REASON_LENGTH == 5
+    filed = file_direct(None, OLD)
+    with pytest.raises(PhoneChangeError) as refused:
+        change(filed.number, reason=reason)
+    assert refused.value.code == "reason_required"
+    assert row(filed.number)["phone"] == OLD
+    assert sms() == []
+
+
+def test_the_same_phone_is_refused() -> None:
+    filed = file_direct(None, OLD)
+    with pytest.raises(PhoneChangeError) as refused:
+        change(filed.number, new_phone=OLD)
+    assert refused.value.code == "same_phone"
+    assert sms() == []
+
+
+def test_an_unknown_request_is_refused() -> None:
+    filed = file_direct(None, OLD)
+    unknown = "69-000000" if filed.number != "69-000000" else "69-000001"
+    with pytest.raises(PhoneChangeError) as refused:
+        change(unknown)
+    assert refused.value.code == "unknown_request"
+    assert sms() == []
+
+
+def test_only_the_named_request_moves() -> None:
+    moved = file_direct(None, OLD)
+    stays = file_direct(None, OLD)
+    change(moved.number)
+    assert row(moved.number)["phone"] == NEW
+    assert row(stays.number)["phone"] == OLD

@@ -1,0 +1,51 @@
+"""Small factories for SMS rows; each test owns its rows (the ``database`` fixture empties)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from portal.sms.outbox import SmsConfig, enqueue
+from portal.tables.sms_message import SmsMessage, SmsPurpose
+from portal.timeutil import utcnow
+
+WEBHOOK = SmsConfig(sender="OSS-LOCAL", backend="webhook")
+OUTBOX = SmsConfig(sender="OSS-LOCAL", backend="outbox")
+PHONES = [f"+668000002{n:02d}" for n in range(100)]
+"""The test numbers of this suite: +66800000200 .. +66800000299."""
+
+
+async def queue(
+    text: str = "ได้รับคำร้องเลขที่ 69-000001 แล้ว",
+    *,
+    phone: str = PHONES[0],
+    purpose: SmsPurpose = SmsPurpose.receipt,
+    now: datetime | None = None,
+    expires_at: datetime | None = None,
+    config: SmsConfig = WEBHOOK,
+) -> int:
+    now = now or utcnow()
+    if purpose == SmsPurpose.otp and expires_at is None:
+        expires_at = now + timedelta(minutes=5)
+    message = await enqueue(
+        config, to_phone=phone, text=text, purpose=purpose, now=now, expires_at=expires_at
+    )
+    return int(message.id)
+
+
+async def row(message_id: int) -> dict[str, Any]:
+    found = await SmsMessage.select().where(SmsMessage.id == message_id).first()
+    assert found is not None
+    return found
+
+
+async def rows() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await SmsMessage.select().order_by(SmsMessage.id)
+    return found
+
+
+async def backdate(message_id: int, **deltas: timedelta) -> None:
+    """Move a row's times into the past (``next_attempt_at=timedelta(...)`` etc.)."""
+    current = await row(message_id)
+    values = {getattr(SmsMessage, name): current[name] - delta for name, delta in deltas.items()}
+    await SmsMessage.update(values).where(SmsMessage.id == message_id)

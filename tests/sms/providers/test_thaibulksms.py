@@ -1,0 +1,154 @@
+"""ThaiBulkSMS API v2 as its own client calls it (see the provider's docstring), pinned with
+respx: nothing leaves the test process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import respx
+
+from portal.sms.providers.base import IncomingReport, Outcome, OutgoingSms, ReportState
+from portal.sms.providers.thaibulksms import API_URL, ThaiBulkSmsProvider
+
+MESSAGE = OutgoingSms(id=5, to="+66800000202", sender="OSS-LOCAL", text="ได้รับคำร้องเลขที่ 69-1")
+KEY, SECRET = "test-api-key", "test-api-secret"
+CALLBACK = "https://eservice.example.go.th/sms/reports/thaibulksms/report-token-0123456789"
+
+
+def provider(client: httpx.AsyncClient | None = None, **overrides: Any) -> ThaiBulkSmsProvider:
+    return ThaiBulkSmsProvider(api_key=KEY, api_secret=SECRET, client=client, **overrides)
+
+
+def send(
+    response: httpx.Response | Exception, **overrides: Any
+) -> tuple[Any, httpx.Request | None]:
+    async def go() -> tuple[Any, httpx.Request | None]:
+        with respx.mock as mock:
+            route = mock.post(API_URL)
+            if isinstance(response, Exception):
+                route.side_effect = response
+            else:
+                route.return_value = response
+            async with httpx.AsyncClient() as client:
+                result = await provider(client, **overrides).send(MESSAGE)
+            return result, route.calls.last.request if route.called else None
+
+    return asyncio.run(go())
+
+
+OK_BODY = {
+    "remaining_credit": 99,
+    "total_use_credit": 1,
+    "credit_type": "corporate",
+    "phone_number_list": [{"number": "66800000202", "message_id": "tbs-msg-1", "used_credit": 1}],
+    "bad_phone_number_list": [],
+}
+
+
+def test_posts_the_form_with_basic_auth_to_the_v2_sms_endpoint() -> None:
+    result, request = send(httpx.Response(201, json=OK_BODY), callback_url=CALLBACK)
+    assert request is not None
+    assert request.method == "POST"
+    assert str(request.url) == "https://api-v2.thaibulksms.com/sms"
+    expected_auth = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected_auth}"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.headers["accept"] == "application/json"
+    assert parse_qs(request.content.decode(), strict_parsing=True) == {
+        "msisdn": ["+66800000202"],
+        "message": ["ได้รับคำร้องเลขที่ 69-1"],
+        "sender": ["OSS-LOCAL"],
+        "force": ["corporate"],
+        "callback_url": [CALLBACK],
+    }
+    assert result.outcome is Outcome.accepted
+    assert result.provider_message_id == "tbs-msg-1"
+
+
+def test_standard_credit_and_no_callback_when_reports_are_off() -> None:
+    _, request = send(httpx.Response(201, json=OK_BODY), force="standard")
+    assert request is not None
+    form = parse_qs(request.content.decode())
+    assert form["force"] == ["standard"]
+    assert "callback_url" not in form
+
+
+def test_a_2xx_that_lists_the_number_as_bad_is_a_refusal() -> None:
+    body = {
+        **OK_BODY,
+        "phone_number_list": [],
+        "bad_phone_number_list": [{"number": "66800000202", "message": "Invalid number"}],
+    }
+    result, _ = send(httpx.Response(201, json=body))
+    assert result.outcome is Outcome.rejected
+    assert "Invalid number" in result.error
+
+
+def test_accepted_even_without_a_message_id() -> None:
+    result, _ = send(httpx.Response(201, json={"remaining_credit": 1}))
+    assert (result.outcome, result.provider_message_id) == (Outcome.accepted, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (500, Outcome.retry),
+        (502, Outcome.retry),
+        (429, Outcome.retry),
+        (401, Outcome.retry),
+        (400, Outcome.rejected),
+        (422, Outcome.rejected),
+    ],
+)
+def test_error_answers_are_classified(status: int, outcome: Outcome) -> None:
+    body = {"error": {"code": 1001, "name": "ERROR_NAME", "description": "what went wrong"}}
+    result, _ = send(httpx.Response(status, json=body))
+    assert result.outcome is outcome
+    assert result.error == f"HTTP {status}: 1001 ERROR_NAME what went wrong"
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")])
+def test_no_answer_is_retried(error: Exception) -> None:
+    assert send(error)[0].outcome is Outcome.retry
+
+
+def test_an_html_error_page_is_classified_by_status() -> None:
+    result, _ = send(httpx.Response(503, text="<html>maintenance</html>"))
+    assert (result.outcome, result.error) == (Outcome.retry, "HTTP 503")
+
+
+def test_reports_are_read_from_query_form_or_json() -> None:
+    reader = provider()
+    from_query = reader.parse_report(
+        IncomingReport(url="", query={"message_id": "a", "status": "DELIVERED"})
+    )
+    from_form = reader.parse_report(
+        IncomingReport(url="", form={"messageId": "b", "status": "undelivered"})
+    )
+    from_json = reader.parse_report(
+        IncomingReport(url="", json=[{"id": "c", "status": "pending"}, {"status": "x"}])
+    )
+    assert [(r.provider_message_id, r.state) for r in from_query + from_form + from_json] == [
+        ("a", ReportState.delivered),
+        ("b", ReportState.failed),
+        ("c", None),
+    ]
+
+
+def test_reports_need_the_configured_token() -> None:
+    report = IncomingReport(url="")
+    assert provider(report_token="report-token-0123456789").authenticate(
+        report, "report-token-0123456789"
+    )
+    assert not provider(report_token="report-token-0123456789").authenticate(report, "x")
+    assert not provider().authenticate(report, "")
+
+
+def test_a_report_only_provider_cannot_send() -> None:
+    with pytest.raises(RuntimeError):
+        asyncio.run(provider().send(MESSAGE))

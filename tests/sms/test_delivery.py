@@ -1,0 +1,75 @@
+"""``apply_reports``: only a sent message moves, to delivered or failed, once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from portal.sms.delivery import apply_reports
+from portal.sms.providers.base import DeliveryReport, ReportState
+from portal.tables.sms_message import SmsMessage, SmsState
+from portal.timeutil import utcnow
+from tests.sms.messages import PHONES, queue, row
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+async def sent(provider_id: str, backend: str = "webhook", phone: str = PHONES[40]) -> int:
+    message_id = await queue(phone=phone)
+    await SmsMessage.update(
+        {
+            SmsMessage.state: SmsState.sent,
+            SmsMessage.backend: backend,
+            SmsMessage.provider_message_id: provider_id,
+            SmsMessage.next_attempt_at: None,
+        }
+    ).where(SmsMessage.id == message_id)
+    return message_id
+
+
+def test_delivered_and_failed_reports_settle_sent_messages() -> None:
+    async def go() -> None:
+        ok, lost = await sent("a"), await sent("b", phone=PHONES[41])
+        now = utcnow()
+        changed = await apply_reports(
+            "webhook",
+            [
+                DeliveryReport("a", ReportState.delivered),
+                DeliveryReport("b", ReportState.failed, "handset unreachable"),
+            ],
+            now,
+        )
+        assert changed == 2
+        delivered, failed = await row(ok), await row(lost)
+        assert (delivered["state"], delivered["delivered_at"]) == (SmsState.delivered, now)
+        assert (failed["state"], failed["failed_at"], failed["last_error"]) == (
+            SmsState.failed,
+            now,
+            "handset unreachable",
+        )
+
+    asyncio.run(go())
+
+
+def test_intermediate_repeated_and_foreign_reports_change_nothing() -> None:
+    async def go() -> None:
+        message_id = await sent("c")
+        now = utcnow()
+        assert await apply_reports("webhook", [DeliveryReport("c", None)], now) == 0
+        assert await apply_reports("twilio", [DeliveryReport("c", ReportState.failed)], now) == 0
+        assert await apply_reports("webhook", [DeliveryReport("c", ReportState.delivered)], now)
+        # A later "failed" does not undo a delivery.
+        assert await apply_reports("webhook", [DeliveryReport("c", ReportState.failed)], now) == 0
+        assert (await row(message_id))["state"] == SmsState.delivered
+
+    asyncio.run(go())
+
+
+def test_a_failure_report_without_detail_still_says_why() -> None:
+    async def go() -> None:
+        message_id = await sent("d")
+        await apply_reports("webhook", [DeliveryReport("d", ReportState.failed)], utcnow())
+        assert (await row(message_id))["last_error"] == "reported undelivered"
+
+    asyncio.run(go())

@@ -1,0 +1,74 @@
+"""What the back office reads: a request's messages and the daily budget."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from portal.catalogue.service import get_active_service
+from portal.citizen.service import file_request, new_submission_key
+from portal.sms.history import daily_usage, messages_for_request
+from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from portal.timeutil import utcnow
+from tests.sms.messages import PHONES, WEBHOOK, backdate, queue
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+async def filed_request_id(phone: str) -> int:
+    service = await get_active_service("general-request")
+    assert service is not None
+    filed = await file_request(
+        service=service,
+        phone=phone,
+        answers={"first_name": "สมศรี", "subject": "ขอให้ซ่อมท่อระบายน้ำ"},
+        submission_key=new_submission_key(),
+        base_url="https://eservice.example.go.th",
+        sms=WEBHOOK,
+    )
+    return filed.id
+
+
+def test_a_requests_messages_with_their_states_oldest_first() -> None:
+    async def go() -> None:
+        request_id = await filed_request_id(PHONES[50])
+        other = await filed_request_id(PHONES[51])
+        await queue(phone=PHONES[50], purpose=SmsPurpose.otp, text="รหัส")  # not the request's
+        await SmsMessage(
+            to_phone=PHONES[50],
+            sender="OSS-LOCAL",
+            text="สถานะ",
+            purpose=SmsPurpose.status,
+            state=SmsState.failed,
+            request=request_id,
+            backend="webhook",
+            created_at=utcnow(),
+            last_error="gave up after 30 tries: HTTP 503",
+        ).save()
+        found = await messages_for_request(request_id)
+        assert [(m.purpose, m.state, m.pending) for m in found] == [
+            (SmsPurpose.receipt, SmsState.queued, True),
+            (SmsPurpose.status, SmsState.failed, False),
+        ]
+        assert found[1].last_error == "gave up after 30 tries: HTTP 503"
+        assert found[0].to_phone == PHONES[50]
+        assert not hasattr(found[0], "text")  # the tracking link is a credential
+        assert [m.purpose for m in await messages_for_request(other)] == [SmsPurpose.receipt]
+
+    asyncio.run(go())
+
+
+def test_daily_usage_counts_the_last_24_hours_against_the_limit() -> None:
+    async def go() -> None:
+        old = await queue(phone=PHONES[60])
+        await backdate(old, created_at=timedelta(hours=25))
+        for n in range(4):
+            await queue(phone=PHONES[61 + n])
+        usage = await daily_usage(limit=5)
+        assert (usage.used, usage.warning, usage.exhausted) == (4, True, False)
+        assert (await daily_usage(limit=4)).exhausted
+        assert not (await daily_usage(limit=100)).warning
+
+    asyncio.run(go())

@@ -1,0 +1,84 @@
+"""``enqueue``: rows in the caller's transaction, in the state their backend needs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from portal.db import write_transaction
+from portal.sms.outbox import RETRY_WINDOW, enqueue, list_messages
+from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from portal.timeutil import utcnow
+from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, queue, row
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+def test_outbox_backend_rows_are_the_delivery() -> None:
+    async def go() -> None:
+        message = await row(await queue(config=OUTBOX, purpose=SmsPurpose.otp, text="otp 1"))
+        assert message["state"] == SmsState.sent
+        assert message["sent_at"] is not None
+        assert message["next_attempt_at"] is None
+        assert message["text"] == "otp 1"  # developers read it: never blanked
+
+    asyncio.run(go())
+
+
+def test_real_backend_rows_start_queued_and_due_now() -> None:
+    async def go() -> None:
+        now = utcnow()
+        message = await row(await queue(now=now))
+        assert message["state"] == SmsState.queued
+        assert message["backend"] == "webhook"
+        assert message["next_attempt_at"] == message["created_at"]
+        assert message["expires_at"] - message["created_at"] == RETRY_WINDOW
+        assert message["attempts"] == 0
+
+    asyncio.run(go())
+
+
+def test_an_otp_expires_with_its_code() -> None:
+    async def go() -> None:
+        now = utcnow()
+        code_expiry = now + timedelta(minutes=5)
+        message_id = await queue(purpose=SmsPurpose.otp, now=now, expires_at=code_expiry)
+        assert (await row(message_id))["expires_at"] == code_expiry
+        with pytest.raises(ValueError, match="expiry"):
+            await enqueue(WEBHOOK, to_phone=PHONES[1], text="x", purpose=SmsPurpose.otp, now=now)
+
+    asyncio.run(go())
+
+
+def test_suppressed_rows_have_no_text_and_never_leave() -> None:
+    async def go() -> None:
+        message = await enqueue(
+            WEBHOOK,
+            to_phone=PHONES[2],
+            text="รหัสยืนยัน 123456",
+            purpose=SmsPurpose.otp,
+            now=utcnow(),
+            suppressed=True,
+        )
+        stored = await row(int(message.id))
+        assert (stored["state"], stored["text"], stored["next_attempt_at"]) == (
+            SmsState.suppressed,
+            "",
+            None,
+        )
+        assert await list_messages() == []
+
+    asyncio.run(go())
+
+
+def test_a_rolled_back_transaction_takes_its_message_with_it() -> None:
+    async def go() -> None:
+        with pytest.raises(RuntimeError):
+            async with write_transaction():
+                await queue(phone=PHONES[3])
+                raise RuntimeError("the request failed after its SMS was written")
+        assert await SmsMessage.count() == 0
+
+    asyncio.run(go())

@@ -1,0 +1,178 @@
+"""``/sms/reports/...``: gateways report delivery without a CSRF token, each authenticated its
+own way; only the configured backend's reports count. No dispatcher runs here
+(PORTAL_SMS_DISPATCH=worker), so nothing tries to reach a real gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from portal.app import create_app
+from portal.sms.providers.twilio import twilio_signature
+from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from portal.timeutil import utcnow
+from tests.conftest import make_settings
+from tests.sms.messages import PHONES
+
+TOKEN = "report-token-0123456789"
+TWILIO_TOKEN = "test-auth-token"
+BASE = "https://eservice.example.go.th"
+GATEWAYS = {
+    "webhook": {"PORTAL_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms"},
+    "thaibulksms": {
+        "PORTAL_SMS_THAIBULKSMS_API_KEY": "key",
+        "PORTAL_SMS_THAIBULKSMS_API_SECRET": "secret",
+    },
+    "twilio": {
+        "PORTAL_SMS_TWILIO_ACCOUNT_SID": "AC0",
+        "PORTAL_SMS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+    },
+}
+
+
+@pytest.fixture
+def portal(
+    request: pytest.FixtureRequest, tmp_path: Path, database: str
+) -> Iterator[TestClient[Litestar]]:
+    backend: str = request.param
+    settings = make_settings(
+        tmp_path,
+        database,
+        PORTAL_SMS_BACKEND=backend,
+        PORTAL_SMS_REPORT_TOKEN=TOKEN,
+        PORTAL_SMS_DISPATCH="worker",
+        **GATEWAYS.get(backend, {}),
+    )
+    with TestClient(app=create_app(settings), base_url="http://testserver.local") as client:
+        yield client
+
+
+def sent_message(
+    client: TestClient[Litestar], backend: str, provider_id: str, state: SmsState = SmsState.sent
+) -> int:
+    async def write() -> int:
+        now = utcnow()
+        message = SmsMessage(
+            to_phone=PHONES[30],
+            sender="OSS-LOCAL",
+            text="ได้รับคำร้อง",
+            purpose=SmsPurpose.receipt,
+            state=state,
+            backend=backend,
+            created_at=now,
+            expires_at=now,
+            sent_at=now,
+            provider_message_id=provider_id,
+        )
+        await message.save()
+        return int(message.id)
+
+    assert client.blocking_portal is not None
+    return client.blocking_portal.call(write)
+
+
+def stored(client: TestClient[Litestar], message_id: int) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        found = await SmsMessage.select().where(SmsMessage.id == message_id).first()
+        assert found is not None
+        return found
+
+    assert client.blocking_portal is not None
+    return client.blocking_portal.call(read)
+
+
+def signed_post(client: TestClient[Litestar], form: dict[str, str], key: str = TWILIO_TOKEN) -> Any:
+    signature = twilio_signature(key, f"{BASE}/sms/reports/twilio", form)
+    return client.post("/sms/reports/twilio", data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.mark.parametrize("portal", ["twilio"], indirect=True)
+def test_a_signed_twilio_callback_marks_delivery(portal: TestClient[Litestar]) -> None:
+    message_id = sent_message(portal, "twilio", "SM1")
+    response = signed_post(portal, {"MessageSid": "SM1", "MessageStatus": "delivered"})
+    assert response.status_code == 204
+    row = stored(portal, message_id)
+    assert row["state"] == SmsState.delivered
+    assert row["delivered_at"] is not None
+
+
+@pytest.mark.parametrize("portal", ["twilio"], indirect=True)
+def test_an_undelivered_callback_marks_failure_with_the_error(portal: TestClient[Litestar]) -> None:
+    message_id = sent_message(portal, "twilio", "SM2")
+    form = {"MessageSid": "SM2", "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert signed_post(portal, form).status_code == 204
+    row = stored(portal, message_id)
+    assert (row["state"], row["last_error"]) == (
+        SmsState.failed,
+        "twilio undelivered (error 30003)",
+    )
+
+
+@pytest.mark.parametrize("portal", ["twilio"], indirect=True)
+def test_an_unsigned_or_forged_twilio_callback_is_refused(portal: TestClient[Litestar]) -> None:
+    message_id = sent_message(portal, "twilio", "SM3")
+    form = {"MessageSid": "SM3", "MessageStatus": "delivered"}
+    assert portal.post("/sms/reports/twilio", data=form).status_code == 403
+    assert signed_post(portal, form, key="not-the-auth-token").status_code == 403
+    assert stored(portal, message_id)["state"] == SmsState.sent
+
+
+@pytest.mark.parametrize("portal", ["webhook"], indirect=True)
+def test_webhook_reports_need_the_token_in_the_url(portal: TestClient[Litestar]) -> None:
+    message_id = sent_message(portal, "webhook", "77")
+    report = {"id": "77", "status": "delivered"}
+    assert portal.post("/sms/reports/webhook/wrong-token-000000", json=report).status_code == 403
+    assert stored(portal, message_id)["state"] == SmsState.sent
+    assert portal.post(f"/sms/reports/webhook/{TOKEN}", json=report).status_code == 204
+    assert stored(portal, message_id)["state"] == SmsState.delivered
+
+
+@pytest.mark.parametrize("portal", ["thaibulksms"], indirect=True)
+def test_thaibulksms_reports_by_get_or_post(portal: TestClient[Litestar]) -> None:
+    first = sent_message(portal, "thaibulksms", "tbs-1")
+    second = sent_message(portal, "thaibulksms", "tbs-2")
+    url = f"/sms/reports/thaibulksms/{TOKEN}"
+    assert portal.get(url, params={"message_id": "tbs-1", "status": "delivered"}).status_code == 204
+    assert portal.post(url, data={"message_id": "tbs-2", "status": "failed"}).status_code == 204
+    assert stored(portal, first)["state"] == SmsState.delivered
+    assert stored(portal, second)["state"] == SmsState.failed
+
+
+@pytest.mark.parametrize("portal", ["webhook"], indirect=True)
+def test_reports_for_another_backend_or_path_are_not_found(portal: TestClient[Litestar]) -> None:
+    report = {"id": "1", "status": "delivered"}
+    assert portal.post(f"/sms/reports/thaibulksms/{TOKEN}", json=report).status_code == 404
+    assert portal.post(f"/sms/reports/outbox/{TOKEN}", json=report).status_code == 404
+    assert portal.post("/sms/reports/twilio", data={"MessageSid": "1"}).status_code == 404
+
+
+@pytest.mark.parametrize("portal", ["outbox"], indirect=True)
+def test_the_outbox_backend_takes_no_reports(portal: TestClient[Litestar]) -> None:
+    report = {"id": "1", "status": "delivered"}
+    assert portal.post(f"/sms/reports/webhook/{TOKEN}", json=report).status_code == 404
+
+
+@pytest.mark.parametrize("portal", ["webhook"], indirect=True)
+def test_a_report_for_an_unknown_or_unsent_message_changes_nothing(
+    portal: TestClient[Litestar],
+) -> None:
+    queued = sent_message(portal, "webhook", "88", state=SmsState.queued)
+    url = f"/sms/reports/webhook/{TOKEN}"
+    assert portal.post(url, json={"id": "88", "status": "delivered"}).status_code == 204
+    assert portal.post(url, json={"id": "404", "status": "delivered"}).status_code == 204
+    assert stored(portal, queued)["state"] == SmsState.queued
+
+
+@pytest.mark.parametrize("portal", ["webhook"], indirect=True)
+def test_malformed_json_is_a_client_error(portal: TestClient[Litestar]) -> None:
+    response = portal.post(
+        f"/sms/reports/webhook/{TOKEN}",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400

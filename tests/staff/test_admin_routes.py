@@ -1,0 +1,258 @@
+"""Admin pages: staff accounts (create, deactivate) and the audit log with its filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from portal.settings import Settings
+from portal.tables.staff_user import StaffUser
+from tests.conftest import csrf_token, html
+from tests.staff.helpers import (
+    PASSWORD,
+    Clock,
+    RunDb,
+    Staff,
+    audit_rows,
+    error_text,
+    file_direct,
+    make_staff,
+    post_sign_in,
+    sign_in,
+)
+
+Browser = TestClient[Litestar]
+
+
+@pytest.fixture
+def admin(run_db: RunDb, settings: Settings) -> Staff:
+    return make_staff(run_db, settings, "boss", role="admin", display_name="หัวหน้า")
+
+
+@pytest.fixture
+def officer(run_db: RunDb, settings: Settings) -> Staff:
+    return make_staff(run_db, settings, "somchai", display_name="สมชาย")
+
+
+@pytest.fixture
+def admin_browser(client: Browser, admin: Staff, clock: Clock) -> Browser:
+    return sign_in(client, admin, clock)
+
+
+def post(browser: Browser, path: str, data: dict[str, str]) -> Any:
+    token = csrf_token(browser, "/staff/accounts")
+    return browser.post(path, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+def create(browser: Browser, **fields: str) -> Any:
+    data = {"username": "newbie", "display_name": "น้องใหม่", "role": "officer", "password": PASSWORD}
+    return post(browser, "/staff/accounts", {**data, **fields})
+
+
+def accounts(page: BeautifulSoup) -> dict[str, list[str]]:
+    return {
+        str(row["data-account"]): [td.get_text(" ", strip=True) for td in row.select("td")]
+        for row in page.select("tr[data-account]")
+    }
+
+
+def usernames(run_db: RunDb) -> list[str]:
+    rows = run_db(lambda: StaffUser.select(StaffUser.username).order_by(StaffUser.username))
+    return [row["username"] for row in rows]
+
+
+def is_active(run_db: RunDb, staff: Staff) -> bool:
+    row = run_db(lambda: StaffUser.select(StaffUser.active).where(StaffUser.id == staff.id).first())
+    return bool(row["active"])
+
+
+def test_accounts_page_lists_every_account(
+    admin_browser: Browser, run_db: RunDb, settings: Settings, officer: Staff
+) -> None:
+    make_staff(run_db, settings, "malee", enrolled=False, display_name="มาลี")
+    page = html(admin_browser.get("/staff/accounts"))
+    listed = accounts(page)
+    assert list(listed) == ["boss", "malee", "somchai"]
+    assert listed["boss"][:4] == ["boss", "หัวหน้า", "ผู้ดูแลระบบ", "ตั้งค่าแล้ว"]
+    assert listed["malee"][:4] == ["malee", "มาลี", "เจ้าหน้าที่", "ยังไม่ตั้งค่า"]
+    assert listed["somchai"][4].startswith("ใช้งาน")
+    # The form to add one.
+    form = page.select_one("form[action='/staff/accounts']")
+    assert {f["name"] for f in form.select("input, select")} == {
+        "_csrf_token",
+        "username",
+        "display_name",
+        "role",
+        "password",
+    }
+
+
+def test_creating_an_account_saves_it_audits_it_and_it_can_enrol(
+    admin_browser: Browser, new_browser: Any, run_db: RunDb
+) -> None:
+    response = create(admin_browser, username="NewBie", role="officer")
+    assert response.status_code == 200
+    page = html(response)
+    assert page.select_one("[data-created]")["data-created"] == "newbie"
+    assert "newbie" in accounts(page)
+    row = run_db(lambda: StaffUser.select().where(StaffUser.username == "newbie").first())
+    assert (row["role"], row["display_name"], row["active"], row["totp_enrolled"]) == (
+        "officer",
+        "น้องใหม่",
+        True,
+        False,
+    )
+    assert PASSWORD not in row["password_hash"]
+    (audit,) = [r for r in audit_rows(run_db, "staff_created") if r["actor"] == "boss"]
+    assert audit["details"] == {"username": "newbie", "role": "officer"}
+    first = post_sign_in(new_browser(), "newbie", PASSWORD, "")
+    assert first.status_code == 303
+    assert first.headers["location"] == "/staff/enrol"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1!", "รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร"),
+        ("password", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
+        ("12345678", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
+        ("qwertyui", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
+        ("i-am-newbie-2567", "รหัสผ่านต้องไม่มีชื่อผู้ใช้อยู่ในนั้น"),
+    ],
+)
+def test_weak_passwords_are_refused_with_422(
+    admin_browser: Browser, run_db: RunDb, password: str, message: str
+) -> None:
+    response = create(admin_browser, password=password)
+    assert response.status_code == 422
+    assert error_text(response) == message
+    page = html(response)
+    assert page.title.get_text(strip=True).startswith("ผิดพลาด: ")
+    # What was typed comes back, except the password.
+    assert page.select_one("input#username")["value"] == "newbie"
+    assert page.select_one("input#password").get("value") in (None, "")
+    assert all(field.get("value") != password for field in page.select("input"))
+    assert "newbie" not in usernames(run_db)
+
+
+@pytest.mark.parametrize("username", ["ab", "1abc", "สมชาย", "has space", "a" * 33, "x;drop", ""])
+def test_bad_usernames_are_refused_with_422(
+    admin_browser: Browser, run_db: RunDb, username: str
+) -> None:
+    response = create(admin_browser, username=username)
+    assert response.status_code == 422
+    assert error_text(response).startswith("ชื่อผู้ใช้ต้องเป็นอักษรอังกฤษตัวเล็ก")
+    assert usernames(run_db) == ["boss"]
+
+
+def test_a_taken_username_or_an_unknown_role_is_refused(
+    admin_browser: Browser, run_db: RunDb, officer: Staff
+) -> None:
+    taken = create(admin_browser, username="SOMCHAI")
+    assert taken.status_code == 422
+    assert error_text(taken) == "มีชื่อผู้ใช้นี้แล้ว"
+    bad_role = create(admin_browser, role="root")
+    assert bad_role.status_code == 422
+    assert usernames(run_db) == ["boss", "somchai"]
+
+
+def test_deactivating_an_account_blocks_its_sign_in_until_reactivated(
+    admin_browser: Browser, new_browser: Any, run_db: RunDb, officer: Staff, clock: Clock
+) -> None:
+    response = post(admin_browser, f"/staff/accounts/{officer.id}/active", {"active": "0"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/accounts"
+    assert is_active(run_db, officer) is False
+    (audit,) = audit_rows(run_db, "staff_deactivated")
+    assert (audit["actor"], audit["details"]) == ("boss", {"staff_id": officer.id})
+    listed = accounts(html(admin_browser.get("/staff/accounts")))
+    assert listed["somchai"][4].startswith("ปิดแล้ว")
+
+    refused = post_sign_in(new_browser(), "somchai", officer.password, officer.next_code(clock))
+    assert refused.status_code == 422
+    assert error_text(refused) == "ชื่อผู้ใช้ รหัสผ่าน หรือรหัสจากแอปยืนยันตัวตนไม่ถูกต้อง"
+
+    post(admin_browser, f"/staff/accounts/{officer.id}/active", {"active": "1"})
+    assert is_active(run_db, officer) is True
+    assert [r["details"] for r in audit_rows(run_db, "staff_activated")] == [
+        {"staff_id": officer.id}
+    ]
+    sign_in(new_browser(), officer, clock)
+
+
+def test_deactivating_an_account_ends_its_open_sessions(
+    admin_browser: Browser, new_browser: Any, officer: Staff, clock: Clock
+) -> None:
+    officer_browser = sign_in(new_browser(), officer, clock)
+    assert officer_browser.get("/staff", follow_redirects=False).status_code == 200
+    post(admin_browser, f"/staff/accounts/{officer.id}/active", {"active": "0"})
+    response = officer_browser.get("/staff", follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_an_admin_cannot_deactivate_themselves(
+    admin_browser: Browser, run_db: RunDb, admin: Staff
+) -> None:
+    response = post(admin_browser, f"/staff/accounts/{admin.id}/active", {"active": "0"})
+    assert response.status_code == 422
+    assert error_text(response) == "ปิดบัญชีของตัวเองไม่ได้"
+    assert is_active(run_db, admin) is True
+    assert audit_rows(run_db, "staff_deactivated") == []
+    assert admin_browser.get("/staff/accounts", follow_redirects=False).status_code == 200
+
+
+def audit_page(browser: Browser, query: str = "") -> list[dict[str, str]]:
+    response = browser.get(f"/staff/audit{'?' + query if query else ''}")
+    assert response.status_code == 200
+    rows = []
+    for row in html(response).select("tr[data-audit-action]"):
+        cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+        rows.append({"actor": cells[1], "action": cells[2], "number": cells[3]})
+    return rows
+
+
+def test_audit_log_lists_actions_newest_first_and_filters(
+    admin_browser: Browser,
+    new_browser: Any,
+    run_db: RunDb,
+    officer: Staff,
+    clock: Clock,
+) -> None:
+    first = file_direct(run_db, "+66800000380").number
+    second = file_direct(run_db, "+66800000381").number
+    officer_browser = sign_in(new_browser(), officer, clock)
+    officer_browser.get(f"/staff/requests/{first}")
+    token = csrf_token(officer_browser, f"/staff/requests/{first}")
+    officer_browser.post(
+        f"/staff/requests/{first}/status",
+        data={"status": "in_progress", "note": "", "_csrf_token": token},
+    )
+    officer_browser.get(f"/staff/requests/{second}")
+
+    everything = audit_page(admin_browser)
+    # Newest first: the last view is on top, the admin's own sign-in near the bottom.
+    assert everything[0] == {"actor": "somchai", "action": "view_request", "number": second}
+    assert {"actor": "boss", "action": "sign_in", "number": ""} in everything
+
+    by_actor = audit_page(admin_browser, "actor=somchai")
+    assert by_actor and {r["actor"] for r in by_actor} == {"somchai"}
+    assert {r["action"] for r in by_actor} >= {"sign_in", "view_request", "change_status"}
+
+    views = audit_page(admin_browser, "action=view_request")
+    assert {r["action"] for r in views} == {"view_request"}
+    assert {r["number"] for r in views} == {first, second}
+
+    on_first = audit_page(admin_browser, f"number={first}")
+    assert on_first and {r["number"] for r in on_first} == {first}
+    assert "change_status" in {r["action"] for r in on_first}
+
+    assert audit_page(admin_browser, "actor=somchai&action=change_status") == [
+        {"actor": "somchai", "action": "change_status", "number": first}
+    ]
+    assert audit_page(admin_browser, "actor=nobody") == []
+    page = html(admin_browser.get("/staff/audit?action=view_request"))
+    assert page.select_one("select#action option[selected]")["value"] == "view_request"

@@ -1,0 +1,163 @@
+"""What staff do to a request, as a service: each change and its audit row commit together or
+not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from portal.casework.status import StatusChangeError
+from portal.settings import Settings
+from portal.staff import audit
+from portal.staff.request_work import (
+    Actor,
+    staff_add_note,
+    staff_assign,
+    staff_change_status,
+    staff_fix_phone,
+    view_request,
+)
+from portal.tables.audit_event import AuditEvent
+from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.tables.request_event import RequestEvent
+from portal.tables.sms_message import SmsMessage
+from portal.tables.staff_note import StaffNote
+from tests.staff.helpers import BASE_URL, SMS, Staff, file_direct, make_staff
+
+T = TypeVar("T")
+PHONE = "+66800000370"
+NEW_PHONE = "+66800000371"
+
+
+def fresh(function: Callable[[], Awaitable[T]]) -> T:
+    async def go() -> T:
+        return await function()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def actor(settings: Settings) -> Actor:
+    staff: Staff = make_staff(fresh, settings, "somchai")
+    return Actor(staff_id=staff.id, username="somchai", client_ip="192.0.2.1")
+
+
+@pytest.fixture
+def number() -> str:
+    return file_direct(None, PHONE).number
+
+
+class AuditDown(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def audit_fails(monkeypatch: pytest.MonkeyPatch, actor: Actor, number: str) -> None:
+    """From here on (accounts and requests already made) every audit write fails."""
+
+    async def broken(**_: Any) -> None:
+        raise AuditDown
+
+    monkeypatch.setattr(audit, "record", broken)
+
+
+def snapshot(number: str) -> tuple[Any, ...]:
+    async def read() -> tuple[Any, ...]:
+        request = await CitizenRequest.select(
+            CitizenRequest.status, CitizenRequest.phone, CitizenRequest.assigned_to
+        ).where(CitizenRequest.number == number)
+        return (
+            request,
+            await RequestEvent.count(),
+            await SmsMessage.count(),
+            await StaffNote.count(),
+            await AuditEvent.count().where(AuditEvent.action != "staff_created"),
+        )
+
+    return fresh(read)
+
+
+def test_status_change_and_audit_row_in_one_transaction(actor: Actor, number: str) -> None:
+    fresh(
+        lambda: staff_change_status(
+            number, RequestStatus.in_progress, " ส่งช่างแล้ว ", actor, base_url=BASE_URL, sms=SMS
+        )
+    )
+    row = fresh(lambda: AuditEvent.select().where(AuditEvent.action == "change_status").first())
+    assert row["actor"] == "somchai"
+    assert row["client_ip"] == "192.0.2.1"
+    details = json.loads(row["details"]) if isinstance(row["details"], str) else row["details"]
+    assert details == {
+        "from": "received",
+        "to": "in_progress",
+        "note": "ส่งช่างแล้ว",
+    }
+
+
+@pytest.mark.usefixtures("audit_fails")
+def test_when_the_audit_row_fails_the_status_change_is_undone(actor: Actor, number: str) -> None:
+    before = snapshot(number)
+    with pytest.raises(AuditDown):
+        fresh(
+            lambda: staff_change_status(
+                number, RequestStatus.in_progress, "x", actor, base_url=BASE_URL, sms=SMS
+            )
+        )
+    assert snapshot(number) == before
+
+
+@pytest.mark.usefixtures("audit_fails")
+def test_when_the_audit_row_fails_the_phone_fix_is_undone(actor: Actor, number: str) -> None:
+    before = snapshot(number)
+    with pytest.raises(AuditDown):
+        fresh(
+            lambda: staff_fix_phone(
+                number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS
+            )
+        )
+    assert snapshot(number) == before
+
+
+@pytest.mark.usefixtures("audit_fails")
+def test_when_the_audit_row_fails_note_and_assignment_are_undone(actor: Actor, number: str) -> None:
+    before = snapshot(number)
+    with pytest.raises(AuditDown):
+        fresh(lambda: staff_add_note(number, "บันทึก", actor))
+    with pytest.raises(AuditDown):
+        fresh(lambda: staff_assign(number, actor.staff_id, actor))
+    assert snapshot(number) == before
+
+
+def test_a_refused_status_change_writes_no_audit_row(actor: Actor, number: str) -> None:
+    before = snapshot(number)
+    with pytest.raises(StatusChangeError) as refused:
+        fresh(
+            lambda: staff_change_status(
+                number, RequestStatus.received, "", actor, base_url=BASE_URL, sms=SMS
+            )
+        )
+    assert refused.value.code == "not_allowed"
+    assert snapshot(number) == before
+
+
+def test_unknown_numbers(actor: Actor) -> None:
+    assert fresh(lambda: view_request("69-999999", actor)) is None
+    with pytest.raises(LookupError):
+        fresh(lambda: staff_add_note("69-999999", "x", actor))
+    with pytest.raises(LookupError):
+        fresh(lambda: staff_assign("69-999999", None, actor))
+    assert fresh(lambda: AuditEvent.count().where(AuditEvent.action != "staff_created")) == 0
+
+
+def test_view_request_lists_the_allowed_next_statuses_and_notes(actor: Actor, number: str) -> None:
+    fresh(lambda: staff_add_note(number, "ภายใน", actor))
+    view = fresh(lambda: view_request(number, actor))
+    assert view is not None
+    assert view.tracked.number == number
+    assert view.allowed_next == ["in_progress", "completed", "rejected", "cancelled"]
+    assert [(n.author, n.text) for n in view.notes] == [("Somchai", "ภายใน")]
+    assert view.assigned_to is None
