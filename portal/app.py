@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -20,6 +21,7 @@ from portal.citizen import form_routes, menu_routes, verify_routes
 from portal.citizen.deps import CitizenConfig
 from portal.db import close_pool, configure_database, start_pool
 from portal.otp.policy import OtpPolicy
+from portal.pwa import routes as pwa_routes
 from portal.settings import Settings, load_settings
 from portal.sms import report_routes as sms_report_routes
 from portal.sms import routes as sms_routes
@@ -38,6 +40,7 @@ from portal.staff.guards import signed_in_staff
 from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
 from portal.web import errors
+from portal.web.assets import AssetManifest
 from portal.web.errors import CSRF_COOKIE
 from portal.web.hardening import PortalRequest, TolerantCookieBackendConfig
 from portal.web.templating import configure_environment
@@ -132,6 +135,10 @@ def create_app(
         catalogue_routes.update_service,
         catalogue_routes.create_template,
         catalogue_routes.retire_template,
+        pwa_routes.manifest,
+        pwa_routes.service_worker,
+        pwa_routes.offline,
+        pwa_routes.asset,
         create_static_files_router(
             path="/static",
             directories=[PACKAGE_DIR / "static"],
@@ -144,11 +151,12 @@ def create_app(
     handlers.extend(sms_report_routes.handlers)
     sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
 
+    assets = AssetManifest.scan(PACKAGE_DIR / "static")
     template_config = TemplateConfig(
         directory=PACKAGE_DIR / "templates",
         engine=JinjaTemplateEngine,
         engine_callback=lambda engine: configure_environment(
-            engine.engine, settings, citizen.otp_policy
+            engine.engine, settings, citizen.otp_policy, assets
         ),
     )
     return Litestar(
@@ -167,7 +175,8 @@ def create_app(
         on_startup=[start_pool, *sms_startup],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "assets": assets}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512),
         debug=False,
         openapi_config=None,
     )

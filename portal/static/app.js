@@ -101,6 +101,61 @@
     if (live) { live.textContent = ""; }
   });
 
+  // Return focus to what opened the dialog (a card), so keyboard users keep their place.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var dialog = stepDialog();
+    if (dialog && !dialog.open && event.detail.target && event.detail.target.id === "dialog-body") {
+      opener = event.detail.elt;
+    }
+  });
+  document.addEventListener("close", function (event) {
+    if (event.target && event.target.id === "step-dialog" && opener && document.contains(opener)) {
+      opener.focus();
+    }
+  }, true);
+
+  // Larger text for older citizens, remembered on this phone.
+  var sizeSwitch = document.querySelector("[data-text-size]");
+  function applyTextSize(size) {
+    document.documentElement.classList.toggle("text-large", size === "large");
+    document.querySelectorAll("[data-text-size-set]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.getAttribute("data-text-size-set") === size));
+    });
+  }
+  if (sizeSwitch) {
+    sizeSwitch.hidden = false;
+    applyTextSize(localStorage.getItem("text-size") || "normal");
+    sizeSwitch.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-text-size-set]");
+      if (!button) { return; }
+      var size = button.getAttribute("data-text-size-set");
+      localStorage.setItem("text-size", size);
+      applyTextSize(size);
+    });
+  }
+
+  // Offer installation once, on the home page, and never again after "not now".
+  var install = document.querySelector("[data-install]");
+  window.addEventListener("beforeinstallprompt", function (event) {
+    if (!install || localStorage.getItem("install-dismissed")) { return; }
+    event.preventDefault();
+    var prompt = event;
+    install.hidden = false;
+    install.querySelector("[data-install-accept]").addEventListener("click", function () {
+      install.hidden = true;
+      prompt.prompt();
+    });
+    install.querySelector("[data-install-dismiss]").addEventListener("click", function () {
+      install.hidden = true;
+      localStorage.setItem("install-dismissed", "1");
+    });
+  });
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* offline page is a bonus */ });
+  }
+
   startCountdowns(document);
   var summary = document.querySelector("[data-focus-on-load]");
   if (summary) { summary.focus(); }

@@ -9,6 +9,7 @@ from jinja2 import Environment
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings
 from portal.timeutil import BANGKOK, BUDDHIST_ERA_OFFSET
+from portal.web.assets import AssetManifest
 
 THAI_MONTHS_ABBR = (
     "ม.ค.",
@@ -33,9 +34,12 @@ def thai_date(moment: datetime, with_time: bool = True) -> str:
     return f"{text} {local:%H:%M} น." if with_time else text
 
 
-def configure_environment(env: Environment, settings: Settings, otp_policy: OtpPolicy) -> None:
+def configure_environment(
+    env: Environment, settings: Settings, otp_policy: OtpPolicy, assets: AssetManifest
+) -> None:
     env.globals["office_name"] = settings.office_name
     env.globals["is_development"] = settings.is_development
     env.globals["sms_sender"] = settings.sms_sender
+    env.globals["asset_url"] = assets.url
     env.globals["otp_valid_minutes"] = int(otp_policy.validity.total_seconds() // 60)
     env.filters["thai_date"] = thai_date

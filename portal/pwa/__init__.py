@@ -1,0 +1,1 @@
+"""Installing the portal to a phone's home screen: manifest, service worker, offline page."""
