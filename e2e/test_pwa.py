@@ -14,6 +14,10 @@ def test_portal_is_installable_and_has_an_offline_page(
     page: Page, portal: RunningPortal, shoot: Callable[[Page, str], Any]
 ) -> None:
     page.goto(portal.base_url + "/")
+    # The stylesheet and scripts really apply (a wrong content type is refused under nosniff).
+    header = page.locator(".site-header")
+    expect(header).to_have_css("background-color", "rgb(11, 93, 59)")
+    assert page.evaluate("typeof window.htmx === 'object'")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     cdp = page.context.new_cdp_session(page)
     errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]

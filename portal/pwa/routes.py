@@ -9,6 +9,7 @@ in a phone's cache, and every page is small.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from typing import Any
 
 from litestar import Request, get
@@ -62,8 +63,10 @@ async def asset(
     path = assets.file_for(digest, name.lstrip("/"))
     if path is None:
         raise NotFoundException()
+    media_type, _ = mimetypes.guess_type(path.name)
     return File(
         path=path,
+        media_type=media_type or "application/octet-stream",
         content_disposition_type="inline",
         headers={"Cache-Control": f"public, max-age={ONE_YEAR}, immutable"},
     )

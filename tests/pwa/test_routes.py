@@ -40,6 +40,13 @@ def test_pages_link_hashed_assets_that_are_cached_for_a_year(
     assert re.fullmatch(r"/assets/[0-9a-f]{12}/app\.css", stylesheet)
     response = client.get(stylesheet)
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    script = page.select_one("script[src*='app.js']")["src"]
+    assert (
+        client.get(script)
+        .headers["content-type"]
+        .startswith(("text/javascript", "application/javascript"))
+    )
     assert "immutable" in response.headers["cache-control"]
     assert "max-age=31536000" in response.headers["cache-control"]
     assert client.get(stylesheet.replace("/assets/", "/assets/0", 1)).status_code == 404
