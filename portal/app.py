@@ -39,7 +39,7 @@ from portal.staff.deps import StaffConfig
 from portal.staff.guards import signed_in_staff
 from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
-from portal.web import errors
+from portal.web import errors, language_routes
 from portal.web.assets import AssetManifest
 from portal.web.errors import CSRF_COOKIE
 from portal.web.hardening import PortalRequest, TolerantCookieBackendConfig
@@ -135,6 +135,7 @@ def create_app(
         catalogue_routes.update_service,
         catalogue_routes.create_template,
         catalogue_routes.retire_template,
+        language_routes.set_language,
         pwa_routes.manifest,
         pwa_routes.service_worker,
         pwa_routes.offline,

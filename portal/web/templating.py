@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings
 from portal.timeutil import BANGKOK, BUDDHIST_ERA_OFFSET
+from portal.web import i18n
 from portal.web.assets import AssetManifest
 
 THAI_MONTHS_ABBR = (
@@ -34,6 +36,19 @@ def thai_date(moment: datetime, with_time: bool = True) -> str:
     return f"{text} {local:%H:%M} น." if with_time else text
 
 
+def english_date(moment: datetime, with_time: bool = True) -> str:
+    """26 Nov 2026 21:05 — Gregorian for the English pages, still Bangkok time."""
+    local = moment.astimezone(BANGKOK)
+    return f"{local.day} {local:%b %Y}" + (f" {local:%H:%M}" if with_time else "")
+
+
+@pass_context
+def local_date(context: Context, moment: datetime, with_time: bool = True) -> str:
+    if i18n.language_from_cookies(getattr(context.get("request"), "cookies", None) or {}) == "en":
+        return english_date(moment, with_time)
+    return thai_date(moment, with_time)
+
+
 def configure_environment(
     env: Environment, settings: Settings, otp_policy: OtpPolicy, assets: AssetManifest
 ) -> None:
@@ -41,5 +56,6 @@ def configure_environment(
     env.globals["is_development"] = settings.is_development
     env.globals["sms_sender"] = settings.sms_sender
     env.globals["asset_url"] = assets.url
+    i18n.install(env, i18n.load_catalogues())
     env.globals["otp_valid_minutes"] = int(otp_policy.validity.total_seconds() // 60)
-    env.filters["thai_date"] = thai_date
+    env.filters["thai_date"] = local_date

@@ -227,7 +227,14 @@ def test_unknown_and_foreign_numbers_look_the_same(
     foreign = reader.get(f"/track/requests/{other_number}")
     unknown = reader.get("/track/requests/69-000000")
     assert foreign.status_code == unknown.status_code == 404
-    assert foreign.text == unknown.text
+
+    def without_switch(response: Any) -> str:
+        # The language switch links back to the URL typed, which differs by design.
+        page = html(response)
+        page.select_one(".language-switch").decompose()
+        return str(page)
+
+    assert without_switch(foreign) == without_switch(unknown)
 
 
 def test_tracking_without_verification_asks_for_the_phone(client: TestClient[Litestar]) -> None:
