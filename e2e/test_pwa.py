@@ -48,3 +48,17 @@ def test_text_size_switch_is_remembered(page: Page, portal: RunningPortal) -> No
     expect(page.get_by_role("button", name="ใหญ่")).to_have_attribute("aria-pressed", "true")
     page.get_by_role("button", name="ปกติ").click()
     expect(page.locator("html")).not_to_have_class("text-large")
+
+
+def test_pages_reflow_at_200_percent_zoom(browser: Any, portal: RunningPortal) -> None:
+    """WCAG 1.4.10: at 200% zoom a 390 px phone is 195 CSS px wide; nothing may need sideways
+    scrolling."""
+    context = browser.new_context(viewport={"width": 195, "height": 422}, locale="th-TH")
+    page = context.new_page()
+    for path in ("/", "/e-service", "/e-service/general-request/phone", "/track"):
+        page.goto(portal.base_url + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at 200% zoom"
+    context.close()
