@@ -41,6 +41,8 @@ class ServiceDraft:
     active: bool
     form_fields: str
     """The JSON text as the admin typed it."""
+    name_en: str = ""
+    summary_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def validate(draft: ServiceDraft) -> dict[Any, Any]:
         Service.slug: draft.slug,
         Service.name: draft.name.strip(),
         Service.summary: draft.summary.strip()[:1000],
+        Service.name_en: draft.name_en.strip()[:200],
+        Service.summary_en: draft.summary_en.strip()[:1000],
         Service.icon: draft.icon,
         Service.target_days: _whole(draft.target_days, 1, 365, "target_days"),
         Service.sort_order: _whole(draft.sort_order or "0", 0, 9999, "sort_order"),
@@ -151,4 +155,6 @@ async def draft_for(service_id: int) -> ServiceDraft | None:
         sort_order=str(row["sort_order"]),
         active=bool(row["active"]),
         form_fields=json.dumps(data, ensure_ascii=False, indent=2),
+        name_en=row.get("name_en") or "",
+        summary_en=row.get("summary_en") or "",
     )

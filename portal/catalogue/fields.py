@@ -27,6 +27,11 @@ class FormField:
     max_length: int = 0
     options: tuple[str, ...] = ()
     autocomplete: str = ""
+    label_en: str = ""
+    help_en: str = ""
+    options_en: tuple[str, ...] = ()
+    """English display text for ``options``, in the same order; the stored answer stays the
+    Thai option, so staff read one language whatever the citizen chose."""
 
     @property
     def limit(self) -> int:
@@ -46,6 +51,9 @@ class FormField:
             max_length=int(data.get("max_length", 0)),
             options=tuple(str(option) for option in data.get("options", ())),
             autocomplete=str(data.get("autocomplete", "")),
+            label_en=str(data.get("label_en", "")),
+            help_en=str(data.get("help_en", "")),
+            options_en=tuple(str(option) for option in data.get("options_en", ())),
         )
 
 

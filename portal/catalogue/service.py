@@ -25,6 +25,8 @@ class ServiceInfo:
     icon: str
     target_days: int
     fields: list[FormField]
+    name_en: str = ""
+    summary_en: str = ""
 
 
 def load_fields(raw: Any) -> list[FormField]:
@@ -42,6 +44,8 @@ def _info(row: dict[str, Any]) -> ServiceInfo:
         icon=row["icon"],
         target_days=int(row["target_days"]),
         fields=load_fields(row["form_fields"]),
+        name_en=row.get("name_en") or "",
+        summary_en=row.get("summary_en") or "",
     )
 
 
@@ -78,6 +82,8 @@ async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
                 slug=item["slug"],
                 name=item["name"],
                 summary=item.get("summary", ""),
+                name_en=item.get("name_en", ""),
+                summary_en=item.get("summary_en", ""),
                 icon=item.get("icon", "document"),
                 target_days=item.get("target_days", 15),
                 sort_order=order,

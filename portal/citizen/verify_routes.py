@@ -83,6 +83,7 @@ def _code_step(
             resend_url=reverse("code_resend", slug=service.slug),
             change_phone_url=reverse("phone_form", slug=service.slug),
             close_url=reverse("menu"),
+            step_label_en=service.name_en,
         ),
         error=error,
         tries_left=tries_left,

@@ -41,6 +41,8 @@ def _draft(form: dict[str, str]) -> ServiceDraft:
         sort_order=form.get("sort_order", "0")[:5],
         active=form.get("active") == "1",
         form_fields=form.get("form_fields", "")[:50_000],
+        name_en=form.get("name_en", "")[:300],
+        summary_en=form.get("summary_en", "")[:2000],
     )
 
 

@@ -13,6 +13,9 @@ class Service(Table):
     slug = Varchar(length=64, unique=True)
     name = Varchar(length=200)
     summary = Text(default="")
+    name_en = Varchar(length=200, default="")
+    """English name for the English pages; empty means the Thai name is shown."""
+    summary_en = Text(default="")
     icon = Varchar(length=32, default="document")
     target_days = Integer(default=15)
     sort_order = Integer(default=0)

@@ -31,6 +31,7 @@ class TrackedRequest:
     created_at: datetime
     timeline: list[TimelineEntry]
     answers: list[tuple[str, str]] = field(default_factory=list)
+    service_name_en: str = ""
     """(label, value) pairs the citizen entered; filled only for a verified phone."""
 
 
@@ -41,6 +42,7 @@ class RequestSummary:
     status: str
     created_at: datetime
     updated_at: datetime
+    service_name_en: str = ""
 
 
 _COLUMNS = (
@@ -52,6 +54,7 @@ _COLUMNS = (
     CitizenRequest.tracking_token,
     CitizenRequest.answers,
     CitizenRequest.service.name.as_alias("service_name"),
+    CitizenRequest.service.name_en.as_alias("service_name_en"),
     CitizenRequest.service.form_fields.as_alias("service_fields"),
 )
 
@@ -90,6 +93,7 @@ async def _tracked(row: dict[str, Any], *, with_answers: bool) -> TrackedRequest
         created_at=row["created_at"],
         timeline=await _timeline(int(row["id"])),
         answers=_labelled_answers(row) if with_answers else [],
+        service_name_en=row["service_name_en"] or "",
     )
 
 
@@ -120,6 +124,7 @@ async def requests_for_phone(phone: str) -> list[RequestSummary]:
             CitizenRequest.created_at,
             CitizenRequest.updated_at,
             CitizenRequest.service.name.as_alias("service_name"),
+            CitizenRequest.service.name_en.as_alias("service_name_en"),
         )
         .where(CitizenRequest.phone == phone)
         .order_by(CitizenRequest.created_at, ascending=False)

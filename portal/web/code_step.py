@@ -21,6 +21,7 @@ class CodeStepLinks:
     resend_url: str
     change_phone_url: str
     close_url: str
+    step_label_en: str = ""
 
 
 def render_code_step(

@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from portal.web.security_headers import HOST_PREFIX
+
 LANGUAGES = ("th", "en")
 DEFAULT_LANGUAGE = "th"
 LANGUAGE_COOKIE = "portal_lang"
@@ -41,7 +43,10 @@ def load_catalogues(locale_dir: Path = LOCALE_DIR) -> dict[str, dict[str, str]]:
 
 
 def language_from_cookies(cookies: Mapping[str, str]) -> str:
-    language = cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE)
+    # ``__Host-portal_lang`` outside development (see ``language_routes.set_language``).
+    language = cookies.get(HOST_PREFIX + LANGUAGE_COOKIE) or cookies.get(
+        LANGUAGE_COOKIE, DEFAULT_LANGUAGE
+    )
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -74,3 +79,10 @@ def install(env: Environment, catalogues: dict[str, dict[str, str]]) -> None:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_language"] = current_language
+
+    @pass_context
+    def pick(context: Context, thai: str, english: str | None) -> str:
+        """Office-written text (service names, field labels): English when there is some."""
+        return english if english and _language(context) == "en" else thai
+
+    env.globals["pick"] = pick

@@ -61,3 +61,20 @@ def test_every_english_message_is_translated() -> None:
     english = load_catalogues()["en"]
     assert len(english) > 100
     assert all(text.strip() for text in english.values())
+
+
+def test_office_written_names_and_labels_switch_when_translated(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    client.get("/lang/en?next=/")
+    menu = html(client.get("/e-service"))
+    assert menu.select_one(".card__title").get_text(strip=True) == "General request"
+    from tests.citizen.helpers import verify_phone
+
+    verify_phone(client, run_db, "0800000092", "+66800000092")
+    form = html(client.get("/e-service/general-request/form"))
+    assert form.select_one("label[for=f-first_name]").get_text(strip=True) == "First name"
+    options = [o.get_text(strip=True) for o in form.select("#f-title option")]
+    assert "Mrs" in options
+    # The stored answer stays the office's Thai option.
+    assert form.select_one("#f-title option[value='นาง']").get_text(strip=True) == "Mrs"
