@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.htmx import HTMXPlugin
@@ -19,7 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from portal.citizen import form_routes, menu_routes, verify_routes
 from portal.citizen.deps import CitizenConfig
-from portal.db import close_pool, configure_database, start_pool
+from portal.db import PoolSize, close_pool, configure_database, start_pool
 from portal.otp.policy import OtpPolicy
 from portal.pwa import routes as pwa_routes
 from portal.settings import Settings, load_settings
@@ -42,12 +43,19 @@ from portal.tracking import routes as tracking_routes
 from portal.web import errors, language_routes
 from portal.web.assets import AssetManifest
 from portal.web.errors import CSRF_COOKIE
-from portal.web.hardening import PortalRequest, TolerantCookieBackendConfig
+from portal.web.hardening import (
+    PortalRequest,
+    TolerantCookieBackendConfig,
+    static_path_guard,
+)
+from portal.web.security_headers import cookie_name, security_headers
 from portal.web.templating import configure_environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_COOKIE = "portal_session"
+"""Outside development the cookie is ``__Host-portal_session`` (see ``cookie_name``)."""
 MAX_BODY_BYTES = 1_000_000
+WORKER_HEADER = "x-portal-worker"
 
 
 def create_app(
@@ -56,7 +64,9 @@ def create_app(
     otp_policy: OtpPolicy | None = None,
     sms_timing: SmsTiming | None = None,
 ) -> Litestar:
-    configure_database(settings.database_url)
+    configure_database(
+        settings.database_url, PoolSize(settings.database_pool_min, settings.database_pool_max)
+    )
     secure = not settings.is_development
     citizen = CitizenConfig(
         otp_key=settings.derive_key("otp-code"),
@@ -71,7 +81,7 @@ def create_app(
     )
     session = TolerantCookieBackendConfig(
         secret=settings.derive_key("session-cookie"),
-        key=SESSION_COOKIE,
+        key=cookie_name(SESSION_COOKIE, secure=secure),
         httponly=True,
         secure=secure,
         samesite="lax",
@@ -79,7 +89,7 @@ def create_app(
     )
     csrf = CSRFConfig(
         secret=settings.derive_key("csrf").hex(),
-        cookie_name=CSRF_COOKIE,
+        cookie_name=cookie_name(CSRF_COOKIE, secure=secure),
         cookie_httponly=True,
         cookie_secure=secure,
         cookie_samesite="lax",
@@ -145,6 +155,7 @@ def create_app(
             directories=[PACKAGE_DIR / "static"],
             name="static",
             cache_control=None,
+            guards=[static_path_guard],
         ),
     ]
     if settings.is_development:
@@ -171,16 +182,26 @@ def create_app(
         plugins=[HTMXPlugin()],
         request_class=PortalRequest,
         middleware=[session.middleware],
+        before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
         on_startup=[start_pool, *sms_startup],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
+        response_headers=_worker_header(settings),
         state=State({"settings": settings, "assets": assets}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512),
         debug=False,
         openapi_config=None,
     )
+
+
+def _worker_header(settings: Settings) -> list[ResponseHeader]:
+    """In development, which ``portal serve`` worker answered: a random tag per process (not
+    its pid), so tests and the benchmark can see requests spread over the workers."""
+    if not settings.is_development:
+        return []
+    return [ResponseHeader(name=WORKER_HEADER, value=secrets.token_hex(4))]
 
 
 def create_app_from_env() -> Litestar:

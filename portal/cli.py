@@ -17,18 +17,21 @@ from portal.settings import Settings, SettingsError, load_settings
 
 async def _prepare(settings: Settings, *, seed: bool) -> None:
     from portal.catalogue.service import seed_default_services
-    from portal.db import configure_database, migrate
+    from portal.db import close_pool, configure_database, migrate
 
     configure_database(settings.database_url)
-    await migrate()
-    if seed:
-        from portal.staff.reply_templates import seed_default_reply_templates
+    try:
+        await migrate()
+        if seed:
+            from portal.staff.reply_templates import seed_default_reply_templates
 
-        added = await seed_default_services()
-        if added:
-            print(f"seeded {added} default services", file=sys.stderr)
-        if await seed_default_reply_templates():
-            print("seeded the default reply templates", file=sys.stderr)
+            added = await seed_default_services()
+            if added:
+                print(f"seeded {added} default services", file=sys.stderr)
+            if await seed_default_reply_templates():
+                print("seeded the default reply templates", file=sys.stderr)
+    finally:
+        await close_pool()  # the workers open their own
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,10 +102,14 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_sms_worker(settings: Settings, once: bool) -> int:
-    from portal.db import configure_database
+    from portal.db import PoolSize, configure_database
     from portal.sms.background import run_worker
 
-    configure_database(settings.database_url)
+    # A dispatcher needs few connections: one per message in flight, a batch at most.
+    pool_max = min(settings.database_pool_max, 5)
+    configure_database(
+        settings.database_url, PoolSize(min(settings.database_pool_min, pool_max), pool_max)
+    )
     return await run_worker(settings, once=once)
 
 

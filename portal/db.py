@@ -3,6 +3,13 @@
 Piccolo binds each table to an engine it finds through ``PICCOLO_CONF``. Rather than read
 settings at import time, ``configure_database`` builds the engine from the ``Settings`` a caller
 holds and points Piccolo (its config module and every table) at it.
+
+- SQLite (the embedded default): ``PortalSQLiteEngine`` (``portal/sqlite_engine.py``) keeps a
+  writer and a reader connection per process instead of one connection per query; WAL mode, a
+  busy timeout and foreign keys are set on each connection.
+- PostgreSQL: Piccolo's asyncpg engine with a connection pool per process, opened by
+  ``start_pool`` at start-up (``PORTAL_DATABASE_POOL_MIN``..``PORTAL_DATABASE_POOL_MAX``
+  connections) and closed by ``close_pool`` at shutdown.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -19,29 +27,78 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from portal.sqlite_engine import PortalSQLiteEngine
+
 SQLITE_BUSY_TIMEOUT_S = 30
-"""Long enough that a burst of submissions waits for the writer instead of failing."""
+"""How long a writer waits for another process's write lock before "database is locked"."""
 
 
-def engine_for_url(url: str) -> Engine[Any]:
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections each process keeps to PostgreSQL (each worker and each SMS worker)."""
+
+    min: int = 2
+    max: int = 10
+
+
+class PortalPostgresEngine(PostgresEngine):
+    """Piccolo's asyncpg engine that knows the size of the pool it opens at start-up."""
+
+    def __init__(self, dsn: str, pool_size: PoolSize) -> None:
+        super().__init__(config={"dsn": dsn})
+        self.pool_size = pool_size
+
+    async def open_pool(self) -> None:
+        if self.pool is None:
+            await self.start_connection_pool(
+                min_size=self.pool_size.min,
+                max_size=self.pool_size.max,
+                # An idle worker gives connections back instead of holding them for ever.
+                max_inactive_connection_lifetime=300,
+            )
+
+    async def close_pool(self) -> None:
+        if self.pool is not None:
+            await self.close_connection_pool()
+
+
+def sqlite_path(url: str) -> str:
+    return url.removeprefix("sqlite:///")
+
+
+def engine_for_url(url: str, pool_size: PoolSize | None = None) -> Engine[Any]:
     if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
+        path = sqlite_path(url)
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT_S)
-    return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        return PortalSQLiteEngine(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    return PortalPostgresEngine(dsn, pool_size or PoolSize())
 
 
-def configure_database(url: str) -> Engine[Any]:
-    """Point Piccolo, its migration table and all portal tables at one engine for ``url``."""
+def configure_database(url: str, pool_size: PoolSize | None = None) -> Engine[Any]:
+    """Point Piccolo, its migration table and all portal tables at one engine for ``url``.
+
+    An SQLite engine already configured for the same file is kept, with its open connections
+    (tests and the CLI configure the database more than once per process).
+    """
     from piccolo.apps.migrations.tables import Migration
 
     from portal import piccolo_conf
     from portal.tables.piccolo_app import ALL_TABLES
 
     os.environ["PICCOLO_CONF"] = "portal.piccolo_conf"
-    engine = engine_for_url(url)
+    current = piccolo_conf.__dict__.get("DB")
+    engine: Engine[Any]
+    if (
+        isinstance(current, PortalSQLiteEngine)
+        and url.startswith("sqlite:///")
+        and current.path == sqlite_path(url)
+    ):
+        engine = current
+    else:
+        engine = engine_for_url(url, pool_size)
     piccolo_conf.DB = engine
     for table in [*ALL_TABLES, Migration]:
         table._meta.db = engine
@@ -93,15 +150,25 @@ async def write_transaction(serialize: str | None = None) -> AsyncIterator[Any]:
 
 
 async def start_pool() -> None:
+    """Start-up: open the PostgreSQL pool, or this process's SQLite connections."""
     engine = current_engine()
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PortalPostgresEngine):
+        await engine.open_pool()
+    elif isinstance(engine, PostgresEngine):
         await engine.start_connection_pool()
+    elif isinstance(engine, PortalSQLiteEngine):
+        await engine.open()
 
 
 async def close_pool() -> None:
+    """Shutdown: close what ``start_pool`` opened."""
     engine = current_engine()
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PortalPostgresEngine):
+        await engine.close_pool()
+    elif isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    elif isinstance(engine, PortalSQLiteEngine):
+        await engine.close()
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -56,6 +56,9 @@ class Settings:
     sms_twilio_auth_token: str | None = None
     sms_twilio_from: str | None = None
     sms_twilio_messaging_service_sid: str | None = None
+    # PostgreSQL connections each process keeps open (see portal/db.py).
+    database_pool_min: int = 2
+    database_pool_max: int = 10
 
     @property
     def is_development(self) -> bool:
@@ -180,6 +183,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     # Thai mobile carriers put many subscribers behind one address (CGNAT): an office may
     # need to raise the per-address limit without touching the per-phone ones.
     ip_limit = _whole_number(env_vars, "PORTAL_OTP_IP_HOURLY_LIMIT", "10")
+    pool_min = _whole_number(env_vars, "PORTAL_DATABASE_POOL_MIN", "2")
+    pool_max = _whole_number(env_vars, "PORTAL_DATABASE_POOL_MAX", "10")
+    if pool_min > pool_max:
+        raise SettingsError("PORTAL_DATABASE_POOL_MIN must not be above PORTAL_DATABASE_POOL_MAX")
 
     return Settings(
         env=env,
@@ -196,5 +203,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # addresses only; otherwise every citizen would share the proxy's address and limit.
         forwarded_allow_ips=env_vars.get("PORTAL_FORWARDED_ALLOW_IPS", ""),
         office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
+        database_pool_min=pool_min,
+        database_pool_max=pool_max,
         **sms_gateway,
     )

@@ -79,7 +79,9 @@ def _parse_fields(text: str) -> list[dict[str, Any]]:
 
 
 def _whole(text: str, low: int, high: int, field: str) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
+    text = text.strip()
+    # ASCII digits only: "²".isdigit() is true, but int("²") raises.
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise CatalogueError("number_range", field)
     return int(text)
 

@@ -213,10 +213,35 @@ async def check_code(
     key: bytes,
     policy: OtpPolicy,
 ) -> CheckResult:
-    """Check one try. Exactly one of any number of simultaneous correct tries passes."""
-    now = utcnow()
-    code = normalise_code(code)
-    bound_session = session_hash(session_id)
+    """Check one try. Exactly one of any number of simultaneous correct tries passes.
+
+    Tries for one phone are weighed one at a time: the phone's count of wrong tries is read and
+    raised in one step, so simultaneous guesses on several live codes (one per browser) cannot
+    all be weighed before the phone locks.
+    """
+    async with write_transaction(serialize=f"otp-check:{phone}"):
+        return await _check_code(
+            challenge_id=challenge_id,
+            phone=phone,
+            purpose=purpose,
+            bound_session=session_hash(session_id),
+            code=normalise_code(code),
+            key=key,
+            policy=policy,
+        )
+
+
+async def _check_code(
+    *,
+    challenge_id: int,
+    phone: str,
+    purpose: str,
+    bound_session: str,
+    code: str,
+    key: bytes,
+    policy: OtpPolicy,
+) -> CheckResult:
+    now = utcnow()  # after the lock: a wait for it must not stretch the code's validity
     challenge = (
         await OtpChallenge.objects()
         .where(

@@ -18,6 +18,7 @@ from portal.staff.passwords import WeakPassword
 from portal.staff.session_state import StaffSession
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.tracking.numbers import parse_request_number
+from portal.web.hardening import query_text, whole_number
 from portal.web.rendering import client_ip
 
 ADMIN = [staff_guard, admin_guard]
@@ -33,26 +34,21 @@ async def actor_name(staff: StaffSession) -> str:
 @get("/staff/audit", name="staff_audit", guards=ADMIN)
 async def audit_log(request: Request[Any, Any, Any]) -> Template:
     params = request.query_params
-    page = str(params.get("page", "1"))
+    page = whole_number(str(params.get("page", "1")), max_digits=5) or 1
     filters = {
-        "actor": str(params.get("actor", ""))[:64],
-        "action": str(params.get("action", ""))[:48],
-        "number": str(params.get("number", ""))[:16],
+        "actor": query_text(params.get("actor", ""), 64),
+        "action": query_text(params.get("action", ""), 48),
+        "number": query_text(params.get("number", ""), 16),
     }
     entries, has_next = await list_events(
         actor=filters["actor"],
         action=filters["action"],
         request_number=parse_request_number(filters["number"]) or filters["number"],
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=page,
     )
     return Template(
         template_name="staff/audit.html",
-        context={
-            "entries": entries,
-            "has_next": has_next,
-            "filters": filters,
-            "page": int(page) if page.isdigit() and len(page) < 6 else 1,
-        },
+        context={"entries": entries, "has_next": has_next, "filters": filters, "page": page},
     )
 
 

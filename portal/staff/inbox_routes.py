@@ -24,6 +24,7 @@ from portal.staff.inbox import (
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.timeutil import BANGKOK, utcnow
+from portal.web.hardening import query_text, whole_number
 from portal.web.rendering import client_ip
 
 
@@ -36,14 +37,13 @@ def _date(raw: str) -> date | None:
 
 def _filters(request: Request[Any, Any, Any]) -> InboxFilter:
     params = request.query_params
-    page = params.get("page", "1")
     return InboxFilter(
-        status=str(params.get("status", ""))[:16],
-        service_slug=str(params.get("service", ""))[:64],
+        status=query_text(params.get("status", ""), 16),
+        service_slug=query_text(params.get("service", ""), 64),
         date_from=_date(str(params.get("from", ""))[:10]),
         date_to=_date(str(params.get("to", ""))[:10]),
-        query=str(params.get("q", ""))[:100],
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        query=query_text(params.get("q", ""), 100),
+        page=whole_number(str(params.get("page", "1")), max_digits=5) or 1,
     )
 
 

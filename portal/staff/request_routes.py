@@ -29,6 +29,7 @@ from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.tables.staff_user import StaffUser
 from portal.tracking.numbers import parse_request_number
+from portal.web.hardening import whole_number
 from portal.web.rendering import client_ip
 
 
@@ -133,7 +134,7 @@ async def assign_action(
 ) -> Response[Any]:
     number = _number(number)
     raw = str((await request.form()).get("staff_id", ""))
-    staff_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    staff_id = whole_number(raw, max_digits=9)
     try:
         await staff_assign(number, staff_id, await _actor(request, staff))
     except LookupError as error:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
@@ -12,9 +14,16 @@ from litestar.response import Redirect, Template
 from portal.web.rendering import wants_partial
 
 CSRF_COOKIE = "portal_csrf"
-"""Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name."""
+"""Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name. Outside
+development it is ``__Host-portal_csrf`` (``portal.web.security_headers.cookie_name``)."""
 
 logger = logging.getLogger("portal")
+
+_POSTGRES_UNAVAILABLE = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, timeout
+    asyncpg.exceptions.LockNotAvailableError,
+)
 
 
 def _error_response(request: Request[Any, Any, Any], status_code: int) -> Template:
@@ -34,13 +43,53 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     response = _error_response(request, exc.status_code)
     if exc.headers:
         response.headers.update(exc.headers)
-    if exc.status_code == 403 and CSRF_COOKIE in request.cookies:
+    csrf = request.app.csrf_config
+    if exc.status_code == 403 and csrf is not None and csrf.cookie_name in request.cookies:
         # A CSRF cookie signed with an old secret is never replaced by Litestar; drop it so
-        # that "reload and try again", which the page tells people, really works.
-        response.delete_cookie(CSRF_COOKIE)
+        # that "reload and try again", which the page tells people, really works. Dropped
+        # with the attributes it was set with: a browser ignores an unset ``__Host-`` cookie
+        # that is not ``Secure`` with ``Path=/``.
+        response.set_cookie(
+            csrf.cookie_name,
+            "",
+            max_age=0,
+            expires=0,
+            path=csrf.cookie_path,
+            secure=csrf.cookie_secure,
+            httponly=csrf.cookie_httponly,
+            samesite=csrf.cookie_samesite,
+        )
     return response
 
 
+DATABASE_RETRY_AFTER = "5"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database is busy or gone for a moment: SQLite still locked after its busy timeout,
+    PostgreSQL restarting, a connection it dropped, or a lock or statement timeout. The
+    request's transaction rolled back, so trying again is safe; say so with a 503."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sqlite3.OperationalError):
+            message = str(error).lower()
+            if "locked" in message or "busy" in message:
+                return True
+        if isinstance(error, (*_POSTGRES_UNAVAILABLE, ConnectionError)):
+            return True
+        if isinstance(error, asyncpg.exceptions.InterfaceError) and "closed" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        response = _error_response(request, 503)
+        response.headers["Retry-After"] = DATABASE_RETRY_AFTER
+        return response
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _error_response(request, 500)

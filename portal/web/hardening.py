@@ -4,7 +4,9 @@
   ``UnicodeDecodeError``/``LookupError``, and its CSRF middleware parses the form before it
   checks anything, so any visitor could provoke a 500;
 - a session cookie whose readable part is not valid JSON: Litestar only forgives a bad
-  signature, so a mangled cookie would break every page until it expired.
+  signature, so a mangled cookie would break every page until it expired;
+- a static file name with a NUL byte or longer than the file system allows: Litestar's static
+  files router turns the ``ValueError``/``OSError`` into a 500.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict
-from litestar.exceptions import ClientException, SerializationException
+from litestar.exceptions import ClientException, NotFoundException, SerializationException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.client_side import (
     ClientSideSessionBackend,
     CookieBackendConfig,
@@ -47,3 +50,31 @@ class TolerantCookieSessionBackend(ClientSideSessionBackend):
 @dataclass
 class TolerantCookieBackendConfig(CookieBackendConfig):
     _backend_class = TolerantCookieSessionBackend
+
+
+NAME_MAX = 255
+"""Bytes in one file name on Linux file systems (ext4, xfs, tmpfs)."""
+
+
+def static_path_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """No file under ``/static`` has a name the file system would refuse (a NUL byte, a name
+    too long): answer 404 before Litestar asks the file system and turns its error into a 500."""
+    file_path = str(connection.path_params.get("file_path", ""))
+    if "\x00" in file_path or any(
+        len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in file_path.split("/")
+    ):
+        raise NotFoundException()
+
+
+def whole_number(raw: str, *, max_digits: int) -> int | None:
+    """A number typed in ASCII digits, or None. ``str.isdigit`` also says yes to "²", which
+    ``int`` refuses with a ValueError (a 500 from a query string)."""
+    if raw.isascii() and raw.isdigit() and 0 < len(raw) <= max_digits:
+        return int(raw)
+    return None
+
+
+def query_text(raw: object, limit: int) -> str:
+    """A query-string value as text, without NUL bytes (PostgreSQL refuses them in a
+    parameter with an error), cut to ``limit`` characters."""
+    return str(raw).replace("\x00", "")[:limit]

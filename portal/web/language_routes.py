@@ -10,6 +10,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from portal.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from portal.web.security_headers import cookie_name
 
 ONE_YEAR = 60 * 60 * 24 * 365
 
@@ -25,12 +26,15 @@ async def set_language(
         raise NotFoundException()
     target = next_path if next_path.startswith("/") and not next_path.startswith("//") else "/"
     response = Redirect(path=target, status_code=303)
+    # Like every cookie: ``__Host-`` and Secure outside development, whatever scheme a proxy
+    # in front of the portal forwards.
+    secure = not request.app.state["settings"].is_development
     response.set_cookie(
-        LANGUAGE_COOKIE,
+        cookie_name(LANGUAGE_COOKIE, secure=secure),
         code,
         max_age=ONE_YEAR,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure,
     )
     return response
