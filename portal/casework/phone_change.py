@@ -9,6 +9,7 @@ from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import utcnow
+from portal.tracking.tokens import new_tracking_token, token_digest
 
 MIN_REASON_LENGTH = 5
 
@@ -46,12 +47,18 @@ async def change_phone(
     if row["phone"] == new_phone:
         raise PhoneChangeError("same_phone")
     now = utcnow()
+    # A new tracking link: whoever holds the old number (a lost or passed-on SIM) must not
+    # keep following this citizen's request through the old SMS.
+    token = new_tracking_token()
     await CitizenRequest.update(
-        {CitizenRequest.phone: new_phone, CitizenRequest.updated_at: now}
+        {
+            CitizenRequest.phone: new_phone,
+            CitizenRequest.updated_at: now,
+            CitizenRequest.tracking_token: token,
+            CitizenRequest.tracking_token_hash: token_digest(token),
+        }
     ).where(CitizenRequest.id == row["id"])
-    text = render_sms(
-        "phone_changed.txt", number=number, tracking_url=f"{base_url}/t/{row['tracking_token']}"
-    )
+    text = render_sms("phone_changed.txt", number=number, tracking_url=f"{base_url}/t/{token}")
     await enqueue(
         sms,
         to_phone=new_phone,

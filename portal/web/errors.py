@@ -23,6 +23,9 @@ _POSTGRES_UNAVAILABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, timeout
     asyncpg.exceptions.LockNotAvailableError,
+    # A connection the server ended while idle in the pool (a restart, pg_terminate_backend)
+    # can fail its next query with "cannot switch to state ..."; the pool then replaces it.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

