@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.dates import get_month_names
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
@@ -13,27 +14,17 @@ from portal.timeutil import BANGKOK, BUDDHIST_ERA_OFFSET
 from portal.web import i18n
 from portal.web.assets import AssetManifest
 
-THAI_MONTHS_ABBR = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
+THAI_MONTHS_ABBR = tuple(
+    get_month_names("abbreviated", locale="th")[month] for month in range(1, 13)
 )
+"""ม.ค. ... ธ.ค., from the Unicode CLDR data Babel ships (no Thai text kept in Python)."""
 
 
 def thai_date(moment: datetime, with_time: bool = True) -> str:
     """26 พ.ย. 2569 21:05 — Buddhist era, Bangkok time, as Thai offices write it."""
     local = moment.astimezone(BANGKOK)
     text = f"{local.day} {THAI_MONTHS_ABBR[local.month - 1]} {local.year + BUDDHIST_ERA_OFFSET}"
-    return f"{text} {local:%H:%M} น." if with_time else text
+    return f"{text} {local:%H:%M}" if with_time else text
 
 
 def english_date(moment: datetime, with_time: bool = True) -> str:
