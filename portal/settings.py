@@ -72,8 +72,11 @@ class Settings:
 def _dev_secret(data_dir: Path) -> str:
     """Generate the development secret once and keep it, so sessions survive restarts.
 
-    A file too short to be a key (say, emptied by a crash mid-write) is replaced, never used:
-    an empty key would make sessions, CSRF tokens and code hashes predictable.
+    Several processes may start at once (``portal serve --workers 2`` beside ``portal sms
+    worker``): each writes its own temporary file and hard-links it into place, which only
+    one can do, and every process then reads the winner. A file too short to be a key (say,
+    emptied by a crash) is replaced, never used: an empty key would make sessions, CSRF tokens
+    and code hashes predictable.
     """
     path = data_dir / "secret_key"
     if path.exists():
@@ -81,13 +84,19 @@ def _dev_secret(data_dir: Path) -> str:
         if len(existing) >= MIN_SECRET_LENGTH:
             return existing
     data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    partial = path.with_suffix(".tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(6)}"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    os.replace(partial, path)
-    return secret
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            if len(path.read_text().strip()) < MIN_SECRET_LENGTH:
+                os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 def data_dir_from_env(env_vars: Mapping[str, str]) -> Path:

@@ -155,3 +155,15 @@ def test_derived_keys_change_with_the_secret(tmp_path: Path) -> None:
     one = load_settings(env(tmp_path))
     other = load_settings(env(tmp_path, PORTAL_SECRET_KEY="another-secret-that-is-long-enough-too"))
     assert one.derive_key("csrf") != other.derive_key("csrf")
+
+
+def test_processes_starting_together_share_one_development_secret(tmp_path: Path) -> None:
+    """`portal serve --workers 2` and `portal sms worker` start at once in one data dir."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.settings import _dev_secret
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        secrets_seen = set(pool.map(lambda _: _dev_secret(tmp_path), range(8)))
+    assert len(secrets_seen) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
