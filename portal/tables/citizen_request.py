@@ -1,6 +1,15 @@
 from enum import StrEnum
 
-from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    DoublePrecision,
+    ForeignKey,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from portal.tables.service import Service
@@ -34,3 +43,13 @@ class CitizenRequest(Table):
     assigned_to = ForeignKey(
         references=StaffUser, null=True, default=None, on_delete=OnDelete.set_null
     )
+    citizen_id_encrypted = Text(default="")
+    """Answers of ``citizen_id`` fields, as encrypted JSON (PDPA): never in ``answers``."""
+    citizen_id_hash = Varchar(length=64, default="", index=True)
+    """Keyed hash of the citizen ID, so staff can search by it without decrypting rows."""
+    location_lat = DoublePrecision(null=True, default=None)
+    location_lng = DoublePrecision(null=True, default=None)
+    location_text = Text(default="")
+    """A typed place (village/หมู่, sub-district, district, province) or a note on the point."""
+    anonymised_at = Timestamptz(null=True, default=None)
+    """Set by ``portal purge`` when retention ended: personal data gone, numbers kept."""

@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
+from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
@@ -26,6 +27,7 @@ ALL_TABLES = [
     StaffNote,
     AuditEvent,
     ReplyTemplate,
+    Attachment,
 ]
 
 APP_CONFIG = AppConfig(
