@@ -23,6 +23,7 @@ from portal.catalogue.service import seed_default_services
 from portal.db import configure_database, migrate
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings, load_settings
+from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
@@ -52,7 +53,16 @@ def migrated_database(database_url: str) -> str:
 
 async def _empty_tables() -> None:
     # Audit rows and internal notes hold on to requests (ON DELETE RESTRICT): they go first.
-    for table in (AuditEvent, StaffNote, SmsMessage, RequestEvent, CitizenRequest, OtpChallenge):
+    tables = (
+        AuditEvent,
+        StaffNote,
+        SmsMessage,
+        RequestEvent,
+        Attachment,
+        CitizenRequest,
+        OtpChallenge,
+    )
+    for table in tables:
         await table.delete(force=True)
 
 
