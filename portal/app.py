@@ -18,11 +18,17 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from portal.attachments import routes as attachment_routes
+from portal.attachments.config import AttachmentConfig
 from portal.citizen import form_routes, menu_routes, verify_routes
 from portal.citizen.deps import CitizenConfig
 from portal.db import PoolSize, close_pool, configure_database, start_pool
 from portal.otp.policy import OtpPolicy
+from portal.privacy import citizen_ids
+from portal.privacy import routes as privacy_routes
+from portal.privacy import staff_routes as privacy_staff_routes
 from portal.pwa import routes as pwa_routes
+from portal.receipt import routes as receipt_routes
 from portal.settings import Settings, load_settings
 from portal.sms import report_routes as sms_report_routes
 from portal.sms import routes as sms_routes
@@ -64,9 +70,8 @@ def create_app(
     otp_policy: OtpPolicy | None = None,
     sms_timing: SmsTiming | None = None,
 ) -> Litestar:
-    configure_database(
-        settings.database_url, PoolSize(settings.database_pool_min, settings.database_pool_max)
-    )
+    configure_database(settings.database_url, PoolSize.from_settings(settings))
+    citizen_ids.configure(settings)  # filing seals citizen IDs with keys from this secret
     secure = not settings.is_development
     citizen = CitizenConfig(
         otp_key=settings.derive_key("otp-code"),
@@ -114,6 +119,8 @@ def create_app(
         form_routes.service_submit,
         form_routes.submitted,
         tracking_routes.track_link,
+        receipt_routes.receipt_page,
+        receipt_routes.receipt_pdf,
         lookup_routes.track_lookup,
         lookup_routes.track_lookup_submit,
         lookup_routes.track_code_form,
@@ -146,6 +153,10 @@ def create_app(
         catalogue_routes.create_template,
         catalogue_routes.retire_template,
         language_routes.set_language,
+        privacy_routes.privacy_notice,
+        privacy_staff_routes.reveal_citizen_id,
+        privacy_staff_routes.export_form,
+        privacy_staff_routes.export_submit,
         pwa_routes.manifest,
         pwa_routes.service_worker,
         pwa_routes.offline,
@@ -161,6 +172,8 @@ def create_app(
     if settings.is_development:
         handlers.append(sms_routes.dev_sms)
     handlers.extend(sms_report_routes.handlers)
+    handlers.extend(attachment_routes.handlers)
+    attachments = AttachmentConfig.from_settings(settings)
     sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
 
     assets = AssetManifest.scan(PACKAGE_DIR / "static")
@@ -176,6 +189,7 @@ def create_app(
         dependencies={
             "citizen": Provide(lambda: citizen, sync_to_thread=False),
             "staff_config": Provide(lambda: staff_config, sync_to_thread=False),
+            "attachments": Provide(lambda: attachments, sync_to_thread=False),
             "staff": Provide(signed_in_staff, sync_to_thread=False),
         },
         template_config=template_config,
@@ -185,7 +199,7 @@ def create_app(
         before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        on_startup=[start_pool, *sms_startup],
+        on_startup=[start_pool, receipt_routes.warn_if_font_missing, *sms_startup],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=_worker_header(settings),

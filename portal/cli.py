@@ -37,6 +37,8 @@ async def _prepare(settings: Settings, *, seed: bool) -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from portal.web.access_log import uvicorn_log_config
+
     asyncio.run(_prepare(settings, seed=True))
     print(f"OSS-LOCAL portal on http://{args.host}:{args.port}", file=sys.stderr)
     if settings.is_development:
@@ -50,6 +52,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_level="info",
+        log_config=uvicorn_log_config(),  # tracking tokens and searches kept out of the log
     )
     return 0
 
@@ -102,13 +105,17 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run_sms_worker(settings: Settings, once: bool) -> int:
+    from dataclasses import replace
+
     from portal.db import PoolSize, configure_database
     from portal.sms.background import run_worker
 
     # A dispatcher needs few connections: one per message in flight, a batch at most.
     pool_max = min(settings.database_pool_max, 5)
+    pool = PoolSize.from_settings(settings)
     configure_database(
-        settings.database_url, PoolSize(min(settings.database_pool_min, pool_max), pool_max)
+        settings.database_url,
+        replace(pool, min=min(settings.database_pool_min, pool_max), max=pool_max),
     )
     return await run_worker(settings, once=once)
 
@@ -198,6 +205,63 @@ def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _run_purge(settings: Settings, dry_run: bool) -> Any:
+    from portal.attachments.config import AttachmentConfig
+    from portal.db import close_pool, configure_database, start_pool
+    from portal.privacy.citizen_ids import CitizenIdVault
+    from portal.privacy.retention import purge
+
+    configure_database(settings.database_url)
+    await start_pool()
+    try:
+        return await purge(
+            retention_days=settings.retention_days,
+            store=AttachmentConfig.from_settings(settings).store,
+            dry_run=dry_run,
+            vault=CitizenIdVault.from_settings(settings),
+        )
+    finally:
+        await close_pool()
+
+
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    """PDPA retention: anonymise closed requests past ``PORTAL_RETENTION_DAYS`` (cron, daily)."""
+    report = asyncio.run(_run_purge(settings, args.dry_run))
+    verb = "would anonymise" if args.dry_run else "anonymised"
+    print(
+        f"{verb} {report.requests} closed requests last changed before "
+        f"{report.cutoff:%Y-%m-%d} (retention {report.retention_days} days)"
+    )
+    for number in report.numbers:
+        print(f"    {number}")
+    print(
+        f"attachments {report.attachments}, request SMS blanked {report.sms_blanked}, "
+        f"old OTP codes {report.otp_challenges}, old code SMS {report.sms_without_request}, "
+        f"old staff sign-in attempts {report.sign_in_attempts}, "
+        f"citizen IDs sealed in older requests {report.ids_sealed}"
+    )
+    return 0
+
+
+async def _run_clean_uploads(settings: Settings) -> int:
+    from portal.attachments.config import AttachmentConfig
+    from portal.attachments.service import clean_stale_pending
+    from portal.db import close_pool, configure_database, start_pool
+
+    configure_database(settings.database_url)
+    await start_pool()
+    try:
+        return await clean_stale_pending(AttachmentConfig.from_settings(settings).store)
+    finally:
+        await close_pool()
+
+
+def _clean_uploads(args: argparse.Namespace, settings: Settings) -> int:
+    """Files uploaded on forms never sent, older than a day (cron, hourly or daily)."""
+    print(f"deleted {asyncio.run(_run_clean_uploads(settings))} unsent uploads older than a day")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from portal.tables.citizen_request import RequestStatus
 
@@ -252,6 +316,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create.set_defaults(handler=_staff_create)
+
+    purge = commands.add_parser(
+        "purge",
+        help="anonymise closed requests past PORTAL_RETENTION_DAYS (PDPA); audited, idempotent",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="only say what would be anonymised and deleted"
+    )
+    purge.set_defaults(handler=_purge)
+
+    attachments = commands.add_parser("attachments", help="photos and PDFs citizens attach")
+    attachments_commands = attachments.add_subparsers(dest="attachments_command", required=True)
+    clean = attachments_commands.add_parser(
+        "clean", help="delete uploads of forms never sent, older than a day"
+    )
+    clean.set_defaults(handler=_clean_uploads)
     return parser
 
 

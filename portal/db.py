@@ -20,7 +20,7 @@ import sqlite3
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -29,16 +29,46 @@ from piccolo.querystring import QueryString
 
 from portal.sqlite_engine import PortalSQLiteEngine
 
+if TYPE_CHECKING:
+    from portal.settings import Settings
+
 SQLITE_BUSY_TIMEOUT_S = 30
 """How long a writer waits for another process's write lock before "database is locked"."""
 
 
 @dataclass(frozen=True)
 class PoolSize:
-    """Connections each process keeps to PostgreSQL (each worker and each SMS worker)."""
+    """Connections each process keeps to PostgreSQL (each worker and each SMS worker), and how
+    long a statement on one of them may wait for a lock or run at all.
+
+    The timeouts are set on the pool's connections only (asyncpg ``server_settings``), so
+    migrations, which run before the pool opens on a connection of their own, are exempt: an
+    ``ALTER TABLE`` may rightly wait its turn. A web request past either limit fails with
+    ``LockNotAvailableError``/``QueryCanceledError``, which ``portal.web.errors`` answers with
+    503 and Retry-After: a held lock costs a citizen seconds, never a hung page and a pool
+    drained by waiting requests.
+    """
 
     min: int = 2
     max: int = 10
+    lock_timeout_s: int = 5
+    statement_timeout_s: int = 15
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolSize:
+        return cls(
+            settings.database_pool_min,
+            settings.database_pool_max,
+            settings.database_lock_timeout_s,
+            settings.database_statement_timeout_s,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        """PostgreSQL session settings for each pooled connection (milliseconds)."""
+        return {
+            "lock_timeout": str(self.lock_timeout_s * 1000),
+            "statement_timeout": str(self.statement_timeout_s * 1000),
+        }
 
 
 class PortalPostgresEngine(PostgresEngine):
@@ -55,6 +85,7 @@ class PortalPostgresEngine(PostgresEngine):
                 max_size=self.pool_size.max,
                 # An idle worker gives connections back instead of holding them for ever.
                 max_inactive_connection_lifetime=300,
+                server_settings=self.pool_size.server_settings(),
             )
 
     async def close_pool(self) -> None:

@@ -23,9 +23,14 @@ SMS_DISPATCH_MODES = ("serve", "worker")
 """Who sends queued SMS: every ``portal serve`` process, or only ``portal sms worker``."""
 THAIBULKSMS_CREDIT_TYPES = ("corporate", "standard")
 MIN_REPORT_TOKEN_LENGTH = 16
+MIN_ATTACHMENT_BYTES = 10 * 1024
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+"""Bounds of ``PORTAL_ATTACHMENT_MAX_BYTES``: the upload routes' body limits are fixed at
+start-up from the ceiling (see portal/attachments/routes.py)."""
 
 
 MIN_SECRET_LENGTH = 32
+MIN_RETENTION_DAYS = 30
 
 
 class SettingsError(ValueError):
@@ -59,6 +64,19 @@ class Settings:
     # PostgreSQL connections each process keeps open (see portal/db.py).
     database_pool_min: int = 2
     database_pool_max: int = 10
+    # Photos and PDFs citizens attach (see portal/attachments/): the largest one file may be.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # PostgreSQL: the longest a web or SMS worker statement waits for a lock / runs at all
+    # (migrations are exempt); past it the request answers 503 with Retry-After, not a hang.
+    database_lock_timeout_s: int = 5
+    database_statement_timeout_s: int = 15
+    # PDPA (see portal/privacy/): how long closed requests keep personal data, and whom
+    # citizens contact to use their rights.
+    retention_days: int = 1825
+    privacy_contact_phone: str = ""
+    privacy_contact_email: str = ""
+    # The receipt PDF's Thai font (see portal/receipt/fonts.py); None: Debian's fonts-thai-tlwg.
+    receipt_font_dir: Path | None = None
 
     @property
     def is_development(self) -> bool:
@@ -196,6 +214,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     pool_max = _whole_number(env_vars, "PORTAL_DATABASE_POOL_MAX", "10")
     if pool_min > pool_max:
         raise SettingsError("PORTAL_DATABASE_POOL_MIN must not be above PORTAL_DATABASE_POOL_MAX")
+    attachment_max_bytes = _whole_number(env_vars, "PORTAL_ATTACHMENT_MAX_BYTES", "10485760")
+    if not MIN_ATTACHMENT_BYTES <= attachment_max_bytes <= MAX_ATTACHMENT_BYTES:
+        raise SettingsError(
+            f"PORTAL_ATTACHMENT_MAX_BYTES must be between {MIN_ATTACHMENT_BYTES}"
+            f" and {MAX_ATTACHMENT_BYTES}"
+        )
+    lock_timeout = _whole_number(env_vars, "PORTAL_DATABASE_LOCK_TIMEOUT", "5")
+    statement_timeout = _whole_number(env_vars, "PORTAL_DATABASE_STATEMENT_TIMEOUT", "15")
+    retention_days = _whole_number(env_vars, "PORTAL_RETENTION_DAYS", "1825")
+    if retention_days < MIN_RETENTION_DAYS:
+        # A typo (5 instead of 1825) would anonymise requests still being worked on.
+        raise SettingsError(f"PORTAL_RETENTION_DAYS must be at least {MIN_RETENTION_DAYS}")
+    privacy_email = env_vars.get("PORTAL_PRIVACY_CONTACT_EMAIL", "").strip()
+    if privacy_email and ("@" not in privacy_email or any(ch.isspace() for ch in privacy_email)):
+        raise SettingsError("PORTAL_PRIVACY_CONTACT_EMAIL must be an e-mail address")
+
+    font_dir = env_vars.get("PORTAL_RECEIPT_FONT_DIR", "").strip()
 
     return Settings(
         env=env,
@@ -212,7 +247,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # addresses only; otherwise every citizen would share the proxy's address and limit.
         forwarded_allow_ips=env_vars.get("PORTAL_FORWARDED_ALLOW_IPS", ""),
         office_name=env_vars.get("PORTAL_OFFICE_NAME", ""),
+        receipt_font_dir=Path(font_dir).resolve() if font_dir else None,
         database_pool_min=pool_min,
         database_pool_max=pool_max,
+        attachment_max_bytes=attachment_max_bytes,
+        database_lock_timeout_s=lock_timeout,
+        database_statement_timeout_s=statement_timeout,
+        retention_days=retention_days,
+        privacy_contact_phone=env_vars.get("PORTAL_PRIVACY_CONTACT_PHONE", "").strip(),
+        privacy_contact_email=privacy_email,
         **sms_gateway,
     )

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from portal.catalogue.fields import FormField
+from portal.catalogue.fields import MAX_FILES_CEILING, NOT_ANSWERS, FormField
 from portal.catalogue.service import SLUG_PATTERN
 from portal.db import is_unique_violation
 from portal.tables.service import Service
@@ -63,6 +63,7 @@ def _parse_fields(text: str) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not data or len(data) > MAX_FIELDS:
         raise CatalogueError("fields_not_list", "form_fields")
     names = set()
+    kinds: set[str] = set()
     for item in data:
         if not isinstance(item, dict):
             raise CatalogueError("fields_not_list", "form_fields")
@@ -74,6 +75,13 @@ def _parse_fields(text: str) -> list[dict[str, Any]]:
             raise CatalogueError("field_name", "form_fields")
         if form_field.kind == "select" and not form_field.options:
             raise CatalogueError("field_options", "form_fields")
+        if not 0 <= form_field.max_files <= MAX_FILES_CEILING:
+            raise CatalogueError("field_max_files", "form_fields")
+        if form_field.kind in NOT_ANSWERS:
+            # One request has one set of files and one place.
+            if form_field.kind in kinds:
+                raise CatalogueError("field_kind_twice", "form_fields")
+            kinds.add(form_field.kind)
         names.add(form_field.name)
     return data
 

@@ -12,9 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.catalogue.citizen_id import is_valid_citizen_id
+from portal.catalogue.location import Place, parse_place
 
-KINDS = ("text", "textarea", "select", "citizen_id")
-DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 4000, "select": 200, "citizen_id": 17}
+KINDS = ("text", "textarea", "select", "citizen_id", "attachments", "location")
+DEFAULT_MAX_LENGTH = {
+    "text": 200,
+    "textarea": 4000,
+    "select": 200,
+    "citizen_id": 17,
+    "attachments": 200,
+    "location": 400,
+}
+DEFAULT_MAX_FILES = 5
+MAX_FILES_CEILING = 10
+NOT_ANSWERS = ("attachments", "location")
+"""Kinds whose answers live elsewhere: files in ``Attachment`` rows, the place in the
+request's location columns."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,12 @@ class FormField:
     options_en: tuple[str, ...] = ()
     """English display text for ``options``, in the same order; the stored answer stays the
     Thai option, so staff read one language whatever the citizen chose."""
+    max_files: int = 0
+    """``attachments`` only: how many photos or PDFs (0: ``DEFAULT_MAX_FILES``)."""
+
+    @property
+    def file_limit(self) -> int:
+        return self.max_files or DEFAULT_MAX_FILES
 
     @property
     def limit(self) -> int:
@@ -54,6 +73,7 @@ class FormField:
             label_en=str(data.get("label_en", "")),
             help_en=str(data.get("help_en", "")),
             options_en=tuple(str(option) for option in data.get("options_en", ())),
+            max_files=int(data.get("max_files", 0)),
         )
 
 
@@ -67,6 +87,15 @@ class FieldError:
 class FormResult:
     values: dict[str, str] = field(default_factory=dict)
     errors: list[FieldError] = field(default_factory=list)
+    place: Place | None = None
+    """The ``location`` field's answer, when the form has one and it was given."""
+
+    @property
+    def answers(self) -> dict[str, str]:
+        """What goes into the request's ``answers``: the typed fields only."""
+        return {name: value for name, value in self.values.items() if name in self.typed}
+
+    typed: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -84,18 +113,33 @@ def _clean(raw: str) -> str:
 
 
 def validate(fields: list[FormField], raw: Mapping[str, str]) -> FormResult:
-    result = FormResult()
+    result = FormResult(typed=frozenset(f.name for f in fields if f.kind not in NOT_ANSWERS))
     for form_field in fields:
+        if form_field.kind == "attachments":
+            continue  # checked against the uploads by portal/attachments/form_step.py
+        if form_field.kind == "location":
+            values, place, code = parse_place(form_field.name, raw, required=form_field.required)
+            result.values.update(values)
+            result.place = place
+            if code:
+                result.errors.append(FieldError(form_field, code))
+            continue
         value = _clean(raw.get(form_field.name, ""))
         if form_field.kind != "textarea":
             value = " ".join(value.split())
         if form_field.kind == "citizen_id":
-            value = value.replace("-", "").replace(" ", "")
+            value = _ascii_digits(value.replace("-", "").replace(" ", ""))
         result.values[form_field.name] = value
         code = _check(form_field, value)
         if code:
             result.errors.append(FieldError(form_field, code))
     return result
+
+
+def _ascii_digits(value: str) -> str:
+    """Thai digits (๐-๙) and other decimal digits as ASCII, as OTP codes and request numbers
+    take them: a Thai keyboard types ๑๒๓ and the ID on the card is the same number."""
+    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in value)
 
 
 def _check(form_field: FormField, value: str) -> str | None:

@@ -10,7 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from portal.catalogue.fields import FormResult, validate
+from portal.attachments.config import (
+    FORM_WITH_FILES_MAX_BODY,
+    AttachmentConfig,
+    refuse_large_text_form,
+)
+from portal.attachments.form_uploads import UploadState, current_uploads, receive_form_uploads
+from portal.attachments.processing import UploadRejected
+from portal.catalogue.fields import FieldError, FormResult, validate
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
 from portal.citizen.form_keys import form_key_vouches, is_form_key, issue_form_key
@@ -38,6 +45,7 @@ def _form_step(
     phone: str,
     *,
     submission_key: str,
+    uploads: UploadState,
     result: FormResult | None = None,
     status_code: int = 200,
 ) -> Template:
@@ -50,6 +58,7 @@ def _form_step(
             "masked_phone": ThaiMobile(phone).masked,
             "result": result or FormResult(),
             "submission_key": submission_key,
+            "uploads": uploads,
         },
         status_code=status_code,
     )
@@ -70,10 +79,11 @@ async def service_form(
     key = issue_form_key(
         citizen.form_key, browser=browser_id(request.session), phone=phone, now=now
     )
-    return _form_step(request, service, phone, submission_key=key)
+    uploads = await current_uploads(service.fields, key, phone)
+    return _form_step(request, service, phone, submission_key=key, uploads=uploads)
 
 
-def _submitting_phone(
+def submitting_phone(
     request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
 ) -> str | None:
     """The verified phone, or the one the form's key vouches for after the window lapsed."""
@@ -89,17 +99,26 @@ def _submitting_phone(
     return None
 
 
-@post("/e-service/{slug:str}/form", name="service_submit")
+@post(
+    "/e-service/{slug:str}/form",
+    name="service_submit",
+    request_max_body_size=FORM_WITH_FILES_MAX_BODY,
+)
 async def service_submit(
-    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
+    request: Request[Any, Any, Any],
+    slug: FromPath[str],
+    citizen: NamedDependency[CitizenConfig],
+    attachments: NamedDependency[AttachmentConfig],
 ) -> Response[Any]:
+    refuse_large_text_form(request)
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
     form = await request.form()
-    raw = {name: str(value) for name, value in form.items()}
+    # Files (a form without JavaScript posts them here) are not text answers.
+    raw = {name: value for name, value in form.items() if isinstance(value, str)}
     key = raw.get("submission_key", "")
-    phone = _submitting_phone(request, citizen, key) if is_form_key(key) else None
+    phone = submitting_phone(request, citizen, key) if is_form_key(key) else None
     if phone is None:
         phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
         if phone is None:
@@ -111,18 +130,44 @@ async def service_submit(
             citizen.form_key, browser=browser_id(request.session), phone=phone, now=utcnow()
         )
     result = validate(service.fields, raw)
-    if not result.ok:
+    uploads = await receive_form_uploads(attachments, service.fields, form, key=key, phone=phone)
+    if uploads.error is not None:
+        result.errors.append(uploads.error)
+    if not result.ok or uploads.removed:
         return _form_step(
-            request, service, phone, result=result, submission_key=key, status_code=422
+            request,
+            service,
+            phone,
+            result=result,
+            submission_key=key,
+            uploads=uploads,
+            status_code=200 if result.ok else 422,
         )
     try:
         filed = await file_request(
             service=service,
             phone=phone,
-            answers=result.values,
+            answers=result.answers,
             submission_key=key,
             base_url=citizen.base_url,
             sms=citizen.sms,
+            place=result.place,
+            attachment_ids=uploads.referenced,
+        )
+    except UploadRejected as error:
+        # A referenced upload vanished between the check and the filing: nothing was filed.
+        if uploads.field is None:
+            raise
+        result.errors.append(FieldError(uploads.field, error.code))
+        uploads.pending = (await current_uploads(service.fields, key, phone)).pending
+        return _form_step(
+            request,
+            service,
+            phone,
+            result=result,
+            submission_key=key,
+            uploads=uploads,
+            status_code=422,
         )
     except SubmissionKeyTaken:
         return go_to(request, "phone_form", slug=slug, target=step_target(request), query="again=1")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from portal.attachments.service import link_pending
+from portal.catalogue.location import Place
 from portal.catalogue.service import ServiceInfo
 from portal.db import is_unique_violation, write_transaction
+from portal.privacy.citizen_ids import protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
@@ -33,6 +37,8 @@ class FiledRequest:
     phone: str
     service_id: int
     created_at: datetime
+    tracking_token: str = ""
+    """For the receipt links on the success page (its browser filed the request)."""
 
 
 def new_request_number(now: datetime) -> str:
@@ -61,6 +67,7 @@ def _filed(row: dict[str, Any]) -> FiledRequest:
         phone=row["phone"],
         service_id=int(row["service"]),
         created_at=row["created_at"],
+        tracking_token=row["tracking_token"] or "",
     )
 
 
@@ -72,7 +79,12 @@ async def file_request(
     submission_key: str,
     base_url: str,
     sms: SmsConfig,
+    place: Place | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> FiledRequest:
+    """``attachment_ids``: pending uploads of this form (its ``submission_key`` is their upload
+    group) that become the request's in the same transaction; one that is gone refuses the
+    filing with ``UploadRejected("missing")`` and nothing is saved."""
     for _ in range(NUMBER_ATTEMPTS):
         existing = await _by_submission_key(submission_key)
         if existing:
@@ -80,7 +92,9 @@ async def file_request(
                 raise SubmissionKeyTaken
             return existing
         try:
-            return await _insert(service, phone, answers, submission_key, base_url, sms)
+            return await _insert(
+                service, phone, answers, submission_key, base_url, sms, place, attachment_ids
+            )
         except Exception as error:
             if not is_unique_violation(error):
                 raise
@@ -96,24 +110,39 @@ async def _insert(
     submission_key: str,
     base_url: str,
     sms: SmsConfig,
+    place: Place | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> FiledRequest:
     now = utcnow()
     token = new_tracking_token()
     number = new_request_number(now)
+    # PDPA: citizen IDs leave ``answers`` (masked there), sealed and hashed beside them.
+    protected = protect_answers(service.fields, answers)
     async with write_transaction():
         request = CitizenRequest(
             number=number,
             service=service.id,
             phone=phone,
-            answers=json.dumps(answers, ensure_ascii=False),
+            answers=json.dumps(protected.answers, ensure_ascii=False),
+            citizen_id_encrypted=protected.citizen_id_encrypted,
+            citizen_id_hash=protected.citizen_id_hash,
             status=RequestStatus.received,
             tracking_token=token,
             tracking_token_hash=token_digest(token),
             submission_key=submission_key,
             created_at=now,
             updated_at=now,
+            location_lat=place.lat if place else None,
+            location_lng=place.lng if place else None,
+            location_text=place.text if place else "",
         )
         await request.save()
+        await link_pending(
+            request_id=int(request.id),
+            upload_group=submission_key,
+            phone=phone,
+            attachment_ids=attachment_ids,
+        )
         await RequestEvent(
             request=request.id,
             status=RequestStatus.received,
@@ -130,7 +159,7 @@ async def _insert(
             now=now,
             request_id=int(request.id),
         )
-    return FiledRequest(int(request.id), number, phone, service.id, now)
+    return FiledRequest(int(request.id), number, phone, service.id, now, tracking_token=token)
 
 
 async def get_filed_request(number: str) -> FiledRequest | None:

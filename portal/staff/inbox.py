@@ -14,6 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
 from portal.db import current_engine
+from portal.privacy.citizen_ids import configured_vault
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.sms_message import SmsMessage
 from portal.timeutil import BANGKOK, utcnow
@@ -89,6 +90,10 @@ def _where(filters: InboxFilter) -> list[Any]:
             CitizenRequest.number.ilike(f"%{text}%"),
             _answers_contain(text),
         ]
+        citizen_id_digest = configured_vault().search_digest(text)
+        if citizen_id_digest:
+            # Citizen IDs are sealed, not in ``answers``: a whole ID finds its request by hash.
+            conditions.append(CitizenRequest.citizen_id_hash == citizen_id_digest)
         number = parse_request_number(text)
         if number:
             # 69482913, as people read a number out, finds 69-482913.

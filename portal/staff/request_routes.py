@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from portal.attachments.service import media_for_staff
 from portal.casework.notes import NoteError
 from portal.casework.phone_change import PhoneChangeError
 from portal.casework.status import StatusChangeError
@@ -64,14 +65,20 @@ async def _page(
         context={
             "view": view,
             "tracked": view.tracked,
-            "phone": ThaiMobile(view.tracked.phone).national,
+            # Empty once retention ended (``portal purge``).
+            "phone": ThaiMobile(view.tracked.phone).national if view.tracked.phone else "",
             "officers": await active_officers(),
             "error": error,
             "form": form or {},
             "done": request.query_params.get("done", ""),
+            "media": await media_for_staff(view.request_id),
         },
         status_code=status_code,
     )
+
+
+render_request_page = _page
+"""For the attachment routes' "after" photo, which answers with this page on a mistake."""
 
 
 def _back(request: Request[Any, Any, Any], number: str, done: str) -> Redirect:

@@ -152,6 +152,16 @@
     });
   });
 
+  // The receipt's "print" button: printing needs JavaScript, so the button shows only with it.
+  function revealPrint(root) {
+    root.querySelectorAll("[data-print]").forEach(function (button) { button.hidden = false; });
+  }
+  revealPrint(document);
+  document.addEventListener("htmx:afterSwap", function (event) { revealPrint(event.detail.target); });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* offline page is a bonus */ });
   }

@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
+from portal.attachments.service import media_for_phone
 from portal.citizen.deps import CitizenConfig
 from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
@@ -271,7 +272,11 @@ async def track_detail(
         request,
         page="tracking/detail.html",
         partial="tracking/_detail.html",
-        context={"tracked": tracked, "masked_phone": ThaiMobile(phone).masked},
+        context={
+            "tracked": tracked,
+            "masked_phone": ThaiMobile(phone).masked,
+            "media": await media_for_phone(tracked.number, phone),
+        },
     )
 
 

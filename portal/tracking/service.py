@@ -33,6 +33,12 @@ class TrackedRequest:
     answers: list[tuple[str, str]] = field(default_factory=list)
     service_name_en: str = ""
     """(label, value) pairs the citizen entered; filled only for a verified phone."""
+    has_citizen_id: bool = False
+    """A citizen ID is sealed with the request (``answers`` shows it masked)."""
+    anonymised_at: datetime | None = None
+    """Retention ended (``portal purge``): the personal data is gone."""
+    tracking_token: str = ""
+    """The SMS link's credential, for the receipt links (the page is shown only to its owner)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ _COLUMNS = (
     CitizenRequest.created_at,
     CitizenRequest.tracking_token,
     CitizenRequest.answers,
+    CitizenRequest.citizen_id_hash,
+    CitizenRequest.anonymised_at,
     CitizenRequest.service.name.as_alias("service_name"),
     CitizenRequest.service.name_en.as_alias("service_name_en"),
     CitizenRequest.service.form_fields.as_alias("service_fields"),
@@ -94,6 +102,9 @@ async def _tracked(row: dict[str, Any], *, with_answers: bool) -> TrackedRequest
         timeline=await _timeline(int(row["id"])),
         answers=_labelled_answers(row) if with_answers else [],
         service_name_en=row["service_name_en"] or "",
+        has_citizen_id=bool(row["citizen_id_hash"]),
+        anonymised_at=row["anonymised_at"],
+        tracking_token=row["tracking_token"] or "",
     )
 
 

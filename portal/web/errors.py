@@ -22,7 +22,8 @@ logger = logging.getLogger("portal")
 _POSTGRES_UNAVAILABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, timeout
-    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.LockNotAvailableError,  # lock_timeout (PORTAL_DATABASE_LOCK_TIMEOUT)
+    asyncpg.exceptions.QueryCanceledError,  # statement_timeout (PORTAL_DATABASE_STATEMENT_TIMEOUT)
     # A connection the server ended while idle in the pool (a restart, pg_terminate_backend)
     # can fail its next query with "cannot switch to state ..."; the pool then replaces it.
     asyncpg.exceptions.InternalClientError,

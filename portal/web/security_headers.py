@@ -56,7 +56,9 @@ ALWAYS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",  # frame-ancestors for browsers that predate it
     "cross-origin-opener-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    # Geolocation for the portal's own pages only: the "use my current location" button.
+    # The photo picker needs no camera permission (the phone's own camera app takes it).
+    "permissions-policy": "camera=(), microphone=(), geolocation=(self), payment=(), usb=()",
 }
 CACHEABLE_PREFIXES = ("/static/", "/assets/")
 """Files that are the same for everybody; every other answer may hold personal data."""

@@ -40,6 +40,12 @@ def local_date(context: Context, moment: datetime, with_time: bool = True) -> st
     return thai_date(moment, with_time)
 
 
+def _size_text(size: int) -> str:
+    """10 MB, 500 KB: the upload limit as people read it."""
+    mib = 1024 * 1024
+    return f"{size // mib} MB" if size >= mib else f"{size // 1024} KB"
+
+
 def configure_environment(
     env: Environment, settings: Settings, otp_policy: OtpPolicy, assets: AssetManifest
 ) -> None:
@@ -49,4 +55,6 @@ def configure_environment(
     env.globals["asset_url"] = assets.url
     i18n.install(env, i18n.load_catalogues())
     env.globals["otp_valid_minutes"] = int(otp_policy.validity.total_seconds() // 60)
+    env.globals["attachment_max_size"] = _size_text(settings.attachment_max_bytes)
+    env.globals["attachment_max_bytes"] = settings.attachment_max_bytes
     env.filters["thai_date"] = local_date

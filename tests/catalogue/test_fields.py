@@ -69,16 +69,24 @@ def test_offered_choice_with_a_space_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", [FAKE_ID, "1-2345-67890-12-1", "1 2345 67890 12 1", f" {FAKE_ID} "]
+    "typed",
+    [
+        FAKE_ID,
+        "1-2345-67890-12-1",
+        "1 2345 67890 12 1",
+        f" {FAKE_ID} ",
+        "๑๒๓๔๕๖๗๘๙๐๑๒๑",  # Thai digits, as a Thai keyboard types them
+        "๑-๒๓๔๕-67890-๑๒-1",
+    ],
 )
-def test_citizen_id_may_be_typed_with_dashes_or_spaces(typed: str) -> None:
+def test_citizen_id_may_be_typed_with_dashes_spaces_or_thai_digits(typed: str) -> None:
     result = validate([CITIZEN_ID], {"citizen_id": typed})
     assert result.ok
     assert result.values["citizen_id"] == FAKE_ID
 
 
 @pytest.mark.parametrize(
-    "typed", ["123456789012", "12345678901212", "12345678901a1", "๑๒๓๔๕๖๗๘๙๐๑๒๑"]
+    "typed", ["123456789012", "12345678901212", "12345678901a1", "๑๒๓๔๕๖๗๘๙๐๑๒", "¹234567890121"]
 )
 def test_citizen_id_that_is_not_thirteen_digits_is_a_format_error(typed: str) -> None:
     assert errors(validate([CITIZEN_ID], {"citizen_id": typed})) == {

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from portal.db import PortalPostgresEngine, current_engine
+from portal.db import PoolSize, PortalPostgresEngine, current_engine
 from portal.settings import SettingsError
 from portal.sqlite_engine import PortalSQLiteEngine
 from tests.conftest import make_settings
@@ -58,3 +58,28 @@ def test_the_app_opens_its_connections_at_start_up_and_closes_them_at_shutdown(
         assert engine.pool is None
     else:
         assert loop not in engine._loops
+
+
+def test_lock_and_statement_timeouts_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = PoolSize.from_settings(make_settings(tmp_path, "sqlite:///x"))
+    assert (defaults.lock_timeout_s, defaults.statement_timeout_s) == (5, 15)
+    assert defaults.server_settings() == {"lock_timeout": "5000", "statement_timeout": "15000"}
+    chosen = PoolSize.from_settings(
+        make_settings(
+            tmp_path,
+            "sqlite:///x",
+            PORTAL_DATABASE_LOCK_TIMEOUT="2",
+            PORTAL_DATABASE_STATEMENT_TIMEOUT="30",
+        )
+    )
+    assert chosen.server_settings() == {"lock_timeout": "2000", "statement_timeout": "30000"}
+
+
+@pytest.mark.parametrize(
+    "name", ["PORTAL_DATABASE_LOCK_TIMEOUT", "PORTAL_DATABASE_STATEMENT_TIMEOUT"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "5s", ""])
+def test_nonsense_timeouts_refuse_to_start(tmp_path: Path, name: str, value: str) -> None:
+    """0 would turn the limit off: a held lock would hang pages again."""
+    with pytest.raises(SettingsError):
+        make_settings(tmp_path, "sqlite:///x", **{name: value})

@@ -29,12 +29,12 @@ from portal.tables.piccolo_app import ALL_TABLES
 RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
 Browser = TestClient[Litestar]
 
-FIRST_TEST_PHONE = 1000
-LAST_TEST_PHONE = 1999
+FIRST_TEST_PHONE = 5000
+LAST_TEST_PHONE = 5999
 
 
 def phone(n: int) -> tuple[str, str]:
-    """Test number ``n`` (0..999) of the range 080-000-1000..080-000-1999: (national, E.164)."""
+    """Test number ``n`` (0..999) of the range 080-000-5000..080-000-5999: (national, E.164)."""
     assert 0 <= n <= LAST_TEST_PHONE - FIRST_TEST_PHONE
     digits = f"80000{FIRST_TEST_PHONE + n:04d}"
     return "0" + digits, "+66" + digits

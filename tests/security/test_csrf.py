@@ -54,8 +54,12 @@ def bodies(number: str, code: str, officer_id: int, newbie_code: str) -> dict[st
         "staff_sign_out": {},
         "staff_request_status": {"status": "in_progress", "note": "รับเรื่องแล้ว"},
         "staff_request_note": {"text": "บันทึกภายใน"},
+        "staff_request_photo": {},
+        "attachment_upload": {"submission_key": "x"},
         "staff_request_assign": {"staff_id": str(officer_id)},
         "staff_request_phone": {"new_phone": phone(22)[0], "reason": "ตรวจบัตรแล้ว"},
+        "staff_reveal_citizen_id": {},
+        "staff_privacy_export_submit": {"phone": FILER[0]},
         "staff_accounts_create": {
             "username": "intruder",
             "password": "Tham-Ngan-2567!",

@@ -27,7 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from bs4 import BeautifulSoup
 from litestar import Litestar
@@ -46,8 +45,18 @@ from tests.citizen.helpers import (
     send_code,
     submit_form,
 )
-from tests.conftest import TEST_SECRET, csrf_token, make_settings
+from tests.conftest import csrf_token, make_settings
+from tests.security.figures import FIGURES
 from tests.security.helpers import RunDb, free_port, phone, portal_serve
+from tests.security.serving import (
+    fresh,
+    half_written_requests,
+    number_shown,
+    ready_citizen,
+    request_counts,
+    serve_env,
+    submit,
+)
 from tests.sms.gateway import running_gateway, wait_until
 
 T = TypeVar("T")
@@ -117,6 +126,7 @@ def test_a_journey_with_the_sms_gateway_down_succeeds_and_keeps_the_messages(
             assert c.blocking_portal is not None
             return c.blocking_portal.call(function)
 
+        FIGURES.add("faults_injected", 1)
         started = time.monotonic()
         assert send_code(c, national).status_code == 303
         assert enter_code(c, code_from_queue(run_db, e164)).status_code == 303
@@ -204,6 +214,7 @@ def test_a_database_fault_mid_journey_is_a_handled_page_and_writes_nothing_half(
     def submit() -> Any:
         return client.post("/e-service/general-request/form", data=form, follow_redirects=False)
 
+    FIGURES.add("faults_injected", 1)
     if ON_POSTGRES:
         assert _drop_every_connection(database) >= 1
         first = submit()
@@ -245,93 +256,28 @@ BURST = 30
 KILL_AFTER = 5
 
 
-def _token(page: httpx.Response) -> str:
-    soup = BeautifulSoup(page.text, "html.parser")
-    field = soup.select_one("input[name=_csrf_token]")
-    assert field is not None, page.text[:500]
-    return str(field["value"])
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def call() -> T:
-        return await function()
-
-    return asyncio.run(call())
-
-
-def _ready_citizen(base: str, n: int) -> tuple[httpx.Client, dict[str, str]]:
-    """A browser verified by OTP with its form filled in: the form's data."""
-    national, e164 = phone(300 + n)
-    browser = httpx.Client(base_url=base, timeout=30, follow_redirects=True)
-    path = "/e-service/general-request"
-    sent = browser.post(
-        f"{path}/phone",
-        data={"phone": national, "_csrf_token": _token(browser.get(f"{path}/phone"))},
-    )
-    assert sent.status_code == 200, sent.status_code  # followed to the code step
-    row = fresh(
-        lambda: (
-            SmsMessage.select(SmsMessage.text)
-            .where(SmsMessage.to_phone == e164, SmsMessage.purpose == SmsPurpose.otp)
-            .first()
-        )
-    )
-    code = re.search(r"\b(\d{6})\b", row["text"])
-    assert code is not None
-    verified = browser.post(
-        f"{path}/verify", data={"code": code.group(1), "_csrf_token": _token(sent)}
-    )
-    assert verified.status_code == 200 and "submission_key" in verified.text
-    key = BeautifulSoup(verified.text, "html.parser").select_one("input[name=submission_key]")
-    assert key is not None
-    data = {
-        **GENERAL_REQUEST_ANSWERS,
-        "subject": f"คำร้องทดสอบ {n}",
-        "_csrf_token": _token(verified),
-        "submission_key": str(key["value"]),
-    }
-    return browser, data
-
-
-def _submit(browser: httpx.Client, data: dict[str, str]) -> str | None:
-    """The request number the citizen was shown, or None when no answer came."""
-    try:
-        response = browser.post(
-            "/e-service/general-request/form", data=data, follow_redirects=False
-        )
-    except httpx.HTTPError:
-        return None
-    if response.status_code != 303:
-        return None
-    location = response.headers["location"]
-    return location.rsplit("/", 1)[1] if location.startswith("/e-service/requests/") else None
-
-
 def test_sigkill_during_a_burst_loses_no_submission_and_no_sms(
     tmp_path: Path, database: str
 ) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
     with running_gateway() as gateway:
-        env = {
-            **os.environ,
-            "PORTAL_DATA_DIR": str(tmp_path),
-            "PORTAL_DATABASE_URL": database,
-            "PORTAL_SECRET_KEY": TEST_SECRET,
-            "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-            "PORTAL_SMS_BACKEND": "webhook",
-            "PORTAL_SMS_WEBHOOK_URL": gateway.url,
-            "PORTAL_SMS_DISPATCH": "worker",  # queued until the worker below sends them
-            "PORTAL_OTP_IP_HOURLY_LIMIT": "1000",
-        }
+        env = serve_env(
+            tmp_path,
+            database,
+            port,
+            PORTAL_SMS_BACKEND="webhook",
+            PORTAL_SMS_WEBHOOK_URL=gateway.url,
+            PORTAL_SMS_DISPATCH="worker",  # queued until the worker below sends them
+        )
         base = f"http://127.0.0.1:{port}"
         with portal_serve(env, port, log) as process:
-            citizens = [_ready_citizen(base, n) for n in range(BURST)]
+            citizens = [ready_citizen(base, 300 + n) for n in range(BURST)]
             shown: dict[int, str | None] = {}
             answered = threading.Semaphore(0)
 
             def one(n: int) -> None:
-                shown[n] = _submit(*citizens[n])
+                shown[n] = number_shown(submit(*citizens[n]))
                 answered.release()
 
             def kill_mid_burst() -> None:
@@ -347,24 +293,25 @@ def test_sigkill_during_a_burst_loses_no_submission_and_no_sms(
             killer.join()
             process.wait(timeout=10)
 
+        FIGURES.add("faults_injected", 1)
         seen = {n: number for n, number in shown.items() if number}
         # The kill came mid-burst: some citizens saw success, some saw nothing.
         assert 1 <= len(seen) < BURST, len(seen)
         print(f"SIGKILL after {len(seen)} of {BURST} submissions were answered")
         for number in seen.values():
-            request_is_whole(fresh_run_db, number)
-        _no_half_written_requests()
+            assert request_counts(number) == (1, 1, 1), number
+        assert half_written_requests() == []
 
         # The citizens who saw no answer try again with the same form: one request each.
         with portal_serve(env, port, log):
             for n in range(BURST):
-                number = _submit(*citizens[n])
+                number = number_shown(submit(*citizens[n]))
                 assert number is not None, n
                 if n in seen:
                     assert number == seen[n]
-                request_is_whole(fresh_run_db, number)
+                assert request_counts(number) == (1, 1, 1), number
         assert fresh(lambda: CitizenRequest.count()) == BURST
-        _no_half_written_requests()
+        assert half_written_requests() == []
 
         # Every receipt goes out once.
         for _ in range(2):
@@ -384,23 +331,7 @@ def test_sigkill_during_a_burst_loses_no_submission_and_no_sms(
         assert len(receipts) == BURST
         assert {r["state"] for r in receipts} == {SmsState.sent}
         accepted = gateway.accepted_ids()
+        FIGURES.add("submissions_in_kill_burst", BURST)
+        FIGURES.add("submissions_lost", BURST - len(receipts))
+        FIGURES.add("receipts_sent_twice", sum(accepted[str(r["id"])] - 1 for r in receipts))
         assert all(accepted[str(r["id"])] == 1 for r in receipts), accepted
-
-
-def fresh_run_db(function: Callable[[], Awaitable[Any]]) -> Any:
-    return fresh(function)
-
-
-def _no_half_written_requests() -> None:
-    async def read() -> list[Any]:
-        requests = await CitizenRequest.select(CitizenRequest.id)
-        events = {r["request"] for r in await RequestEvent.select(RequestEvent.request)}
-        receipts = {
-            r["request"]
-            for r in await SmsMessage.select(SmsMessage.request).where(
-                SmsMessage.purpose == SmsPurpose.receipt
-            )
-        }
-        return [r["id"] for r in requests if r["id"] not in events or r["id"] not in receipts]
-
-    assert fresh(read) == []

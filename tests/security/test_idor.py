@@ -46,12 +46,15 @@ ACCESS_RULES = {
     "service_submit": "public: a service of the catalogue",
     "submitted": "only the browser that filed it (session list)",
     "track_link": "the token is the credential; status and timeline only",
+    "receipt_page": "the tracking token is the credential; number, service, date and link only",
+    "receipt_pdf": "the tracking token is the credential; number, service, date and link only",
     "track_detail": "only a browser verified for the request's phone",
     "staff_request": "staff_guard",
     "staff_request_status": "staff_guard",
     "staff_request_note": "staff_guard",
     "staff_request_assign": "staff_guard",
     "staff_request_phone": "staff_guard",
+    "staff_reveal_citizen_id": "staff_guard",
     "staff_accounts_active": "admin_guard",
     "staff_service_edit": "admin_guard",
     "staff_service_update": "admin_guard",
@@ -60,6 +63,13 @@ ACCESS_RULES = {
     "static": "public: files of portal/static only",
     "sms_report": "the secret URL token of the configured gateway",
     "set_language": "public: a language code; the cookie holds no personal data",
+    "attachment_upload": "public: a service of the catalogue; the form's key must vouch for "
+    "this browser and its verified phone (tests/attachments/test_routes.py)",
+    "upload_file": "the uploader: the form's key vouching for this browser and phone, a "
+    "pending file of that form (tests/attachments/test_access.py)",
+    "track_attachment": "only a browser verified for the request's phone",
+    "staff_attachment": "staff_guard",
+    "staff_request_photo": "staff_guard",
 }
 """Every route with an identifier in its path, and who may use it. A new route fails
 ``test_every_route_with_an_identifier_has_an_access_rule`` until it is added here."""
@@ -82,7 +92,9 @@ def test_every_back_office_route_is_guarded(app: Litestar) -> None:
             assert "staff_guard" not in endpoint.guard_names, endpoint.name
             continue
         assert "staff_guard" in endpoint.guard_names, endpoint.name
-        admin_only = endpoint.path.startswith(("/staff/accounts", "/staff/audit", "/staff/catalog"))
+        admin_only = endpoint.path.startswith(
+            ("/staff/accounts", "/staff/audit", "/staff/catalog", "/staff/privacy")
+        )
         assert ("admin_guard" in endpoint.guard_names) is admin_only, endpoint.name
 
 
@@ -103,6 +115,8 @@ def _params(run_db: RunDb, number: str, staff_id: int) -> dict[str, str]:
         "staff_id": str(staff_id),
         "service_id": str(service["id"]),
         "template_id": str(template["id"]),
+        "attachment_id": "1",
+        "variant": "full",
     }
 
 

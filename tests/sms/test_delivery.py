@@ -73,3 +73,19 @@ def test_a_failure_report_without_detail_still_says_why() -> None:
         assert (await row(message_id))["last_error"] == "reported undelivered"
 
     asyncio.run(go())
+
+
+def test_nul_bytes_in_a_report_change_nothing_and_raise_nothing() -> None:
+    """PostgreSQL refuses NUL in text; schemathesis sent one in a report's id (a 500)."""
+
+    async def go() -> None:
+        message_id = await sent("d")
+        now = utcnow()
+        forged = [DeliveryReport("d\x00", ReportState.delivered)]
+        assert await apply_reports("webhook", forged, now) == 0
+        assert (await row(message_id))["state"] == SmsState.sent
+        failed = [DeliveryReport("d", ReportState.failed, "no\x00 signal")]
+        assert await apply_reports("webhook", failed, now) == 1
+        assert (await row(message_id))["last_error"] == "no signal"
+
+    asyncio.run(go())

@@ -1,0 +1,98 @@
+"""The form's files: what one POST of the service form brings, removes and refers to.
+
+With JavaScript each file was already uploaded on its own (``routes.upload``) and the form
+carries only the ids of those pending uploads. Without it the form itself is multipart and
+brings the files; they become pending uploads first, so a mistake elsewhere in the form
+re-renders it with the files kept and nothing picked twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from litestar.datastructures import FormMultiDict, UploadFile
+
+from portal.attachments.config import AttachmentConfig
+from portal.attachments.processing import UploadRejected
+from portal.attachments.service import AttachmentInfo, add_pending, pending_for, remove_pending
+from portal.catalogue.fields import FieldError, FormField
+from portal.web.hardening import whole_number
+
+REMOVE = "remove_attachment"
+REFERENCE = "attachment"
+
+
+@dataclass
+class UploadState:
+    field: FormField | None
+    key: str
+    pending: list[AttachmentInfo] = dataclasses.field(default_factory=list)
+    error: FieldError | None = None
+    removed: bool = False
+    """The citizen pressed a file's "remove" button: show the form again, file nothing."""
+    referenced: list[int] = dataclasses.field(default_factory=list)
+
+
+def attachments_field(fields: list[FormField]) -> FormField | None:
+    return next((f for f in fields if f.kind == "attachments"), None)
+
+
+async def current_uploads(fields: list[FormField], key: str, phone: str) -> UploadState:
+    form_field = attachments_field(fields)
+    pending = await pending_for(key, phone) if form_field else []
+    return UploadState(form_field, key, pending, referenced=[a.id for a in pending])
+
+
+async def receive_form_uploads(
+    config: AttachmentConfig,
+    fields: list[FormField],
+    form: FormMultiDict,
+    *,
+    key: str,
+    phone: str,
+) -> UploadState:
+    form_field = attachments_field(fields)
+    state = UploadState(form_field, key)
+    if form_field is None:
+        return state
+    referenced = {
+        number
+        for raw in form.getall(REFERENCE, [])
+        if (number := whole_number(str(raw), max_digits=12)) is not None
+    }
+    remove = whole_number(str(form.get(REMOVE, "")), max_digits=12)
+    if remove is not None:
+        state.removed = True
+        await remove_pending(config.store, upload_group=key, phone=phone, attachment_id=remove)
+        referenced.discard(remove)
+    for upload in form.getall(form_field.name, []):
+        if not isinstance(upload, UploadFile):
+            continue
+        data = await upload.read()
+        if not data and not upload.filename:
+            continue  # the picker left empty
+        try:
+            added = await add_pending(
+                config.store,
+                upload_group=key,
+                phone=phone,
+                data=data,
+                original_name=upload.filename or "",
+                max_bytes=config.max_bytes,
+                max_files=form_field.file_limit,
+            )
+        except UploadRejected as error:
+            state.error = state.error or FieldError(form_field, error.code)
+            continue
+        referenced.add(added.id)
+    state.pending = await pending_for(key, phone)
+    pending_ids = {a.id for a in state.pending}
+    if referenced - pending_ids and state.error is None:
+        # An upload the form names is gone (cleaned away, or another tab removed it): say
+        # so and show what is left, rather than file the request without it.
+        state.error = FieldError(form_field, "missing")
+    state.referenced = sorted(referenced & pending_ids)
+    if form_field.required and not state.referenced and state.error is None and not state.removed:
+        state.error = FieldError(form_field, "required")
+    return state

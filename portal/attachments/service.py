@@ -1,0 +1,421 @@
+"""Attachment rows and their files: pending uploads, filing, reading with access checks.
+
+Every read that returns a file takes the proof of who is asking and filters by it in the query
+itself: staff (any linked file), a verified phone (files of that phone's requests), or the
+uploader of an open form (its pending files by form key and phone). A file that exists but is
+not theirs looks exactly like a file that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio.to_thread
+
+from portal.attachments.processing import Processed, UploadRejected, process_upload
+from portal.attachments.storage import AttachmentStore, MissingFile, new_key
+from portal.catalogue.location import Place
+from portal.db import write_transaction
+from portal.staff import audit
+from portal.tables.attachment import Attachment, AttachmentStage
+from portal.tables.citizen_request import CitizenRequest
+from portal.timeutil import utcnow
+
+PENDING_MAX_AGE = timedelta(days=1)
+MAX_AFTER_PHOTOS = 5
+NAME_MAX = 200
+VARIANTS = ("full", "preview")
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    id: int
+    stage: str
+    content_type: str
+    original_name: str
+    size: int
+    has_preview: bool
+    created_at: datetime
+
+    @property
+    def is_photo(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    info: AttachmentInfo
+    data: bytes
+
+
+_COLUMNS = (
+    Attachment.id,
+    Attachment.stage,
+    Attachment.content_type,
+    Attachment.original_name,
+    Attachment.size,
+    Attachment.preview_key,
+    Attachment.storage_key,
+    Attachment.created_at,
+)
+
+
+def _info(row: dict[str, Any]) -> AttachmentInfo:
+    return AttachmentInfo(
+        id=int(row["id"]),
+        stage=row["stage"],
+        content_type=row["content_type"],
+        original_name=row["original_name"],
+        size=int(row["size"]),
+        has_preview=bool(row["preview_key"]),
+        created_at=row["created_at"],
+    )
+
+
+def display_name(raw: str) -> str:
+    """The picked file's name, for people only (never a path or a storage key): its last
+    part, without control characters, at most ``NAME_MAX`` characters."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return name.strip()[:NAME_MAX]
+
+
+async def _processed(data: bytes, max_bytes: int) -> Processed:
+    """Decoding and re-encoding take CPU time: off the event loop, so other citizens wait
+    for nothing."""
+    return await anyio.to_thread.run_sync(lambda: process_upload(data, max_bytes=max_bytes))
+
+
+def _store(store: AttachmentStore, processed: Processed) -> tuple[str, str]:
+    key = new_key(processed.extension)
+    store.put(key, processed.data)
+    preview_key = ""
+    if processed.preview is not None:
+        preview_key = new_key("jpg")
+        store.put(preview_key, processed.preview)
+    return key, preview_key
+
+
+def _forget(store: AttachmentStore, *keys: str) -> None:
+    for key in keys:
+        if key:
+            store.delete(key)
+
+
+async def add_pending(
+    store: AttachmentStore,
+    *,
+    upload_group: str,
+    phone: str,
+    data: bytes,
+    original_name: str,
+    max_bytes: int,
+    max_files: int,
+) -> AttachmentInfo:
+    """One file picked on an open form: checked, re-encoded, stored, and a pending row."""
+    if await _pending_count(upload_group, phone) >= max_files:
+        raise UploadRejected("too_many")
+    processed = await _processed(data, max_bytes)
+    key, preview_key = await anyio.to_thread.run_sync(lambda: _store(store, processed))
+    try:
+        async with write_transaction(serialize=f"uploads:{upload_group}"):
+            # Counted again under the lock: two uploads at once must not make six.
+            if await _pending_count(upload_group, phone) >= max_files:
+                raise UploadRejected("too_many")
+            row = Attachment(
+                request=None,
+                upload_group=upload_group,
+                phone=phone,
+                stage=AttachmentStage.before,
+                content_type=processed.content_type,
+                original_name=display_name(original_name),
+                size=len(processed.data),
+                storage_key=key,
+                preview_key=preview_key,
+                sha256=hashlib.sha256(processed.data).hexdigest(),
+                created_at=utcnow(),
+            )
+            await row.save()
+    except BaseException:
+        _forget(store, key, preview_key)
+        raise
+    return _info(row.to_dict())
+
+
+async def _pending_count(upload_group: str, phone: str) -> int:
+    return int(
+        await Attachment.count().where(
+            Attachment.upload_group == upload_group,
+            Attachment.phone == phone,
+            Attachment.request.is_null(),
+        )
+    )
+
+
+async def pending_for(upload_group: str, phone: str) -> list[AttachmentInfo]:
+    rows = (
+        await Attachment.select(*_COLUMNS)
+        .where(
+            Attachment.upload_group == upload_group,
+            Attachment.phone == phone,
+            Attachment.request.is_null(),
+        )
+        .order_by(Attachment.id)
+    )
+    return [_info(row) for row in rows]
+
+
+async def remove_pending(
+    store: AttachmentStore, *, upload_group: str, phone: str, attachment_id: int
+) -> bool:
+    row = (
+        await Attachment.select(Attachment.id, Attachment.storage_key, Attachment.preview_key)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.upload_group == upload_group,
+            Attachment.phone == phone,
+            Attachment.request.is_null(),
+        )
+        .first()
+    )
+    if row is None:
+        return False
+    await Attachment.delete().where(Attachment.id == attachment_id, Attachment.request.is_null())
+    _forget(store, row["storage_key"], row["preview_key"])
+    return True
+
+
+async def link_pending(
+    *, request_id: int, upload_group: str, phone: str, attachment_ids: Sequence[int]
+) -> None:
+    """Inside the filing transaction: every referenced upload becomes the request's, or
+    ``UploadRejected("missing")`` rolls the whole filing back (never a half-uploaded request)."""
+    wanted = sorted(set(attachment_ids))
+    if not wanted:
+        return
+    found = await Attachment.select(Attachment.id).where(
+        Attachment.id.is_in(wanted),
+        Attachment.upload_group == upload_group,
+        Attachment.phone == phone,
+        Attachment.request.is_null(),
+    )
+    if len(found) != len(wanted):
+        raise UploadRejected("missing")
+    await Attachment.update({Attachment.request: request_id}).where(
+        Attachment.id.is_in(wanted), Attachment.request.is_null()
+    )
+
+
+async def media_for_request(request_id: int) -> list[AttachmentInfo]:
+    """Before photos first, then staff's after photos, each in upload order."""
+    rows = (
+        await Attachment.select(*_COLUMNS)
+        .where(Attachment.request == request_id)
+        .order_by(Attachment.id)
+    )
+    infos = [_info(row) for row in rows]
+    return sorted(infos, key=lambda info: (info.stage != AttachmentStage.before, info.id))
+
+
+async def place_for_request(request_id: int) -> Place | None:
+    row = (
+        await CitizenRequest.select(
+            CitizenRequest.location_lat, CitizenRequest.location_lng, CitizenRequest.location_text
+        )
+        .where(CitizenRequest.id == request_id)
+        .first()
+    )
+    return _place(row) if row else None
+
+
+def _place(row: dict[str, Any]) -> Place | None:
+    lat, lng, text = row["location_lat"], row["location_lng"], row["location_text"] or ""
+    if lat is None and lng is None and not text:
+        return None
+    return Place(lat, lng, text)
+
+
+@dataclass(frozen=True)
+class RequestMedia:
+    attachments: list[AttachmentInfo]
+    place: Place | None
+
+    @property
+    def before(self) -> list[AttachmentInfo]:
+        return [a for a in self.attachments if a.stage == AttachmentStage.before]
+
+    @property
+    def after(self) -> list[AttachmentInfo]:
+        return [a for a in self.attachments if a.stage == AttachmentStage.after]
+
+
+async def media_for_staff(request_id: int) -> RequestMedia:
+    return RequestMedia(await media_for_request(request_id), await place_for_request(request_id))
+
+
+async def media_for_phone(number: str, phone: str) -> RequestMedia | None:
+    """Way 2: only when the request was filed with ``phone``."""
+    row = (
+        await CitizenRequest.select(
+            CitizenRequest.id,
+            CitizenRequest.location_lat,
+            CitizenRequest.location_lng,
+            CitizenRequest.location_text,
+        )
+        .where(CitizenRequest.number == number, CitizenRequest.phone == phone)
+        .first()
+    )
+    if row is None:
+        return None
+    return RequestMedia(await media_for_request(int(row["id"])), _place(row))
+
+
+async def _read(
+    store: AttachmentStore, row: dict[str, Any] | None, variant: str
+) -> StoredFile | None:
+    if row is None or variant not in VARIANTS:
+        return None
+    key = row["storage_key"] if variant == "full" else row["preview_key"]
+    if not key:
+        return None
+    try:
+        data = await anyio.to_thread.run_sync(lambda: store.open(key))
+    except MissingFile:
+        return None
+    return StoredFile(_info(row), data)
+
+
+async def file_for_staff(
+    store: AttachmentStore, attachment_id: int, variant: str
+) -> StoredFile | None:
+    row = (
+        await Attachment.select(*_COLUMNS)
+        .where(Attachment.id == attachment_id, Attachment.request.is_not_null())
+        .first()
+    )
+    return await _read(store, row, variant)
+
+
+async def file_for_phone(
+    store: AttachmentStore, attachment_id: int, variant: str, phone: str
+) -> StoredFile | None:
+    row = (
+        await Attachment.select(*_COLUMNS)
+        .where(Attachment.id == attachment_id, Attachment.request.phone == phone)
+        .first()
+    )
+    return await _read(store, row, variant)
+
+
+async def file_for_uploader(
+    store: AttachmentStore, attachment_id: int, variant: str, *, upload_group: str, phone: str
+) -> StoredFile | None:
+    row = (
+        await Attachment.select(*_COLUMNS)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.upload_group == upload_group,
+            Attachment.phone == phone,
+            Attachment.request.is_null(),
+        )
+        .first()
+    )
+    return await _read(store, row, variant)
+
+
+async def add_after_photo(
+    store: AttachmentStore,
+    *,
+    number: str,
+    staff_id: int,
+    actor: str,
+    client_ip: str,
+    data: bytes,
+    original_name: str,
+    max_bytes: int,
+) -> AttachmentInfo:
+    """Staff's photo of the finished work, audited in the same transaction as its row."""
+    found = (
+        await CitizenRequest.select(CitizenRequest.id)
+        .where(CitizenRequest.number == number)
+        .first()
+    )
+    if found is None:
+        raise LookupError(number)
+    request_id = int(found["id"])
+    processed = await _processed(data, max_bytes)
+    if not processed.content_type.startswith("image/"):
+        raise UploadRejected("wrong_type")
+    key, preview_key = await anyio.to_thread.run_sync(lambda: _store(store, processed))
+    try:
+        async with write_transaction(serialize=f"after-photos:{request_id}"):
+            count = await Attachment.count().where(
+                Attachment.request == request_id, Attachment.stage == AttachmentStage.after
+            )
+            if count >= MAX_AFTER_PHOTOS:
+                raise UploadRejected("too_many")
+            row = Attachment(
+                request=request_id,
+                upload_group="",
+                phone="",
+                stage=AttachmentStage.after,
+                content_type=processed.content_type,
+                original_name=display_name(original_name),
+                size=len(processed.data),
+                storage_key=key,
+                preview_key=preview_key,
+                sha256=hashlib.sha256(processed.data).hexdigest(),
+                uploaded_by=staff_id,
+                created_at=utcnow(),
+            )
+            await row.save()
+            await audit.record(
+                actor=actor,
+                action="add_after_photo",
+                client_ip=client_ip,
+                request_id=request_id,
+                details={"attachment_id": int(row.id)},
+            )
+    except BaseException:
+        _forget(store, key, preview_key)
+        raise
+    return _info(row.to_dict())
+
+
+async def clean_stale_pending(
+    store: AttachmentStore, *, now: datetime | None = None, max_age: timedelta = PENDING_MAX_AGE
+) -> int:
+    """Uploads of forms never sent, older than ``max_age``: rows and files go. Returns how many.
+    For ``portal attachments clean`` (cron) and the retention purge."""
+    cutoff = (now or utcnow()) - max_age
+    rows = await Attachment.select(
+        Attachment.id, Attachment.storage_key, Attachment.preview_key
+    ).where(Attachment.request.is_null(), Attachment.created_at < cutoff)
+    if not rows:
+        return 0
+    await Attachment.delete().where(
+        Attachment.id.is_in([row["id"] for row in rows]), Attachment.request.is_null()
+    )
+    for row in rows:
+        _forget(store, row["storage_key"], row["preview_key"])
+    return len(rows)
+
+
+async def delete_request_files(store: AttachmentStore, request_id: int) -> int:
+    """Every attachment of one request, rows and files (the retention purge, PDPA erasure).
+    Call inside the purge's transaction: files are deleted after their rows, so a rollback
+    leaves at worst rows whose file is gone, served as missing (404), never a file without
+    a row that nobody would ever delete."""
+    rows = await Attachment.select(
+        Attachment.id, Attachment.storage_key, Attachment.preview_key
+    ).where(Attachment.request == request_id)
+    await Attachment.delete().where(Attachment.request == request_id)
+    for row in rows:
+        _forget(store, row["storage_key"], row["preview_key"])
+    return len(rows)

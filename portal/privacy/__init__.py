@@ -1,0 +1,1 @@
+"""PDPA duties: the privacy notice, protected citizen IDs, retention and data-subject access."""

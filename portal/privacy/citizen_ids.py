@@ -1,0 +1,139 @@
+"""Citizen IDs at rest: sealed (AES-GCM) for the few who must read them, a keyed hash to find
+a request by one, and a masked form everywhere else.
+
+A 13-digit citizen ID is the key to a Thai person's records elsewhere, so a copy of the
+database (a backup, a laptop) must not hand them out: ``answers`` keeps only the masked form
+(``x-xxxx-xxxxx-12-1``, which every page can show as it is), the full values go sealed into
+``citizen_id_encrypted``, and ``citizen_id_hash`` is an HMAC that finds a request by a full ID
+without decrypting anything. Both keys are derived from ``PORTAL_SECRET_KEY`` for this purpose
+alone.
+
+``configure`` is called by ``create_app`` (and the ``portal`` commands that file or read
+requests), like ``configure_database``: filing takes the vault from here, so no caller can
+forget it and store an ID in the clear. Without a configured vault filing a citizen ID fails
+rather than store it unprotected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from portal.catalogue.citizen_id import is_valid_citizen_id
+from portal.catalogue.fields import FormField
+from portal.settings import Settings
+from portal.staff import crypto
+
+KIND = "citizen_id"
+CONTEXT = b"citizen-id"
+MASK_PREFIX = "x-xxxx-xxxxx-"
+
+
+class VaultNotConfigured(RuntimeError):
+    """Filing a citizen ID with no key to seal it: refuse rather than store it in the clear."""
+
+
+def normalise(raw: str) -> str:
+    """1-2345-67890-12-1, "1 2345 ..." and 1234567890121 are the same ID."""
+    return "".join(ch for ch in raw if ch not in "- ").strip()
+
+
+def mask(value: str) -> str:
+    """x-xxxx-xxxxx-12-1: the last three digits, enough for its owner to recognise it."""
+    digits = normalise(value)
+    if len(digits) != 13:
+        return "x-xxxx-xxxxx-xx-x"
+    return f"{MASK_PREFIX}{digits[10:12]}-{digits[12]}"
+
+
+def is_masked(value: str) -> bool:
+    return value.startswith(MASK_PREFIX)
+
+
+@dataclass(frozen=True)
+class SplitAnswers:
+    """What filing stores: answers safe to show, and the sealed IDs with their search hash."""
+
+    answers: dict[str, str]
+    citizen_id_encrypted: str
+    citizen_id_hash: str
+
+
+@dataclass(frozen=True)
+class CitizenIdVault:
+    encryption_key: bytes
+    hash_key: bytes
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CitizenIdVault:
+        return cls(
+            encryption_key=settings.derive_key("citizen-id-encryption"),
+            hash_key=settings.derive_key("citizen-id-search"),
+        )
+
+    def digest(self, citizen_id: str) -> str:
+        return hmac.new(self.hash_key, normalise(citizen_id).encode(), hashlib.sha256).hexdigest()
+
+    def search_digest(self, text: str) -> str | None:
+        """The hash to search by, when ``text`` is a whole, valid citizen ID; else None."""
+        digits = normalise(text)
+        return self.digest(digits) if is_valid_citizen_id(digits) else None
+
+    def seal(self, values: Mapping[str, str]) -> str:
+        if not values:
+            return ""
+        return crypto.encrypt(
+            self.encryption_key, json.dumps(dict(values), ensure_ascii=False), context=CONTEXT
+        )
+
+    def open(self, sealed: str) -> dict[str, str]:
+        """The {field name: ID} sealed at filing; {} for a request with none (or anonymised)."""
+        if not sealed:
+            return {}
+        data = json.loads(crypto.decrypt(self.encryption_key, sealed, context=CONTEXT))
+        return {str(name): str(value) for name, value in data.items()}
+
+    def split(self, fields: Iterable[FormField], answers: Mapping[str, str]) -> SplitAnswers:
+        """Take the citizen-ID answers out of ``answers``; the first one is the search key."""
+        kept = dict(answers)
+        secret: dict[str, str] = {}
+        for form_field in fields:
+            value = kept.get(form_field.name, "")
+            if form_field.kind == KIND and value and not is_masked(value):
+                secret[form_field.name] = normalise(value)
+                kept[form_field.name] = mask(value)
+        first = next(iter(secret.values()), "")
+        return SplitAnswers(
+            answers=kept,
+            citizen_id_encrypted=self.seal(secret),
+            citizen_id_hash=self.digest(first) if first else "",
+        )
+
+
+_configured: CitizenIdVault | None = None
+
+
+def configure(settings: Settings) -> CitizenIdVault:
+    global _configured
+    _configured = CitizenIdVault.from_settings(settings)
+    return _configured
+
+
+def configured_vault() -> CitizenIdVault:
+    if _configured is None:
+        raise VaultNotConfigured("portal.privacy.citizen_ids.configure(settings) was not called")
+    return _configured
+
+
+def protect_answers(fields: Iterable[FormField], answers: Mapping[str, str]) -> SplitAnswers:
+    """For filing: split with the configured vault; without one, only ID-free answers pass."""
+    fields = list(fields)
+    has_id = any(f.kind == KIND and answers.get(f.name) for f in fields)
+    if _configured is None:
+        if has_id:
+            raise VaultNotConfigured("no key to seal a citizen ID with")
+        return SplitAnswers(dict(answers), "", "")
+    return _configured.split(fields, answers)

@@ -1,0 +1,281 @@
+"""Retention (PDPA section 37(3)): closed requests lose their personal data once the
+retention period has passed since their last change; what is left counts for statistics.
+
+``purge`` anonymises rather than deletes: the request number, service, status and timeline
+(statuses, times, who moved it) stay, so the office's figures and the audit trail (which
+refers to requests) hold. Everything that can name or reach the person goes:
+
+- the phone, the answers, the sealed citizen ID and its hash, the location;
+- attached files (rows and stored files);
+- the phone and text of the request's SMS (a receipt carries the tracking link);
+- the tracking token is replaced by a random one nobody has, so the old link stops working;
+- the free text staff wrote about the case: public notes on the timeline and internal
+  notes (their rows, authors and times stay, to show work was done). Staff write names and
+  ID numbers in them, so keeping them would defeat the purge.
+
+The audit log is not touched: it is the record of who did what, append-only by design.
+
+Also gone: OTP challenges past the longest sending-limit window (they only feed the
+limits), SMS sent to no request (codes) past that window, and staff sign-in attempts past
+their throttling window (a month of them is kept for investigating break-in attempts).
+
+Each request is anonymised in its own transaction with its audit row, so a crash halfway
+leaves every request either untouched or done; running again finishes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from portal.catalogue.service import load_fields
+from portal.db import write_transaction
+from portal.privacy.citizen_ids import CitizenIdVault
+from portal.staff import audit
+from portal.tables.attachment import Attachment
+from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.tables.otp_challenge import OtpChallenge
+from portal.tables.request_event import RequestEvent
+from portal.tables.sms_message import SmsMessage, SmsState
+from portal.tables.staff_note import StaffNote
+from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
+from portal.timeutil import utcnow
+from portal.tracking.tokens import new_tracking_token, token_digest
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system/purge"
+CLOSED = (RequestStatus.completed, RequestStatus.rejected, RequestStatus.cancelled)
+OTP_KEEP = timedelta(days=2)
+"""Past the longest OTP window (24 h of wrong tries and sends): the rows no longer count."""
+SIGN_IN_KEEP = timedelta(days=30)
+"""Throttling looks back 30 minutes; a month is kept to investigate break-in attempts."""
+SETTLED = (SmsState.sent, SmsState.delivered, SmsState.failed, SmsState.suppressed)
+
+
+class FileStore(Protocol):
+    """What purge needs of an attachment store (``portal.attachments.storage``)."""
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Anonymised:
+    file_keys: list[str]
+    attachments: int
+    sms: int
+
+
+@dataclass
+class PurgeReport:
+    retention_days: int
+    cutoff: datetime
+    dry_run: bool
+    numbers: list[str] = field(default_factory=list)
+    attachments: int = 0
+    sms_blanked: int = 0
+    otp_challenges: int = 0
+    sms_without_request: int = 0
+    sign_in_attempts: int = 0
+    ids_sealed: int = 0
+    """Requests filed before citizen IDs were sealed, whose IDs this run moved out of
+    ``answers``."""
+
+    @property
+    def requests(self) -> int:
+        return len(self.numbers)
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "retention_days": self.retention_days,
+            "cutoff": self.cutoff.isoformat(),
+            "requests": self.requests,
+            "attachments": self.attachments,
+            "sms_blanked": self.sms_blanked,
+            "otp_challenges": self.otp_challenges,
+            "sms_without_request": self.sms_without_request,
+            "sign_in_attempts": self.sign_in_attempts,
+            "ids_sealed": self.ids_sealed,
+        }
+
+
+def _due(cutoff: datetime) -> list[Any]:
+    return [
+        CitizenRequest.status.is_in([status.value for status in CLOSED]),
+        CitizenRequest.updated_at < cutoff,
+        CitizenRequest.anonymised_at.is_null(),
+    ]
+
+
+async def _anonymise(request_id: int, number: str, now: datetime) -> _Anonymised | None:
+    """One request, in one transaction; None when it is no longer due."""
+    async with write_transaction(serialize=f"request-status:{number}"):
+        # Re-checked inside the transaction: staff may have reopened it a moment ago.
+        still_due = await CitizenRequest.exists().where(
+            CitizenRequest.id == request_id,
+            CitizenRequest.anonymised_at.is_null(),
+            CitizenRequest.status.is_in([status.value for status in CLOSED]),
+        )
+        if not still_due:
+            return None
+        files = await Attachment.select(Attachment.storage_key, Attachment.preview_key).where(
+            Attachment.request == request_id
+        )
+        keys = [key for row in files for key in (row["storage_key"], row["preview_key"]) if key]
+        await Attachment.delete().where(Attachment.request == request_id)
+        sms = await SmsMessage.count().where(SmsMessage.request == request_id)
+        # Never send a blanked message: one still waiting (a gateway down for years) stops.
+        await SmsMessage.update(
+            {
+                SmsMessage.state: SmsState.failed,
+                SmsMessage.failed_at: now,
+                SmsMessage.next_attempt_at: None,
+                SmsMessage.last_error: "purged",
+            }
+        ).where(
+            SmsMessage.request == request_id,
+            SmsMessage.state.is_in([SmsState.queued.value, SmsState.sending.value]),
+        )
+        await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(
+            SmsMessage.request == request_id
+        )
+        await RequestEvent.update({RequestEvent.public_note: ""}).where(
+            RequestEvent.request == request_id
+        )
+        await StaffNote.update({StaffNote.text: ""}).where(StaffNote.request == request_id)
+        token = new_tracking_token()
+        await CitizenRequest.update(
+            {
+                CitizenRequest.phone: "",
+                CitizenRequest.answers: "{}",
+                CitizenRequest.citizen_id_encrypted: "",
+                CitizenRequest.citizen_id_hash: "",
+                CitizenRequest.location_lat: None,
+                CitizenRequest.location_lng: None,
+                CitizenRequest.location_text: "",
+                CitizenRequest.tracking_token: token,
+                CitizenRequest.tracking_token_hash: token_digest(token),
+                CitizenRequest.anonymised_at: now,
+            }
+        ).where(CitizenRequest.id == request_id)
+        await audit.record(
+            actor=ACTOR,
+            action="anonymise_request",
+            request_id=request_id,
+            details={"attachments": len(files), "sms": int(sms)},
+        )
+    return _Anonymised(keys, len(files), int(sms))
+
+
+async def _housekeeping(report: PurgeReport, now: datetime) -> None:
+    """Rows that only ever served the limits and throttles, past their windows."""
+    otp_cutoff = now - OTP_KEEP
+    stale_otp = [OtpChallenge.created_at < otp_cutoff, OtpChallenge.expires_at < now]
+    stale_sms = [
+        SmsMessage.request.is_null(),
+        SmsMessage.created_at < otp_cutoff,
+        SmsMessage.state.is_in([state.value for state in SETTLED]),
+        SmsMessage.to_phone != "",
+    ]
+    stale_sign_ins = [StaffSignInAttempt.created_at < now - SIGN_IN_KEEP]
+    report.otp_challenges = int(await OtpChallenge.count().where(*stale_otp))
+    report.sms_without_request = int(await SmsMessage.count().where(*stale_sms))
+    report.sign_in_attempts = int(await StaffSignInAttempt.count().where(*stale_sign_ins))
+    if report.dry_run:
+        return
+    async with write_transaction():
+        await OtpChallenge.delete().where(*stale_otp)
+        await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(*stale_sms)
+        await StaffSignInAttempt.delete().where(*stale_sign_ins)
+
+
+async def seal_plain_ids(vault: CitizenIdVault, *, dry_run: bool) -> int:
+    """Requests filed before this version kept citizen IDs in ``answers``: seal them now."""
+    rows = await CitizenRequest.select(
+        CitizenRequest.id,
+        CitizenRequest.answers,
+        CitizenRequest.service.form_fields.as_alias("service_fields"),
+    ).where(CitizenRequest.citizen_id_encrypted == "", CitizenRequest.anonymised_at.is_null())
+    sealed = 0
+    for row in rows:
+        raw = row["answers"]
+        answers = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        split = vault.split(load_fields(row["service_fields"]), answers)
+        if not split.citizen_id_encrypted:
+            continue
+        sealed += 1
+        if dry_run:
+            continue
+        async with write_transaction():
+            await CitizenRequest.update(
+                {
+                    CitizenRequest.answers: json.dumps(split.answers, ensure_ascii=False),
+                    CitizenRequest.citizen_id_encrypted: split.citizen_id_encrypted,
+                    CitizenRequest.citizen_id_hash: split.citizen_id_hash,
+                }
+            ).where(CitizenRequest.id == row["id"], CitizenRequest.citizen_id_encrypted == "")
+    return sealed
+
+
+async def purge(
+    *,
+    retention_days: int,
+    store: FileStore | None,
+    dry_run: bool = False,
+    vault: CitizenIdVault | None = None,
+) -> PurgeReport:
+    """Anonymise closed requests untouched for ``retention_days``; open ones never.
+
+    With ``vault``, citizen IDs still in plain ``answers`` (filed before they were sealed) are
+    sealed too. ``dry_run`` counts what would go and changes nothing (not even the audit
+    log). Files are
+    deleted after their rows are committed: a crash in between leaves an orphan file, never
+    a row pointing at nothing.
+    """
+    now = utcnow()
+    report = PurgeReport(retention_days, now - timedelta(days=retention_days), dry_run)
+    due = (
+        await CitizenRequest.select(CitizenRequest.id, CitizenRequest.number)
+        .where(*_due(report.cutoff))
+        .order_by(CitizenRequest.id)
+    )
+    if dry_run:
+        report.numbers = [row["number"] for row in due]
+        report.attachments = int(
+            await Attachment.count().where(
+                Attachment.request.is_in([int(row["id"]) for row in due] or [-1])
+            )
+        )
+        await _housekeeping(report, now)
+        if vault is not None:
+            report.ids_sealed = await seal_plain_ids(vault, dry_run=True)
+        return report
+    for row in due:
+        done = await _anonymise(int(row["id"]), row["number"], now)
+        if done is None:
+            continue
+        report.numbers.append(row["number"])
+        report.sms_blanked += done.sms
+        report.attachments += done.attachments
+        for key in done.file_keys:
+            _delete_file(store, key)
+    await _housekeeping(report, now)
+    if vault is not None:
+        report.ids_sealed = await seal_plain_ids(vault, dry_run=False)
+    await audit.record(actor=ACTOR, action="purge", details=report.as_details())
+    return report
+
+
+def _delete_file(store: FileStore | None, key: str) -> None:
+    if store is None:
+        log.warning("no attachment store configured: file %s left for manual deletion", key)
+        return
+    try:
+        store.delete(key)
+    except OSError:
+        # The row is gone already; a file that cannot be deleted now is logged for an
+        # operator (the store's own delete already ignores files that are missing).
+        log.exception("could not delete attachment file %s", key)

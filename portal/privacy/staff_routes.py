@@ -1,0 +1,106 @@
+"""Back-office PDPA actions: reveal a request's citizen ID, export one person's data.
+
+Both are POSTs (CSRF-checked, never prefetched or cached) because both are audited reads of
+protected data; their answers say ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Response, Template
+
+from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.privacy.access import export_personal_data, reveal_citizen_ids
+from portal.privacy.citizen_ids import CitizenIdVault
+from portal.settings import Settings
+from portal.staff.admin_routes import actor_name
+from portal.staff.guards import admin_guard, staff_guard
+from portal.staff.session_state import StaffSession
+from portal.timeutil import BANGKOK, utcnow
+from portal.tracking.numbers import parse_request_number
+from portal.web.rendering import client_ip
+
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_PHONE_INPUT = 32
+
+
+def _vault(request: Request[Any, Any, Any]) -> CitizenIdVault:
+    settings: Settings = request.app.state["settings"]
+    return CitizenIdVault.from_settings(settings)
+
+
+@post(
+    "/staff/requests/{number:str}/citizen-id",
+    name="staff_reveal_citizen_id",
+    guards=[staff_guard],
+)
+async def reveal_citizen_id(
+    request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
+) -> Template:
+    parsed = parse_request_number(number)
+    if parsed is None:
+        raise NotFoundException()
+    revealed = await reveal_citizen_ids(
+        parsed,
+        _vault(request),
+        actor=await actor_name(staff),
+        client_ip=client_ip(request),
+    )
+    if revealed is None:
+        raise NotFoundException()
+    return Template(
+        template_name="privacy/citizen_id.html",
+        context={"revealed": revealed},
+        headers=NO_STORE,
+    )
+
+
+def _export_form(phone: str = "", error: str | None = None, status_code: int = 200) -> Template:
+    return Template(
+        template_name="privacy/export.html",
+        context={"phone": phone, "error": error},
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+@get("/staff/privacy/export", name="staff_privacy_export", guards=[staff_guard, admin_guard])
+async def export_form() -> Template:
+    return _export_form()
+
+
+@post(
+    "/staff/privacy/export", name="staff_privacy_export_submit", guards=[staff_guard, admin_guard]
+)
+async def export_submit(
+    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+) -> Response[Any]:
+    """A data-subject access request (PDPA section 30), after identity was checked in person."""
+    raw = str((await request.form()).get("phone", ""))[:MAX_PHONE_INPUT]
+    try:
+        phone = parse_thai_mobile(raw).e164
+    except PhoneError as error:
+        return _export_form(raw, error.code, status_code=422)
+    settings: Settings = request.app.state["settings"]
+    content, _ = await export_personal_data(
+        phone,
+        _vault(request),
+        office=settings.office_name,
+        actor=await actor_name(staff),
+        client_ip=client_ip(request),
+    )
+    stamp = utcnow().astimezone(BANGKOK).strftime("%Y%m%d-%H%M")
+    return Response(
+        status_code=200,
+        content=content.encode(),
+        media_type="application/json; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="personal-data-{stamp}.json"',
+            **NO_STORE,
+        },
+    )

@@ -1,0 +1,113 @@
+"""Type by content, re-encoding without metadata, previews, and the files refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from portal.attachments.processing import (
+    FULL_EDGE,
+    PREVIEW_EDGE,
+    UploadRejected,
+    process_upload,
+)
+from tests.attachments.helpers import gif, heic_header, jpeg_with_gps, pdf, png, png_bomb, webp
+
+LIMIT = 10 * 1024 * 1024
+
+
+def _rejected(data: bytes, **kwargs: int) -> str:
+    with pytest.raises(UploadRejected) as caught:
+        process_upload(data, max_bytes=kwargs.get("max_bytes", LIMIT))
+    return caught.value.code
+
+
+def test_the_helper_pdf_is_a_real_pdf() -> None:
+    assert len(PdfReader(io.BytesIO(pdf())).pages) == 1
+
+
+@pytest.mark.parametrize("make", [jpeg_with_gps, png, webp], ids=["jpeg", "png", "webp"])
+def test_photos_are_recognised_by_decoding_and_kept_as_jpeg(make: object) -> None:
+    processed = process_upload(make(), max_bytes=LIMIT)  # type: ignore[operator]
+    assert processed.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(processed.data)).format == "JPEG"
+    assert processed.preview is not None
+
+
+def test_a_pdf_is_recognised_by_its_structure_and_kept_as_sent() -> None:
+    processed = process_upload(pdf(), max_bytes=LIMIT)
+    assert processed.content_type == "application/pdf"
+    assert processed.data == pdf()
+    assert processed.preview is None
+
+
+def test_exif_with_gps_is_stripped_from_the_stored_photo_and_preview() -> None:
+    original = jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the helper has GPS
+    processed = process_upload(original, max_bytes=LIMIT)
+    for data in (processed.data, processed.preview):
+        assert data is not None
+        stored = Image.open(io.BytesIO(data))
+        assert len(stored.getexif()) == 0
+        assert "exif" not in stored.info
+        assert b"Exif" not in data and b"TestPhone" not in data
+
+
+def test_orientation_is_applied_before_the_tag_goes() -> None:
+    # Orientation 6: the camera held sideways; the stored photo is upright (portrait).
+    processed = process_upload(jpeg_with_gps((800, 600), orientation=6), max_bytes=LIMIT)
+    stored = Image.open(io.BytesIO(processed.data))
+    assert stored.size == (600, 800)
+
+
+def test_big_photos_are_shrunk_and_previews_are_small() -> None:
+    processed = process_upload(jpeg_with_gps((4000, 3000)), max_bytes=LIMIT)
+    full = Image.open(io.BytesIO(processed.data))
+    assert max(full.size) <= FULL_EDGE
+    assert processed.preview is not None
+    preview = Image.open(io.BytesIO(processed.preview))
+    assert max(preview.size) == PREVIEW_EDGE
+    assert len(processed.preview) < len(processed.data)
+
+
+def test_transparent_png_is_flattened_on_white() -> None:
+    processed = process_upload(png(alpha=True), max_bytes=LIMIT)
+    assert Image.open(io.BytesIO(processed.data)).mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"hello, this is text pretending to be a photo", "wrong_type"),
+        (gif(), "wrong_type"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "wrong_type"),
+        (jpeg_with_gps()[:1500], "corrupt"),
+        (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "corrupt"),
+        (b"%PDF-x.y\nxref\nstartxref\n0\n%%EOF", "corrupt"),
+        (pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> "), "pdf_active"),
+        (png_bomb(), "too_many_pixels"),
+        (heic_header(), "heic_unsupported"),
+    ],
+    ids=[
+        "empty",
+        "text",
+        "gif",
+        "svg",
+        "truncated jpeg",
+        "pdf without trailer",
+        "pdf bad version",
+        "pdf with javascript",
+        "decompression bomb",
+        "heic",
+    ],
+)
+def test_bad_files_are_refused_with_a_code(data: bytes, code: str) -> None:
+    assert _rejected(data) == code
+
+
+def test_a_file_over_the_limit_is_refused_before_decoding() -> None:
+    assert _rejected(jpeg_with_gps(), max_bytes=1000) == "too_large"
