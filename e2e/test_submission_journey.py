@@ -126,7 +126,7 @@ def test_back_button_and_closing_leave_no_stuck_dialog(page: Page, portal: Runni
     expect(dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน")).to_be_visible()
 
     # Closing while the SMS is on its way, then tapping the card again: back to the same code.
-    dialog.get_by_role("link", name="ปิด").click()
+    dialog.get_by_role("link", name="ปิด", exact=True).click()  # not "...เปิดในหน้าต่างใหม่"
     expect(dialog).to_be_hidden()
     page.get_by_role("link", name=re.compile("แจ้งคำร้องทั่วไป")).click()
     expect(dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน")).to_be_visible()
