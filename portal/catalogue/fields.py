@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portal.catalogue.citizen_id import is_valid_citizen_id
+from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.location import Place, parse_place
 
 KINDS = ("text", "textarea", "select", "citizen_id", "attachments", "location")
@@ -128,18 +128,12 @@ def validate(fields: list[FormField], raw: Mapping[str, str]) -> FormResult:
         if form_field.kind != "textarea":
             value = " ".join(value.split())
         if form_field.kind == "citizen_id":
-            value = _ascii_digits(value.replace("-", "").replace(" ", ""))
+            value = normalise_citizen_id(value)
         result.values[form_field.name] = value
         code = _check(form_field, value)
         if code:
             result.errors.append(FieldError(form_field, code))
     return result
-
-
-def _ascii_digits(value: str) -> str:
-    """Thai digits (๐-๙) and other decimal digits as ASCII, as OTP codes and request numbers
-    take them: a Thai keyboard types ๑๒๓ and the ID on the card is the same number."""
-    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in value)
 
 
 def _check(form_field: FormField, value: str) -> str | None:

@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from portal.catalogue.citizen_id import is_valid_citizen_id
+from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.fields import FormField
 from portal.settings import Settings
 from portal.staff import crypto
@@ -37,8 +37,8 @@ class VaultNotConfigured(RuntimeError):
 
 
 def normalise(raw: str) -> str:
-    """1-2345-67890-12-1, "1 2345 ..." and 1234567890121 are the same ID."""
-    return "".join(ch for ch in raw if ch not in "- ").strip()
+    """One form for hashing and masking; see ``normalise_citizen_id`` (Thai digits too)."""
+    return normalise_citizen_id(raw)
 
 
 def mask(value: str) -> str:

@@ -97,6 +97,11 @@ def test_a_valid_id_is_searched_by_hash() -> None:
     assert vault().search_digest("1-2345-67890-12-1") == vault().digest(CITIZEN_ID)
 
 
+def test_an_id_typed_with_thai_digits_is_the_same_id() -> None:
+    assert vault().search_digest("๑-๒๓๔๕-๖๗๘๙๐-๑๒-๑") == vault().digest(CITIZEN_ID)
+    assert mask("๑๒๓๔๕๖๗๘๙๐๑๒๑") == mask(CITIZEN_ID)
+
+
 def test_keys_come_from_the_portal_secret_for_this_purpose_alone(tmp_path: object) -> None:
     settings = make_settings(tmp_path, "sqlite:///unused.sqlite3")  # type: ignore[arg-type]
     derived = CitizenIdVault.from_settings(settings)
