@@ -22,6 +22,7 @@ from portal.web.assets import ONE_YEAR, AssetManifest
 PRECACHE = (
     "app.css",
     "app.js",
+    "uploads.js",
     "vendor/htmx.min.js",
     "icons/icon-192.png",
 )
