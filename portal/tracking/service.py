@@ -39,6 +39,8 @@ class TrackedRequest:
     """Retention ended (``portal purge``): the personal data is gone."""
     tracking_token: str = ""
     """The SMS link's credential, for the receipt links (the page is shown only to its owner)."""
+    labels_en: dict[str, str] = field(default_factory=dict)
+    """English for the Thai labels in ``answers``, where the office wrote some (English pages)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ def _labelled_answers(row: dict[str, Any]) -> list[tuple[str, str]]:
     return labelled
 
 
+def _labels_en(row: dict[str, Any]) -> dict[str, str]:
+    return {f.label: f.label_en for f in load_fields(row["service_fields"]) if f.label_en}
+
+
 async def _tracked(row: dict[str, Any], *, with_answers: bool) -> TrackedRequest:
     return TrackedRequest(
         number=row["number"],
@@ -105,6 +111,7 @@ async def _tracked(row: dict[str, Any], *, with_answers: bool) -> TrackedRequest
         has_citizen_id=bool(row["citizen_id_hash"]),
         anonymised_at=row["anonymised_at"],
         tracking_token=row["tracking_token"] or "",
+        labels_en=_labels_en(row) if with_answers else {},
     )
 
 

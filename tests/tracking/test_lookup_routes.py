@@ -104,6 +104,12 @@ def test_verified_phone_sees_its_requests_and_their_details(
     assert answers["เรื่อง"] == GENERAL_REQUEST_ANSWERS["subject"]
     assert detail.select_one("[data-status]").get_text(strip=True) == "ได้รับเรื่องแล้ว"
 
+    # In English the office's English labels stand in for the Thai ones; the words stay.
+    phone_browser.get(f"/lang/en?next=/track/requests/{number}")
+    english = html(phone_browser.get(f"/track/requests/{number}"))
+    labels = [dt.get_text(strip=True) for dt in english.select(".answers dt")]
+    assert "First name" in labels and "ชื่อ" not in labels
+
 
 def test_request_number_in_the_lookup_opens_that_request(
     client: TestClient[Litestar], new_browser: Browser, run_db: Any
