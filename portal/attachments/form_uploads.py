@@ -83,7 +83,9 @@ async def receive_form_uploads(
                 max_files=form_field.file_limit,
             )
         except UploadRejected as error:
-            state.error = state.error or FieldError(form_field, error.code)
+            if error.code != "already_sent":
+                # Already sent: a second press of "send"; filing answers with that request.
+                state.error = state.error or FieldError(form_field, error.code)
             continue
         referenced.add(added.id)
     state.pending = await pending_for(key, phone)
@@ -93,6 +95,10 @@ async def receive_form_uploads(
         # so and show what is left, rather than file the request without it.
         state.error = FieldError(form_field, "missing")
     state.referenced = sorted(referenced & pending_ids)
+    if len(state.referenced) > form_field.file_limit and state.error is None:
+        # Uploaded through another service's form (keys are not tied to one service): this
+        # service's own limit decides what is filed.
+        state.error = FieldError(form_field, "too_many")
     if form_field.required and not state.referenced and state.error is None and not state.removed:
         state.error = FieldError(form_field, "required")
     return state

@@ -2,7 +2,7 @@
 
 The name and the content type a browser sends are the client's claims: both are ignored.
 A file is a photo if Pillow decodes it as one of the formats phones produce, and a PDF if
-it has a PDF's header, trailer and cross-reference. Photos are never stored as sent: they are
+pypdf parses it and finds at least one page. Photos are never stored as sent: they are
 decoded, turned upright (EXIF orientation), re-encoded as JPEG without any metadata (EXIF
 carries the GPS position of the camera, the phone's model and serial), shrunk to a sensible
 size, and given a small preview for phones on slow connections. Failures are codes; the Thai
@@ -15,6 +15,8 @@ import io
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 MAX_PIXELS = 40_000_000
 """Larger than any phone camera's default output (a 200 MP sensor saves 12.5 MP by default);
@@ -30,13 +32,37 @@ FULL_EDGE = 2560
 PREVIEW_EDGE = 480
 FULL_QUALITY = 85
 PREVIEW_QUALITY = 70
-PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS ", b"/JS(", b"/JS<", b"/Launch", b"/EmbeddedFile")
-"""A PDF that can run code or carries other files is refused: staff open these files."""
+PDF_ACTIVE_NAMES = frozenset(
+    {
+        "/JavaScript",
+        "/JS",
+        "/Launch",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/OpenAction",
+        "/AA",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToR",
+        "/GoToE",
+        "/XFA",
+        "/RichMedia",
+    }
+)
+"""A PDF that can run code, act on its own (on opening, on a page or field event), send a form,
+open another document or carries other files is refused: staff open these files. A plain web
+link (``/URI`` on click) is allowed: official letters carry them, and a click is the reader's
+choice, as in an e-mail. Matched on names as pypdf decodes them (``/J#61vaScript`` is
+``/JavaScript``), as keys and as values (``/S /Launch``), in every object reachable from the
+trailer, including those inside compressed object streams."""
+PDF_MAX_OBJECTS = 200_000
+"""More objects than this is a file built to keep the check busy, not a citizen's document."""
 
 
 class UploadRejected(ValueError):
     """``code``: empty, too_large, wrong_type, corrupt, too_many_pixels, heic_unsupported,
-    pdf_active, too_many (files), missing (a pending upload gone)."""
+    pdf_active, too_many (files), missing (a pending upload gone), already_sent (the form was
+    filed already)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -65,18 +91,47 @@ def process_upload(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS)
 
 
 def _checked_pdf(data: bytes) -> Processed:
-    """Header, trailer and cross-reference: what every PDF reader needs to open the file."""
-    tail = data[-2048:]
-    version = data[5:8]
-    if not (version[:1] in (b"1", b"2") and version[1:2] == b"."):
-        raise UploadRejected("corrupt")
-    if b"%%EOF" not in tail or b"startxref" not in tail:
-        raise UploadRejected("corrupt")
-    if b"xref" not in data and b"/XRef" not in data:
-        raise UploadRejected("corrupt")
-    if any(marker in data for marker in PDF_ACTIVE_CONTENT):
-        raise UploadRejected("pdf_active")
+    """A PDF that pypdf opens and finds pages in, with no active content anywhere."""
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if len(reader.pages) < 1:
+            raise UploadRejected("corrupt")
+        _refuse_active_content(reader.trailer)
+    except UploadRejected:
+        raise
+    except Exception as error:  # pypdf fails on bad files in many ways
+        raise UploadRejected("corrupt") from error
     return Processed("application/pdf", "pdf", data, None)
+
+
+def _refuse_active_content(trailer: DictionaryObject) -> None:
+    """Every object reachable from the trailer, each indirect object once, up to a cap."""
+    seen: set[tuple[int, int]] = set()
+    todo: list[PdfObject] = [trailer]
+    visited = 0
+    while todo:
+        visited += 1
+        if visited > PDF_MAX_OBJECTS:
+            raise UploadRejected("corrupt")
+        item = todo.pop()
+        if isinstance(item, IndirectObject):
+            ref = (item.idnum, item.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            resolved = item.get_object()
+            if resolved is not None:
+                todo.append(resolved)
+        elif isinstance(item, DictionaryObject):
+            # dict's own items: the raw values, references not yet resolved.
+            for name, value in dict.items(item):
+                if str(name) in PDF_ACTIVE_NAMES:
+                    raise UploadRejected("pdf_active")
+                todo.append(value)
+        elif isinstance(item, ArrayObject):
+            todo.extend(list.__iter__(item))
+        elif isinstance(item, NameObject) and str(item) in PDF_ACTIVE_NAMES:
+            raise UploadRejected("pdf_active")
 
 
 def _looks_like_heic(data: bytes) -> bool:
@@ -126,6 +181,9 @@ def _reencoded_photo(data: bytes, max_pixels: int) -> Processed:
 def _flattened(image: Image.Image) -> Image.Image:
     """RGB pixels only, on white where the photo was transparent; a new image, so nothing of
     the original's metadata (``info``: EXIF, XMP, ICC, comments) comes along."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit greyscale (scanners, some apps): to RGB it would clip to white; scale to 8 bits.
+        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         clean = Image.new("RGB", rgba.size, (255, 255, 255))

@@ -61,7 +61,7 @@ def _uploader_phone(
 
 
 def _status_for(code: str) -> int:
-    return 413 if code == "too_large" else 422
+    return {"too_large": 413, "already_sent": 409}.get(code, 422)
 
 
 @post(

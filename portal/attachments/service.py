@@ -118,7 +118,10 @@ async def add_pending(
     max_bytes: int,
     max_files: int,
 ) -> AttachmentInfo:
-    """One file picked on an open form: checked, re-encoded, stored, and a pending row."""
+    """One file picked on an open form: checked, re-encoded, stored, and a pending row.
+    ``UploadRejected("already_sent")`` when the form was filed already: nothing would ever
+    link or show the file."""
+    await _refuse_if_filed(upload_group)
     if await _pending_count(upload_group, phone) >= max_files:
         raise UploadRejected("too_many")
     processed = await _processed(data, max_bytes)
@@ -126,6 +129,7 @@ async def add_pending(
     try:
         async with write_transaction(serialize=f"uploads:{upload_group}"):
             # Counted again under the lock: two uploads at once must not make six.
+            await _refuse_if_filed(upload_group)
             if await _pending_count(upload_group, phone) >= max_files:
                 raise UploadRejected("too_many")
             row = Attachment(
@@ -146,6 +150,11 @@ async def add_pending(
         _forget(store, key, preview_key)
         raise
     return _info(row.to_dict())
+
+
+async def _refuse_if_filed(upload_group: str) -> None:
+    if await CitizenRequest.exists().where(CitizenRequest.submission_key == upload_group):
+        raise UploadRejected("already_sent")
 
 
 async def _pending_count(upload_group: str, phone: str) -> int:
@@ -174,21 +183,21 @@ async def pending_for(upload_group: str, phone: str) -> list[AttachmentInfo]:
 async def remove_pending(
     store: AttachmentStore, *, upload_group: str, phone: str, attachment_id: int
 ) -> bool:
-    row = (
-        await Attachment.select(Attachment.id, Attachment.storage_key, Attachment.preview_key)
+    # One statement: the files that go are those of the row this delete removed, never of a
+    # row that filing linked to its request a moment before.
+    deleted = (
+        await Attachment.delete()
         .where(
             Attachment.id == attachment_id,
             Attachment.upload_group == upload_group,
             Attachment.phone == phone,
             Attachment.request.is_null(),
         )
-        .first()
+        .returning(Attachment.storage_key, Attachment.preview_key)
     )
-    if row is None:
-        return False
-    await Attachment.delete().where(Attachment.id == attachment_id, Attachment.request.is_null())
-    _forget(store, row["storage_key"], row["preview_key"])
-    return True
+    for row in deleted:
+        _forget(store, row["storage_key"], row["preview_key"])
+    return bool(deleted)
 
 
 async def link_pending(
@@ -342,12 +351,15 @@ async def add_after_photo(
 ) -> AttachmentInfo:
     """Staff's photo of the finished work, audited in the same transaction as its row."""
     found = (
-        await CitizenRequest.select(CitizenRequest.id)
+        await CitizenRequest.select(CitizenRequest.id, CitizenRequest.anonymised_at)
         .where(CitizenRequest.number == number)
         .first()
     )
     if found is None:
         raise LookupError(number)
+    if found["anonymised_at"] is not None:
+        # Purge never looks at a request again: a photo added now would stay forever.
+        raise UploadRejected("anonymised")
     request_id = int(found["id"])
     processed = await _processed(data, max_bytes)
     if not processed.content_type.startswith("image/"):
@@ -394,13 +406,12 @@ async def clean_stale_pending(
     """Uploads of forms never sent, older than ``max_age``: rows and files go. Returns how many.
     For ``portal attachments clean`` (cron) and the retention purge."""
     cutoff = (now or utcnow()) - max_age
-    rows = await Attachment.select(
-        Attachment.id, Attachment.storage_key, Attachment.preview_key
-    ).where(Attachment.request.is_null(), Attachment.created_at < cutoff)
-    if not rows:
-        return 0
-    await Attachment.delete().where(
-        Attachment.id.is_in([row["id"] for row in rows]), Attachment.request.is_null()
+    # The rows this delete removed name the files to remove: an upload filed meanwhile keeps
+    # its row and its files.
+    rows = (
+        await Attachment.delete()
+        .where(Attachment.request.is_null(), Attachment.created_at < cutoff)
+        .returning(Attachment.storage_key, Attachment.preview_key)
     )
     for row in rows:
         _forget(store, row["storage_key"], row["preview_key"])

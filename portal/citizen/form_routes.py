@@ -48,6 +48,7 @@ def _form_step(
     uploads: UploadState,
     result: FormResult | None = None,
     status_code: int = 200,
+    notice: str = "",
 ) -> Template:
     return render(
         request,
@@ -59,6 +60,7 @@ def _form_step(
             "result": result or FormResult(),
             "submission_key": submission_key,
             "uploads": uploads,
+            "notice": notice,
         },
         status_code=status_code,
     )
@@ -119,6 +121,13 @@ async def service_submit(
     raw = {name: value for name, value in form.items() if isinstance(value, str)}
     key = raw.get("submission_key", "")
     phone = submitting_phone(request, citizen, key) if is_form_key(key) else None
+    foreign_key = False
+    if phone is not None and not form_key_vouches(
+        citizen.form_key, key, browser=browser_id(request.session), phone=phone, now=utcnow()
+    ):
+        # A key issued to another browser or phone (copied, or this browser verified another
+        # number since): filing with it would take that form's key from its citizen.
+        phone, foreign_key = None, True
     if phone is None:
         phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
         if phone is None:
@@ -130,6 +139,18 @@ async def service_submit(
             citizen.form_key, browser=browser_id(request.session), phone=phone, now=utcnow()
         )
     result = validate(service.fields, raw)
+    if foreign_key:
+        # Shown again with this browser's own key and the citizen's words: they check and send.
+        return _form_step(
+            request,
+            service,
+            phone,
+            result=result,
+            submission_key=key,
+            uploads=await current_uploads(service.fields, key, phone),
+            status_code=409,
+            notice="form_key_renewed",
+        )
     uploads = await receive_form_uploads(attachments, service.fields, form, key=key, phone=phone)
     if uploads.error is not None:
         result.errors.append(uploads.error)

@@ -100,6 +100,41 @@ def pdf(extra: bytes = b"") -> bytes:
     return bytes(out)
 
 
+def pdf_with_object_stream(hidden: bytes) -> bytes:
+    """A one-page PDF 1.5 whose catalog names object 4, kept compressed inside an object
+    stream (object 5) and found through a cross-reference stream: ``hidden`` (the body of
+    object 4) never appears in the file's bytes."""
+    stream = zlib.compress(b"4 0 " + hidden)
+    plain = [
+        b"<< /Type /Catalog /Pages 2 0 R /Names 4 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(plain, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    objstm = len(out)
+    out += (
+        b"5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n"
+        % len(stream)
+        + stream
+        + b"\nendstream\nendobj\n"
+    )
+    xref = len(out)
+    # Entries (type, field 2, field 3) for objects 0..6: 1 = at offset, 2 = in object stream.
+    rows = [(0, 0, 255)] + [(1, o, 0) for o in offsets] + [(2, 5, 0), (1, objstm, 0), (1, xref, 0)]
+    table = b"".join(struct.pack(">BIB", *row) for row in rows)
+    out += (
+        b"6 0 obj\n<< /Type /XRef /Size 7 /Root 1 0 R /W [1 4 1] /Length %d >>\nstream\n"
+        % len(table)
+        + table
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref
+    )
+    return bytes(out)
+
+
 def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     """A small PNG that claims 400 megapixels (its pixel data compresses to almost nothing)."""
 

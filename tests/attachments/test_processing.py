@@ -14,7 +14,16 @@ from portal.attachments.processing import (
     UploadRejected,
     process_upload,
 )
-from tests.attachments.helpers import gif, heic_header, jpeg_with_gps, pdf, png, png_bomb, webp
+from tests.attachments.helpers import (
+    gif,
+    heic_header,
+    jpeg_with_gps,
+    pdf,
+    pdf_with_object_stream,
+    png,
+    png_bomb,
+    webp,
+)
 
 LIMIT = 10 * 1024 * 1024
 
@@ -42,6 +51,69 @@ def test_a_pdf_is_recognised_by_its_structure_and_kept_as_sent() -> None:
     assert processed.content_type == "application/pdf"
     assert processed.data == pdf()
     assert processed.preview is None
+
+
+def test_a_pdf_with_an_object_stream_is_read_through_it() -> None:
+    harmless = pdf_with_object_stream(b"<< /Dests << >> >>")
+    assert len(PdfReader(io.BytesIO(harmless)).pages) == 1
+    assert process_upload(harmless, max_bytes=LIMIT).content_type == "application/pdf"
+
+
+JAVASCRIPT_NAMES = b"/JavaScript << /Names [(x) << /S /JavaScript /JS (app.alert(1)) >>] >>"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pdf(b"/Names << /J#61vaScript << /Names [(x) << /S /J#61vaScript /J#53 (1) >>] >> >> "),
+        pdf(b"/OpenAction << /S /L#61unch /F (cmd.exe) >> "),
+        pdf(b"/OpenAction << /S /Launch /F (cmd.exe) >> "),
+        pdf(
+            b"/Names << /JavaScript << /Names [(x) << /S /JavaScript /JS\n(app.alert(1)) >>] >> >> "
+        ),
+        pdf(b"/OpenAction [3 0 R /Fit] "),
+        pdf(b"/AA << /WC << /S /Named /N /Print >> >> "),
+        pdf(b"/Outlines << /First << /A << /S /SubmitForm /F (http://x.example/) >> >> >> "),
+        pdf(b"/Outlines << /First << /A << /S /GoToR /F (other.pdf) >> >> >> "),
+        pdf(b"/AcroForm << /Fields [] /XFA 3 0 R >> "),
+        pdf(b"/Extra << /RichMedia << >> >> "),
+        pdf(b"/Names << /EmbeddedFiles << /Names [] >> >> "),
+        pdf_with_object_stream(b"<< " + JAVASCRIPT_NAMES + b" >>"),
+    ],
+    ids=[
+        "name escapes",
+        "launch escaped",
+        "launch",
+        "js before newline",
+        "open action",
+        "additional actions",
+        "submit form",
+        "remote goto",
+        "xfa",
+        "rich media",
+        "embedded files",
+        "compressed object stream",
+    ],
+)
+def test_pdf_active_content_is_found_however_it_is_written(data: bytes) -> None:
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1  # each sample opens as a PDF
+    assert _rejected(data) == "pdf_active"
+
+
+def test_a_pdf_with_a_plain_web_link_is_accepted() -> None:
+    linked = pdf(
+        b"/Outlines << /First << /A << /S /URI /URI (https://www.example.go.th/) >> >> >> "
+    )
+    assert process_upload(linked, max_bytes=LIMIT).content_type == "application/pdf"
+
+
+def test_the_compressed_sample_hides_its_javascript_from_a_byte_search() -> None:
+    assert b"JavaScript" not in pdf_with_object_stream(b"<< " + JAVASCRIPT_NAMES + b" >>")
+
+
+def test_a_pdf_too_big_to_walk_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("portal.attachments.processing.PDF_MAX_OBJECTS", 5)
+    assert _rejected(pdf()) == "corrupt"
 
 
 def test_exif_with_gps_is_stripped_from_the_stored_photo_and_preview() -> None:
@@ -78,6 +150,15 @@ def test_transparent_png_is_flattened_on_white() -> None:
     assert Image.open(io.BytesIO(processed.data)).mode == "RGB"
 
 
+def test_a_16_bit_greyscale_png_keeps_its_grey() -> None:
+    out = io.BytesIO()
+    Image.new("I;16", (64, 48), 32768).save(out, format="PNG")  # mid-grey of 0..65535
+    processed = process_upload(out.getvalue(), max_bytes=LIMIT)
+    red, green, blue = Image.open(io.BytesIO(processed.data)).convert("RGB").getpixel((32, 24))
+    assert red == green == blue
+    assert 120 <= red <= 136
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [
@@ -88,6 +169,8 @@ def test_transparent_png_is_flattened_on_white() -> None:
         (jpeg_with_gps()[:1500], "corrupt"),
         (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "corrupt"),
         (b"%PDF-x.y\nxref\nstartxref\n0\n%%EOF", "corrupt"),
+        (b"%PDF-1.7 xref startxref %%EOF", "corrupt"),
+        (pdf().replace(b"/Count 1", b"/Count 0").replace(b"/Kids [3 0 R]", b"/Kids []"), "corrupt"),
         (pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> "), "pdf_active"),
         (png_bomb(), "too_many_pixels"),
         (heic_header(), "heic_unsupported"),
@@ -100,6 +183,8 @@ def test_transparent_png_is_flattened_on_white() -> None:
         "truncated jpeg",
         "pdf without trailer",
         "pdf bad version",
+        "pdf only markers",
+        "pdf without pages",
         "pdf with javascript",
         "decompression bomb",
         "heic",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
@@ -12,6 +15,7 @@ from PIL import Image
 from portal.settings import Settings
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.service import Service
 from tests.attachments.helpers import (
     COMPLAINT,
     SERVICE,
@@ -24,7 +28,7 @@ from tests.attachments.helpers import (
     png_bomb,
     upload,
 )
-from tests.conftest import html
+from tests.conftest import csrf_token, html
 
 Browser = TestClient[Litestar]
 
@@ -249,3 +253,52 @@ def test_stored_photo_has_no_gps(client: Browser, run_db: Any, settings: Setting
     ).read_bytes()
     assert len(Image.open(io.BytesIO(stored)).getexif()) == 0
     assert b"TestPhone" not in stored
+
+
+@pytest.fixture
+def complaint_allows_two(run_db: Any) -> Iterator[None]:
+    """The complaint form takes at most two files (other services keep five)."""
+    row = run_db(lambda: Service.select(Service.form_fields).where(Service.slug == SERVICE).first())
+    original = row["form_fields"]
+    fields = json.loads(original) if isinstance(original, str) else original
+    for field in fields:
+        if field["kind"] == "attachments":
+            field["max_files"] = 2
+    update = Service.update({Service.form_fields: json.dumps(fields, ensure_ascii=False)})
+    run_db(lambda: update.where(Service.slug == SERVICE))
+    yield
+    restore = Service.update({Service.form_fields: original})
+    run_db(lambda: restore.where(Service.slug == SERVICE))
+
+
+@pytest.mark.usefixtures("complaint_allows_two")
+def test_files_uploaded_through_another_service_still_meet_this_services_limit(
+    client: Browser, run_db: Any
+) -> None:
+    key = open_form(client, run_db, 0)
+    token = csrf_token(client, f"/e-service/{SERVICE}/form")
+    for n in range(3):
+        response = client.post(
+            "/e-service/street-light/form/attachments",
+            data={"submission_key": key},
+            files={"file": (f"{n}.jpg", jpeg_with_gps(), "image/jpeg")},
+            headers={"x-csrftoken": token},
+        )
+        assert response.status_code == 200
+    ids = [row["id"] for row in _rows(run_db)]
+    assert len(ids) == 3
+    response = file_complaint(client, key, attachment_ids=ids)
+    assert response.status_code == 422
+    message = html(response).select_one("#f-photos-error")
+    assert message is not None and "ไม่เกิน 2 ไฟล์" in message.get_text()
+    assert run_db(lambda: CitizenRequest.count()) == 0
+    assert all(row["request"] is None for row in _rows(run_db))
+
+
+def test_a_form_already_filed_takes_no_more_uploads(client: Browser, run_db: Any) -> None:
+    key = open_form(client, run_db, 0)
+    assert file_complaint(client, key).status_code == 303
+    response = upload(client, key, jpeg_with_gps())
+    assert response.status_code == 409
+    assert _error(response) == "already_sent"
+    assert _rows(run_db) == []

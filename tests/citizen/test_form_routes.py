@@ -236,3 +236,42 @@ def test_form_shows_the_privacy_notice(client: TestClient[Litestar], run_db: Any
     verify_phone(client, run_db, PHONE, E164)
     page = html(client.get("/e-service/general-request/form"))
     assert page.select_one("form details.privacy") is not None
+
+
+def test_a_key_copied_into_another_verified_browser_files_nothing_under_it(
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    victims_key = _form_key(client)
+    other = new_browser()
+    verify_phone(other, run_db, "0800000011", "+66800000011")
+    response = submit_form(
+        other,
+        {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องของอีกเครื่อง"},
+        submission_key=victims_key,
+    )
+    assert response.status_code == 409
+    page = html(response)
+    assert page.select_one("[data-notice=form_key_renewed]") is not None
+    assert page.select_one("#f-subject")["value"] == "เรื่องของอีกเครื่อง"
+    fresh_key = str(page.select_one("input[name=submission_key]")["value"])
+    assert fresh_key != victims_key
+    assert run_db(lambda: CitizenRequest.count()) == 0
+    # The victim's form still files, under its own key.
+    mine = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=victims_key)
+    assert mine.status_code == 303
+    assert mine.headers["location"].startswith("/e-service/requests/")
+    # The other browser sends again with the key it was given.
+    again = submit_form(
+        other,
+        {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องของอีกเครื่อง"},
+        submission_key=fresh_key,
+    )
+    assert again.status_code == 303
+    rows = run_db(
+        lambda: CitizenRequest.select(CitizenRequest.phone, CitizenRequest.submission_key)
+    )
+    assert {(r["phone"], r["submission_key"]) for r in rows} == {
+        (E164, victims_key),
+        ("+66800000011", fresh_key),
+    }
