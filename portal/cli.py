@@ -207,11 +207,13 @@ def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run_purge(settings: Settings, dry_run: bool) -> Any:
     from portal.attachments.config import AttachmentConfig
-    from portal.db import close_pool, configure_database, start_pool
+    from portal.db import PoolSize, close_pool, configure_database, start_pool
     from portal.privacy.citizen_ids import CitizenIdVault
     from portal.privacy.retention import purge
 
-    configure_database(settings.database_url)
+    # The configured pool, with its lock and statement timeouts: a purge waiting on a lock a
+    # web request holds gives up like the web workers do, instead of waiting for ever.
+    configure_database(settings.database_url, PoolSize.from_settings(settings))
     await start_pool()
     try:
         return await purge(

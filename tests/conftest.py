@@ -22,6 +22,7 @@ from portal.app import create_app
 from portal.catalogue.service import seed_default_services
 from portal.db import configure_database, migrate
 from portal.otp.policy import OtpPolicy
+from portal.privacy import citizen_ids
 from portal.settings import Settings, load_settings
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
@@ -67,9 +68,11 @@ async def _empty_tables() -> None:
 
 
 @pytest.fixture
-def database(migrated_database: str) -> str:
-    """A migrated, seeded database with no requests, codes or messages in it."""
+def database(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, seeded database with no requests, codes or messages in it, and the citizen-ID
+    vault keyed as the test settings key it (filing without an app, as casework tests do)."""
     configure_database(migrated_database)
+    citizen_ids.configure(make_settings(tmp_path_factory.getbasetemp(), migrated_database))
     asyncio.run(_empty_tables())
     return migrated_database
 

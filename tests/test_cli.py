@@ -273,3 +273,29 @@ def test_requests_status_outside_the_choices_is_an_argparse_error(
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
     assert _request_state(number) == ("received", [("received", "citizen", "")], 0)
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_purge_uses_the_configured_pool_and_prints_a_whole_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import portal.db
+    from portal.db import PoolSize
+
+    monkeypatch.setenv("PORTAL_DATABASE_POOL_MAX", "7")
+    monkeypatch.setenv("PORTAL_DATABASE_LOCK_TIMEOUT", "3")
+    pools: list[PoolSize | None] = []
+    configure = portal.db.configure_database
+
+    def recording(url: str, pool_size: PoolSize | None = None) -> object:
+        pools.append(pool_size)
+        return configure(url, pool_size)
+
+    monkeypatch.setattr(portal.db, "configure_database", recording)
+    assert main(["purge", "--dry-run"]) == 0
+    (pool,) = pools
+    assert pool is not None
+    assert (pool.max, pool.lock_timeout_s) == (7, 3)
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("attachments 0, ")
+    assert summary.endswith("citizen IDs sealed in older requests 0")

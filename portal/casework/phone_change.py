@@ -15,7 +15,7 @@ MIN_REASON_LENGTH = 5
 
 
 class PhoneChangeError(ValueError):
-    """``code``: ``reason_required``, ``same_phone`` or ``unknown_request``."""
+    """``code``: ``reason_required``, ``same_phone``, ``unknown_request`` or ``anonymised``."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -37,13 +37,19 @@ async def change_phone(
         raise PhoneChangeError("reason_required")
     row = (
         await CitizenRequest.select(
-            CitizenRequest.id, CitizenRequest.phone, CitizenRequest.tracking_token
+            CitizenRequest.id,
+            CitizenRequest.phone,
+            CitizenRequest.tracking_token,
+            CitizenRequest.anonymised_at,
         )
         .where(CitizenRequest.number == number)
         .first()
     )
     if row is None:
         raise PhoneChangeError("unknown_request")
+    if row["anonymised_at"] is not None:
+        # Purge has run: a new phone and a live tracking link would never be removed.
+        raise PhoneChangeError("anonymised")
     if row["phone"] == new_phone:
         raise PhoneChangeError("same_phone")
     now = utcnow()

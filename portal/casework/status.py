@@ -28,7 +28,8 @@ MAX_NOTE_LENGTH = 1000
 
 
 class StatusChangeError(ValueError):
-    """``code`` names why: ``unknown_request``, ``not_allowed`` or ``note_too_long``."""
+    """``code`` names why: ``unknown_request``, ``anonymised``, ``not_allowed`` or
+    ``note_too_long``."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -63,12 +64,17 @@ async def change_status(
                 CitizenRequest.status,
                 CitizenRequest.phone,
                 CitizenRequest.tracking_token,
+                CitizenRequest.anonymised_at,
             )
             .where(CitizenRequest.number == number)
             .first()
         )
         if row is None:
             raise StatusChangeError("unknown_request")
+        # Purge never looks at a request again: reopening one would collect new personal
+        # data (notes, SMS) that then stays forever.
+        if row["anonymised_at"] is not None:
+            raise StatusChangeError("anonymised")
         old = RequestStatus(row["status"])
         if status not in ALLOWED[old]:
             raise StatusChangeError("not_allowed")

@@ -14,7 +14,8 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from portal.catalogue.service import load_fields
-from portal.privacy.citizen_ids import CitizenIdVault
+from portal.otp.phone import ThaiMobile
+from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
 from portal.staff import audit
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
@@ -32,6 +33,8 @@ class RevealedIds:
     number: str
     ids: list[tuple[str, str]]
     """(field label, the full 13 digits), in the form's order."""
+    unreadable: bool = False
+    """Sealed with another ``PORTAL_SECRET_KEY``: the IDs are there but cannot be opened."""
 
 
 async def reveal_citizen_ids(
@@ -49,7 +52,18 @@ async def reveal_citizen_ids(
     )
     if row is None:
         return None
-    values = vault.open(row["citizen_id_encrypted"])
+    try:
+        values = vault.open(row["citizen_id_encrypted"])
+    except SealedIdsUnreadable:
+        # Still audited: someone asked for the ID, even though nothing could be shown.
+        await audit.record(
+            actor=actor,
+            action="reveal_citizen_id",
+            client_ip=client_ip,
+            request_id=int(row["id"]),
+            details={"fields": [], "unreadable": True},
+        )
+        return RevealedIds(number, [], unreadable=True)
     labels = {f.name: f.label for f in load_fields(row["service_fields"])}
     await audit.record(
         actor=actor,
@@ -70,10 +84,30 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def _request_record(row: dict[str, Any], vault: CitizenIdVault) -> dict[str, Any]:
+def _sms_record(message: dict[str, Any], phone: str) -> dict[str, Any]:
+    """One SMS of a request. One sent to another number (before staff moved the request to
+    this phone) belongs to whoever had that number: only that it was sent is told."""
+    record = {
+        **message,
+        "created_at": _iso(message["created_at"]),
+        "sent_at": _iso(message["sent_at"]),
+        "delivered_at": _iso(message["delivered_at"]),
+    }
+    if message["to_phone"] and message["to_phone"] != phone:
+        del record["to_phone"], record["text"]
+        record["sent_to_another_number"] = True
+    return record
+
+
+async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str) -> dict[str, Any]:
     request_id = int(row["id"])
     answers = _json_object(row["answers"])
-    citizen_ids = vault.open(row["citizen_id_encrypted"])
+    try:
+        citizen_ids = vault.open(row["citizen_id_encrypted"])
+        unreadable = False
+    except SealedIdsUnreadable:
+        # The answers keep the masked form; the export says why the full one is missing.
+        citizen_ids, unreadable = {}, True
     events = (
         await RequestEvent.select(
             RequestEvent.status,
@@ -93,6 +127,7 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault) -> dict[st
     )
     messages = (
         await SmsMessage.select(
+            SmsMessage.id,
             SmsMessage.purpose,
             SmsMessage.state,
             SmsMessage.to_phone,
@@ -126,6 +161,7 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault) -> dict[st
         "anonymised_at": _iso(row["anonymised_at"]),
         "answers": {**answers, **citizen_ids},
         "citizen_ids": citizen_ids,
+        "citizen_ids_undecryptable": unreadable,
         "location": {
             "lat": row["location_lat"],
             "lng": row["location_lng"],
@@ -133,15 +169,7 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault) -> dict[st
         },
         "timeline": [{**e, "created_at": _iso(e["created_at"])} for e in events],
         "internal_notes": [{**n, "created_at": _iso(n["created_at"])} for n in notes],
-        "sms": [
-            {
-                **m,
-                "created_at": _iso(m["created_at"]),
-                "sent_at": _iso(m["sent_at"]),
-                "delivered_at": _iso(m["delivered_at"]),
-            }
-            for m in messages
-        ],
+        "sms": [_sms_record(m, phone) for m in messages],
         "attachments": [{**f, "created_at": _iso(f["created_at"])} for f in files],
     }
 
@@ -187,7 +215,7 @@ async def personal_data_for_phone(
             "about this person",
             "otp_sms": "one-time codes are blanked once sent",
         },
-        "requests": [await _request_record(row, vault) for row in rows],
+        "requests": [await _request_record(row, vault, phone) for row in rows],
         "sms_without_request": [{**m, "created_at": _iso(m["created_at"])} for m in other_sms],
         "otp_codes_sent": await _otp_summary(phone),
     }
@@ -202,6 +230,7 @@ async def export_personal_data(
         actor=actor,
         action="export_personal_data",
         client_ip=client_ip,
-        details={"phone": phone, "requests": len(data["requests"])},
+        # Masked: the audit log is never purged, so it must not keep whole numbers.
+        details={"phone": ThaiMobile(phone).masked, "requests": len(data["requests"])},
     )
     return json.dumps(data, ensure_ascii=False, indent=2), len(data["requests"])

@@ -22,6 +22,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+
 from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.fields import FormField
 from portal.settings import Settings
@@ -34,6 +36,11 @@ MASK_PREFIX = "x-xxxx-xxxxx-"
 
 class VaultNotConfigured(RuntimeError):
     """Filing a citizen ID with no key to seal it: refuse rather than store it in the clear."""
+
+
+class SealedIdsUnreadable(ValueError):
+    """The sealed IDs do not open with this key: ``PORTAL_SECRET_KEY`` changed since filing
+    (or the value was damaged). Nothing can recover them without the old key."""
 
 
 def normalise(raw: str) -> str:
@@ -93,7 +100,10 @@ class CitizenIdVault:
         """The {field name: ID} sealed at filing; {} for a request with none (or anonymised)."""
         if not sealed:
             return {}
-        data = json.loads(crypto.decrypt(self.encryption_key, sealed, context=CONTEXT))
+        try:
+            data = json.loads(crypto.decrypt(self.encryption_key, sealed, context=CONTEXT))
+        except (InvalidTag, ValueError) as error:
+            raise SealedIdsUnreadable("citizen IDs sealed with another key") from error
         return {str(name): str(value) for name, value in data.items()}
 
     def split(self, fields: Iterable[FormField], answers: Mapping[str, str]) -> SplitAnswers:

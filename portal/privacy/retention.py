@@ -110,14 +110,15 @@ def _due(cutoff: datetime) -> list[Any]:
     ]
 
 
-async def _anonymise(request_id: int, number: str, now: datetime) -> _Anonymised | None:
+async def _anonymise(
+    request_id: int, number: str, now: datetime, cutoff: datetime
+) -> _Anonymised | None:
     """One request, in one transaction; None when it is no longer due."""
     async with write_transaction(serialize=f"request-status:{number}"):
-        # Re-checked inside the transaction: staff may have reopened it a moment ago.
+        # Re-checked inside the transaction, all of it: staff may have reopened it a moment
+        # ago, or reopened and closed it again (closed, but changed since the cutoff).
         still_due = await CitizenRequest.exists().where(
-            CitizenRequest.id == request_id,
-            CitizenRequest.anonymised_at.is_null(),
-            CitizenRequest.status.is_in([status.value for status in CLOSED]),
+            CitizenRequest.id == request_id, *_due(cutoff)
         )
         if not still_due:
             return None
@@ -254,7 +255,7 @@ async def purge(
             report.ids_sealed = await seal_plain_ids(vault, dry_run=True)
         return report
     for row in due:
-        done = await _anonymise(int(row["id"]), row["number"], now)
+        done = await _anonymise(int(row["id"]), row["number"], now, report.cutoff)
         if done is None:
             continue
         report.numbers.append(row["number"])

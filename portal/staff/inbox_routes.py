@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Response, Template
 
+from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.service import list_active_services
+from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.privacy.citizen_ids import mask
 from portal.staff import audit
 from portal.staff.admin_routes import actor_name
 from portal.staff.deps import StaffConfig
@@ -69,6 +73,26 @@ async def inbox(
     )
 
 
+def _masked_search(query: str) -> str:
+    """The search text as the audit log may keep it: the audit log is never purged, so a
+    whole citizen ID or phone number typed to find someone is kept masked."""
+    text = query.strip()
+    if is_valid_citizen_id(normalise_citizen_id(text)):
+        return mask(text)
+    try:
+        return parse_thai_mobile(text).masked
+    except PhoneError:
+        return query
+
+
+def _audited_filters(request: Request[Any, Any, Any]) -> str:
+    params = [
+        (key, _masked_search(value) if key == "q" else value)
+        for key, value in request.query_params.multi_items()
+    ]
+    return urlencode(params)[:500]
+
+
 @get("/staff/export.csv", name="staff_export", guards=[staff_guard])
 async def export(
     request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
@@ -81,7 +105,7 @@ async def export(
         actor=await actor_name(staff),
         action="export_csv",
         client_ip=client_ip(request),
-        details={"rows": row_count, "filters": request.url.query[:500]},
+        details={"rows": row_count, "filters": _audited_filters(request)},
     )
     return Response(
         content=content,

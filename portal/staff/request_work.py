@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.casework.notes import InternalNote, add_note, notes_for
+from portal.casework.notes import InternalNote, NoteError, add_note, notes_for
 from portal.casework.phone_change import change_phone
 from portal.casework.status import ALLOWED, change_status
 from portal.db import write_transaction
+from portal.otp.phone import ThaiMobile
 from portal.sms.outbox import SmsConfig
 from portal.staff import audit
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
@@ -103,15 +104,30 @@ async def staff_change_status(
             action="change_status",
             client_ip=actor.client_ip,
             request_id=await _request_id(number),
-            details={"from": changed.old.value, "to": changed.new.value, "note": note.strip()},
+            # The note's words may name the citizen; purge blanks them on the timeline but
+            # never touches the audit log, so only their length is kept here.
+            details={
+                "from": changed.old.value,
+                "to": changed.new.value,
+                "note_length": len(note.strip()),
+            },
         )
 
 
 async def staff_add_note(number: str, text: str, actor: Actor) -> None:
-    async with write_transaction():
-        request_id = await _request_id(number)
-        if request_id is None:
+    # The same lock as status changes and purge, so a note cannot land on a request that
+    # purge is anonymising at this moment (and then stay forever).
+    async with write_transaction(serialize=f"request-status:{number}"):
+        row = (
+            await CitizenRequest.select(CitizenRequest.id, CitizenRequest.anonymised_at)
+            .where(CitizenRequest.number == number)
+            .first()
+        )
+        if row is None:
             raise LookupError(number)
+        if row["anonymised_at"] is not None:
+            raise NoteError("anonymised")
+        request_id = int(row["id"])
         await add_note(request_id=request_id, author_id=actor.staff_id, text=text)
         await audit.record(
             actor=actor.username,
@@ -145,7 +161,7 @@ async def staff_assign(number: str, staff_id: int | None, actor: Actor) -> None:
 async def staff_fix_phone(
     number: str, new_phone: str, reason: str, actor: Actor, *, base_url: str, sms: SmsConfig
 ) -> None:
-    async with write_transaction():
+    async with write_transaction(serialize=f"request-status:{number}"):
         changed = await change_phone(
             number=number, new_phone=new_phone, reason=reason, base_url=base_url, sms=sms
         )
@@ -154,5 +170,10 @@ async def staff_fix_phone(
             action="change_phone",
             client_ip=actor.client_ip,
             request_id=changed.request_id,
-            details={"old": changed.old_phone, "new": changed.new_phone, "reason": reason.strip()},
+            # Masked: the audit log outlives purge, so it must not keep whole numbers.
+            details={
+                "old": ThaiMobile(changed.old_phone).masked,
+                "new": ThaiMobile(changed.new_phone).masked,
+                "reason": reason.strip(),
+            },
         )

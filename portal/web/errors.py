@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
+from portal.web.access_log import redact_path
 from portal.web.rendering import wants_partial
 
 CSRF_COOKIE = "portal_csrf"
@@ -90,10 +91,12 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # Redacted like the access log: a tracking link's token must not reach the logs.
+    path = redact_path(request.url.path)
     if database_unavailable(exc):
-        logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        logger.warning("database unavailable on %s %s: %r", request.method, path, exc)
         response = _error_response(request, 503)
         response.headers["Retry-After"] = DATABASE_RETRY_AFTER
         return response
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _error_response(request, 500)

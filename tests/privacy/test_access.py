@@ -141,7 +141,8 @@ def test_export_holds_everything_about_the_phone_and_is_audited(
     assert [m["purpose"] for m in data["sms_without_request"]] == ["otp"]
     (row,) = audit_rows(run_db, "export_personal_data")
     assert row["actor"] == "admin1"
-    assert row["details"] == {"phone": e164, "requests": 1}
+    # Masked: the audit log is never purged, so it keeps no whole phone number.
+    assert row["details"] == {"phone": "08x-xxx-4003", "requests": 1}
 
 
 def test_export_of_a_phone_with_nothing_is_an_empty_record(
@@ -202,3 +203,74 @@ def test_export_is_for_admins_with_a_csrf_token(
     nav = html(admin_browser.get("/staff")).select_one('nav a[href="/staff/privacy/export"]')
     assert nav is not None
     assert html(officer_browser.get("/staff")).select_one('a[href="/staff/privacy/export"]') is None
+
+
+def test_export_after_a_phone_fix_tells_nothing_of_the_old_numbers_messages(
+    new_browser: Callable[[], Browser], run_db: RunDb, admin: Staff, clock: Clock
+) -> None:
+    from portal.staff.request_work import Actor, staff_fix_phone
+    from tests.staff.helpers import BASE_URL, SMS
+
+    old_national, old_e164 = phone(7)
+    new_national, new_e164 = phone(8)
+    number = file_via_routes(new_browser(), run_db, old_national)
+    actor = Actor(staff_id=admin.id, username="admin1", client_ip="192.0.2.1")
+    run_db(
+        lambda: staff_fix_phone(
+            number, new_e164, "ตรวจบัตรแล้วที่เคาน์เตอร์", actor, base_url=BASE_URL, sms=SMS
+        )
+    )
+    browser = signed_in(new_browser, admin, clock)
+    response = export(browser, new_national)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    data = json.loads(text)
+    (request,) = data["requests"]
+    receipt, moved = request["sms"]
+    # The receipt went to the old number: that it was sent is told, not where or what.
+    assert receipt["purpose"] == "receipt"
+    assert "to_phone" not in receipt and "text" not in receipt
+    assert receipt["sent_to_another_number"] is True
+    assert receipt["id"] and receipt["state"] and receipt["created_at"]
+    assert moved["purpose"] == "phone_changed"
+    assert moved["to_phone"] == new_e164
+    assert number in moved["text"]
+    assert old_e164 not in text
+    assert old_national[-4:] not in text
+
+
+def test_ids_sealed_under_another_secret_key_are_reported_not_a_500(
+    new_browser: Callable[[], Browser], run_db: RunDb, admin: Staff, clock: Clock
+) -> None:
+    from portal.privacy.citizen_ids import CitizenIdVault
+    from portal.tables.citizen_request import CitizenRequest
+
+    national, _ = phone(9)
+    number = file_via_routes(new_browser(), run_db, national)
+    old_vault = CitizenIdVault(encryption_key=b"k" * 32, hash_key=b"h" * 32)
+    sealed = old_vault.seal({"citizen_id": CITIZEN_ID})
+    run_db(
+        lambda: CitizenRequest.update({CitizenRequest.citizen_id_encrypted: sealed}).where(
+            CitizenRequest.number == number
+        )
+    )
+    browser = signed_in(new_browser, admin, clock)
+
+    response = reveal(browser, number)
+    assert response.status_code == 200
+    page = html(response)
+    assert page.select("[data-citizen-id]") == []
+    assert (
+        page.select_one("[data-citizen-id-unreadable]")
+        .get_text(strip=True)
+        .startswith("ถอดรหัสเลขประจำตัวประชาชนของคำร้องนี้ไม่ได้")
+    )
+    (row,) = audit_rows(run_db, "reveal_citizen_id")
+    assert row["details"] == {"fields": [], "unreadable": True}
+
+    exported = export(browser, national)
+    assert exported.status_code == 200
+    (request,) = json.loads(exported.content)["requests"]
+    assert request["citizen_ids"] == {}
+    assert request["citizen_ids_undecryptable"] is True
+    assert request["answers"]["citizen_id"] == MASKED_ID

@@ -7,7 +7,13 @@ from cryptography.exceptions import InvalidTag
 
 from portal.catalogue.fields import FormField
 from portal.privacy import citizen_ids
-from portal.privacy.citizen_ids import CitizenIdVault, VaultNotConfigured, mask, protect_answers
+from portal.privacy.citizen_ids import (
+    CitizenIdVault,
+    SealedIdsUnreadable,
+    VaultNotConfigured,
+    mask,
+    protect_answers,
+)
 from portal.staff import crypto
 from tests.conftest import make_settings
 from tests.privacy.helpers import CITIZEN_ID, MASKED_ID
@@ -66,8 +72,10 @@ def test_answers_without_an_id_store_nothing_sealed() -> None:
 def test_sealing_is_randomised_and_needs_the_same_secret() -> None:
     first = vault().seal({"citizen_id": CITIZEN_ID})
     assert first != vault().seal({"citizen_id": CITIZEN_ID})
-    with pytest.raises(InvalidTag):
+    # Named, so the pages can say "the key changed" instead of answering 500.
+    with pytest.raises(SealedIdsUnreadable) as unreadable:
         vault("b" * 40).open(first)
+    assert isinstance(unreadable.value.__cause__, InvalidTag)
 
 
 def test_a_sealed_id_never_opens_as_a_staff_secret_and_back() -> None:
@@ -77,7 +85,7 @@ def test_a_sealed_id_never_opens_as_a_staff_secret_and_back() -> None:
     with pytest.raises(InvalidTag):
         crypto.decrypt(key, sealed_id)
     sealed_totp = crypto.encrypt(key, json.dumps({"citizen_id": CITIZEN_ID}))
-    with pytest.raises(InvalidTag):
+    with pytest.raises(SealedIdsUnreadable):
         vault().open(sealed_totp)
 
 

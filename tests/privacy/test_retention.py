@@ -266,3 +266,28 @@ def test_ids_filed_before_sealing_are_sealed_by_the_next_run(
     assert row["citizen_id_hash"] == vault.digest("1234567890121")
     again = run_db(lambda: purge(retention_days=RETENTION, store=store, vault=vault))
     assert again.ids_sealed == 0
+
+
+def test_a_request_reopened_and_closed_again_during_the_run_is_left_alone(
+    run_db: RunDb, store: LocalDiskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the run's list and its transaction, staff reopen and close it again: it is
+    closed, but changed just now, so it is not due any more."""
+    import portal.privacy.retention as retention
+
+    number = file_direct(run_db, phone(30)[1]).number
+    close_and_age(run_db, number, "completed", utcnow() - timedelta(days=RETENTION + 1))
+    anonymise = retention._anonymise
+
+    async def touched_first(*args: Any) -> Any:
+        await CitizenRequest.update({CitizenRequest.updated_at: utcnow()}).where(
+            CitizenRequest.number == number
+        )
+        return await anonymise(*args)
+
+    monkeypatch.setattr(retention, "_anonymise", touched_first)
+    report = purge_now(run_db, store)
+    assert report.numbers == []
+    row = raw_request(run_db, number)
+    assert row["anonymised_at"] is None
+    assert row["phone"] == phone(30)[1]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from bs4 import BeautifulSoup
@@ -301,6 +303,28 @@ def test_csv_export_is_audited(officer_browser: TestClient[Litestar], run_db: Ru
     assert officer_browser.get("/staff/export.csv?status=received").status_code == 200
     new = audit_rows(run_db)[len(before) :]
     assert [row["actor"] for row in new] == ["somchai"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("1-2345-67890-12-1", "x-xxxx-xxxxx-12-1"),
+        ("1234567890121", "x-xxxx-xxxxx-12-1"),
+        ("081-234-5678", "08x-xxx-5678"),
+        ("สมศรี", "สมศรี"),
+    ],
+)
+def test_csv_export_audit_keeps_ids_and_phones_searched_for_masked(
+    officer_browser: TestClient[Litestar], run_db: RunDb, typed: str, kept: str
+) -> None:
+    file_direct(run_db, "+66800000344")
+    response = officer_browser.get("/staff/export.csv", params={"q": typed, "status": "received"})
+    assert response.status_code == 200
+    (row,) = audit_rows(run_db, "export_csv")
+    assert parse_qs(row["details"]["filters"]) == {"q": [kept], "status": ["received"]}
+    digits = "".join(ch for ch in typed if ch.isdigit())
+    if kept != typed:
+        assert digits not in json.dumps(row["details"])
 
 
 def test_csv_export_neutralises_cells_that_excel_would_run(
