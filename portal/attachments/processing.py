@@ -61,8 +61,8 @@ PDF_MAX_OBJECTS = 200_000
 
 class UploadRejected(ValueError):
     """``code``: empty, too_large, wrong_type, corrupt, too_many_pixels, heic_unsupported,
-    pdf_active, too_many (files), missing (a pending upload gone), already_sent (the form was
-    filed already)."""
+    pdf_active, too_many (files), too_many_pending (files on forms not sent, per phone),
+    missing (a pending upload gone), already_sent (the form was filed already)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)

@@ -124,6 +124,8 @@ async def add_pending(
     await _refuse_if_filed(upload_group)
     if await _pending_count(upload_group, phone) >= max_files:
         raise UploadRejected("too_many")
+    if await _pending_for_phone(phone) >= PENDING_PER_PHONE:
+        raise UploadRejected("too_many_pending")
     processed = await _processed(data, max_bytes)
     key, preview_key = await anyio.to_thread.run_sync(lambda: _store(store, processed))
     try:
@@ -155,6 +157,18 @@ async def add_pending(
 async def _refuse_if_filed(upload_group: str) -> None:
     if await CitizenRequest.exists().where(CitizenRequest.submission_key == upload_group):
         raise UploadRejected("already_sent")
+
+
+PENDING_PER_PHONE = 15
+"""Files one phone may hold on forms not yet sent (three full forms). Each opened form has its
+own key and its own five, so without this one verified phone could fill the disk by reloading
+the form; ``portal attachments clean`` frees them after a day."""
+
+
+async def _pending_for_phone(phone: str) -> int:
+    return int(
+        await Attachment.count().where(Attachment.phone == phone, Attachment.request.is_null())
+    )
 
 
 async def _pending_count(upload_group: str, phone: str) -> int:

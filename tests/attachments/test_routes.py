@@ -131,6 +131,24 @@ def test_at_most_five_files_per_form(client: Browser, run_db: Any) -> None:
     assert len(_rows(run_db)) == 5
 
 
+def test_one_phone_cannot_fill_the_disk_by_reopening_the_form(client: Browser, run_db: Any) -> None:
+    """Each opened form has its own five; a phone's files on forms not sent stop at 15."""
+    keys = [open_form(client, run_db, 4)]
+    for _ in range(3):
+        page = html(client.get(f"/e-service/{SERVICE}/form"))
+        keys.append(str(page.select_one("input[name=submission_key]")["value"]))
+    assert len(set(keys)) == 4
+    for key in keys[:3]:
+        for _ in range(5):
+            assert upload(client, key, jpeg_with_gps((64, 48))).status_code == 200
+    fourth_form = keys[3]
+    refused = upload(client, fourth_form, jpeg_with_gps((64, 48)))
+    assert refused.status_code == 422
+    assert _error(refused) == "too_many_pending"
+    assert "แนบค้างไว้" in refused.text
+    assert len(_rows(run_db)) == 15
+
+
 def test_upload_needs_the_verified_phone_and_the_forms_key(
     client: Browser, new_browser: Any, run_db: Any
 ) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -78,3 +81,22 @@ def test_office_written_names_and_labels_switch_when_translated(
     assert "Mrs" in options
     # The stored answer stays the office's Thai option.
     assert form.select_one("#f-title option[value='นาง']").get_text(strip=True) == "Mrs"
+
+
+def test_every_message_of_the_citizen_pages_has_its_english() -> None:
+    """Extracted as babel.cfg says (what a translator runs): a Thai sentence added to a template
+    without its English would show Thai on the English pages."""
+    root = Path(__file__).resolve().parents[2]
+    with (root / "babel.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    english = load_catalogues()["en"]
+    extracted = list(extract_from_dir(root, method_map, options_map))
+    assert len(extracted) > 200  # the mapping really found the templates
+    missing = sorted(
+        {
+            message if isinstance(message, str) else message[0]
+            for _, _, message, _, _ in extracted
+            if (message if isinstance(message, str) else message[0]) not in english
+        }
+    )
+    assert missing == []
