@@ -20,31 +20,17 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from schemathesis.generation.case import Case
 
-from portal.app import create_app
 from portal.sms.providers.twilio import twilio_signature
-from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
-from tests.conftest import make_settings
+from portal.tables.sms_message import SmsState
+from tests.sms.reports import BASE, TOKEN, TWILIO_TOKEN, report_portal, sent_message, stored
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "api" / "sms-reports.openapi.json"
-TOKEN = "report-token-fuzz-0123456789"
-TWILIO_TOKEN = "fuzz-auth-token"
-BASE = "https://eservice.example.go.th"
 UNTOUCHED_ID = "never-reported-id"
 EXAMPLES = 60
-BACKENDS = {
-    "webhook": (
-        {"PORTAL_SMS_WEBHOOK_URL": "http://127.0.0.1:9/sms"},
-        "/sms/reports/webhook/{token}",
-    ),
-    "thaibulksms": (
-        {"PORTAL_SMS_THAIBULKSMS_API_KEY": "key", "PORTAL_SMS_THAIBULKSMS_API_SECRET": "secret"},
-        "/sms/reports/thaibulksms/{token}",
-    ),
-    "twilio": (
-        {"PORTAL_SMS_TWILIO_ACCOUNT_SID": "AC0", "PORTAL_SMS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN},
-        "/sms/reports/twilio",
-    ),
+REPORT_PATHS = {
+    "webhook": "/sms/reports/webhook/{token}",
+    "thaibulksms": "/sms/reports/thaibulksms/{token}",
+    "twilio": "/sms/reports/twilio",
 }
 
 
@@ -56,49 +42,8 @@ def _schema() -> Any:
 def portal(
     request: pytest.FixtureRequest, tmp_path: Path, database: str
 ) -> Iterator[TestClient[Litestar]]:
-    backend: str = request.param
-    settings_ = make_settings(
-        tmp_path,
-        database,
-        PORTAL_SMS_BACKEND=backend,
-        PORTAL_SMS_REPORT_TOKEN=TOKEN,
-        PORTAL_SMS_DISPATCH="worker",
-        **BACKENDS[backend][0],
-    )
-    with TestClient(app=create_app(settings_), base_url="http://testserver.local") as client:
+    with report_portal(tmp_path, database, request.param) as client:
         yield client
-
-
-def _sent_message(client: TestClient[Litestar], backend: str) -> int:
-    async def write() -> int:
-        now = utcnow()
-        message = SmsMessage(
-            to_phone="+66800005990",
-            sender="OSS-LOCAL",
-            text="ได้รับคำร้อง",
-            purpose=SmsPurpose.receipt,
-            state=SmsState.sent,
-            backend=backend,
-            created_at=now,
-            expires_at=now,
-            sent_at=now,
-            provider_message_id=UNTOUCHED_ID,
-        )
-        await message.save()
-        return int(message.id)
-
-    assert client.blocking_portal is not None
-    return client.blocking_portal.call(write)
-
-
-def _state(client: TestClient[Litestar], message_id: int) -> str:
-    async def read() -> str:
-        row = await SmsMessage.select(SmsMessage.state).where(SmsMessage.id == message_id).first()
-        assert row is not None
-        return str(row["state"])
-
-    assert client.blocking_portal is not None
-    return client.blocking_portal.call(read)
 
 
 def _send(client: TestClient[Litestar], case: Case, authentic: bool) -> Any:
@@ -145,14 +90,14 @@ def _fuzz(portal: TestClient[Litestar], operation: Any, mode: str) -> None:
     check()
 
 
-@pytest.mark.parametrize("portal", list(BACKENDS), indirect=True)
+@pytest.mark.parametrize("portal", list(REPORT_PATHS), indirect=True)
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 def test_generated_reports_get_a_documented_answer_and_never_a_5xx(
     portal: TestClient[Litestar], mode: str
 ) -> None:
     backend = portal.app.state["settings"].sms_backend
-    untouched = _sent_message(portal, backend)
-    operations = _schema()[BACKENDS[backend][1]]
+    untouched = sent_message(portal, backend, UNTOUCHED_ID)
+    operations = _schema()[REPORT_PATHS[backend]]
     for method in operations:
         _fuzz(portal, operations[method], mode)
-    assert _state(portal, untouched) == SmsState.sent
+    assert stored(portal, untouched)["state"] == SmsState.sent
