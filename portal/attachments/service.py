@@ -134,24 +134,38 @@ async def add_pending(
             await _refuse_if_filed(upload_group)
             if await _pending_count(upload_group, phone) >= max_files:
                 raise UploadRejected("too_many")
-            row = Attachment(
+            row = _stored_row(
+                processed,
+                key,
+                preview_key,
+                original_name,
                 request=None,
                 upload_group=upload_group,
                 phone=phone,
                 stage=AttachmentStage.before,
-                content_type=processed.content_type,
-                original_name=display_name(original_name),
-                size=len(processed.data),
-                storage_key=key,
-                preview_key=preview_key,
-                sha256=hashlib.sha256(processed.data).hexdigest(),
-                created_at=utcnow(),
             )
             await row.save()
     except BaseException:
         _forget(store, key, preview_key)
         raise
     return _info(row.to_dict())
+
+
+def _stored_row(
+    processed: Processed, key: str, preview_key: str, original_name: str, **owner: Any
+) -> Attachment:
+    """The row for a file just stored: what it is, from ``processed``; whose, from ``owner``
+    (a citizen's pending upload or staff's "after" photo)."""
+    return Attachment(
+        content_type=processed.content_type,
+        original_name=display_name(original_name),
+        size=len(processed.data),
+        storage_key=key,
+        preview_key=preview_key,
+        sha256=hashlib.sha256(processed.data).hexdigest(),
+        created_at=utcnow(),
+        **owner,
+    )
 
 
 async def _refuse_if_filed(upload_group: str) -> None:
@@ -386,19 +400,16 @@ async def add_after_photo(
             )
             if count >= MAX_AFTER_PHOTOS:
                 raise UploadRejected("too_many")
-            row = Attachment(
+            row = _stored_row(
+                processed,
+                key,
+                preview_key,
+                original_name,
                 request=request_id,
                 upload_group="",
                 phone="",
                 stage=AttachmentStage.after,
-                content_type=processed.content_type,
-                original_name=display_name(original_name),
-                size=len(processed.data),
-                storage_key=key,
-                preview_key=preview_key,
-                sha256=hashlib.sha256(processed.data).hexdigest(),
                 uploaded_by=staff_id,
-                created_at=utcnow(),
             )
             await row.save()
             await audit.record(
