@@ -15,6 +15,7 @@ holds and points Piccolo (its config module and every table) at it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import zlib
@@ -209,3 +210,10 @@ def is_unique_violation(error: BaseException) -> bool:
     import asyncpg
 
     return isinstance(error, asyncpg.UniqueViolationError)
+
+
+def json_object(raw: Any) -> dict[str, Any]:
+    """A JSON column's object as a dict: Piccolo gives JSON text on SQLite and parsed JSON on
+    PostgreSQL; anything that is not an object reads as empty."""
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return data if isinstance(data, dict) else {}

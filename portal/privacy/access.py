@@ -14,6 +14,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from portal.catalogue.service import load_fields
+from portal.db import json_object
 from portal.otp.phone import ThaiMobile
 from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
 from portal.staff import audit
@@ -75,11 +76,6 @@ async def reveal_citizen_ids(
     return RevealedIds(number, [(labels.get(name, name), value) for name, value in values.items()])
 
 
-def _json_object(raw: Any) -> dict[str, Any]:
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return data if isinstance(data, dict) else {}
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -101,7 +97,7 @@ def _sms_record(message: dict[str, Any], phone: str) -> dict[str, Any]:
 
 async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str) -> dict[str, Any]:
     request_id = int(row["id"])
-    answers = _json_object(row["answers"])
+    answers = json_object(row["answers"])
     try:
         citizen_ids = vault.open(row["citizen_id_encrypted"])
         unreadable = False

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from portal.catalogue.service import load_fields
-from portal.db import write_transaction
+from portal.db import json_object, write_transaction
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.staff import audit
 from portal.tables.attachment import Attachment
@@ -202,8 +202,7 @@ async def seal_plain_ids(vault: CitizenIdVault, *, dry_run: bool) -> int:
     ).where(CitizenRequest.citizen_id_encrypted == "", CitizenRequest.anonymised_at.is_null())
     sealed = 0
     for row in rows:
-        raw = row["answers"]
-        answers = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        answers = json_object(row["answers"])
         split = vault.split(load_fields(row["service_fields"]), answers)
         if not split.citizen_id_encrypted:
             continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from portal.db import json_object
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.timeutil import utcnow
@@ -40,11 +41,6 @@ class AuditEntry:
     request_number: str | None
     client_ip: str
     details: dict[str, Any]
-
-
-def _details(raw: Any) -> dict[str, Any]:
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return data if isinstance(data, dict) else {}
 
 
 async def list_events(
@@ -83,9 +79,7 @@ async def list_events(
             action=row["action"],
             request_number=row["request_number"],
             client_ip=row["client_ip"],
-            details=json.loads(row["details"])
-            if isinstance(row["details"], str)
-            else row["details"],
+            details=json_object(row["details"]),
         )
         for row in rows[:PAGE_SIZE]
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
-from portal.db import current_engine
+from portal.db import current_engine, json_object
 from portal.privacy.citizen_ids import configured_vault
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.sms_message import SmsMessage
@@ -56,11 +55,6 @@ class InboxPage:
     rows: list[InboxRow] = field(default_factory=list)
     has_next: bool = False
     counts: dict[str, int] = field(default_factory=dict)
-
-
-def _answers(raw: Any) -> dict[str, str]:
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    return data if isinstance(data, dict) else {}
 
 
 def _answers_contain(text: str) -> Any:
@@ -109,7 +103,7 @@ def _where(filters: InboxFilter) -> list[Any]:
 
 
 def _row(row: dict[str, Any], now: datetime) -> InboxRow:
-    answers = _answers(row["answers"])
+    answers = json_object(row["answers"])
     name = " ".join(
         part for part in (answers.get("first_name", ""), answers.get("last_name", "")) if part
     )

@@ -4,12 +4,12 @@ filters by it in the query itself, so no route can forget the check (issue: acce
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from portal.catalogue.service import load_fields
+from portal.db import json_object
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tracking.tokens import looks_like_token, token_digest
@@ -82,8 +82,7 @@ async def _timeline(request_id: int) -> list[TimelineEntry]:
 
 
 def _labelled_answers(row: dict[str, Any]) -> list[tuple[str, str]]:
-    raw = row["answers"]
-    answers: dict[str, str] = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    answers: dict[str, str] = json_object(row["answers"])
     labelled = []
     for form_field in load_fields(row["service_fields"]):
         value = answers.pop(form_field.name, "")
