@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portal.web.client_net import MAX_IPV6_PREFIX, MIN_IPV6_PREFIX
+
 ENVIRONMENTS = ("development", "production")
 SMS_BACKENDS = ("outbox", "webhook", "thaibulksms", "twilio")
 """Anything else is a configuration error, not a silent fallback to the outbox."""
@@ -77,6 +79,10 @@ class Settings:
     privacy_contact_email: str = ""
     # The receipt PDF's Thai font (see portal/receipt/fonts.py); None: Debian's fonts-thai-tlwg.
     receipt_font_dir: Path | None = None
+    # Abuse limits (see SECURITY.md): per-address limits count IPv6 clients per prefix of this
+    # length (portal/web/client_net.py); one phone files at most this many requests a day.
+    ipv6_prefix_length: int = 64
+    filings_per_phone_day: int = 5
 
     @property
     def is_development(self) -> bool:
@@ -231,6 +237,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("PORTAL_PRIVACY_CONTACT_EMAIL must be an e-mail address")
 
     font_dir = env_vars.get("PORTAL_RECEIPT_FONT_DIR", "").strip()
+    ipv6_prefix = _whole_number(env_vars, "PORTAL_IPV6_PREFIX_LENGTH", "64")
+    if not MIN_IPV6_PREFIX <= ipv6_prefix <= MAX_IPV6_PREFIX:
+        raise SettingsError(
+            f"PORTAL_IPV6_PREFIX_LENGTH must be between {MIN_IPV6_PREFIX} and {MAX_IPV6_PREFIX}"
+        )
+    filings_per_phone_day = _whole_number(env_vars, "PORTAL_FILINGS_PER_PHONE_DAILY_LIMIT", "5")
 
     return Settings(
         env=env,
@@ -256,5 +268,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=retention_days,
         privacy_contact_phone=env_vars.get("PORTAL_PRIVACY_CONTACT_PHONE", "").strip(),
         privacy_contact_email=privacy_email,
+        ipv6_prefix_length=ipv6_prefix,
+        filings_per_phone_day=filings_per_phone_day,
         **sms_gateway,
     )

@@ -22,8 +22,14 @@ class OtpChallenge(Table):
     session_hash = Varchar(length=64)
     code_hash = Varchar(length=64)
     client_ip = Varchar(length=64, index=True)
+    client_net = Varchar(length=64, default="", index=True)
+    """The address as carriers hand them out (IPv4 address, IPv6 /64 by default): per-address
+    limits count this, so one phone rotating through its IPv6 /64 is still one address."""
     failed_attempts = Integer(default=0)
     created_at = Timestamptz(index=True)
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     killed_at = Timestamptz(null=True, default=None)
+    consumed_at = Timestamptz(null=True, default=None)
+    """Set in the filing's transaction: one verification files one request, and every form
+    key issued under it dies with it."""

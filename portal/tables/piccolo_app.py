@@ -12,9 +12,11 @@ from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
 from portal.tables.service import Service
 from portal.tables.sms_message import SmsMessage
+from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
+from portal.tables.upload_refusal import UploadRefusal
 
 ALL_TABLES = [
     Service,
@@ -28,6 +30,8 @@ ALL_TABLES = [
     AuditEvent,
     ReplyTemplate,
     Attachment,
+    StaffEnrolment,
+    UploadRefusal,
 ]
 
 APP_CONFIG = AppConfig(

@@ -12,5 +12,7 @@ class StaffSignInAttempt(Table):
     id = Serial(primary_key=True)
     username = Varchar(length=64, index=True)
     client_ip = Varchar(length=64, index=True)
+    client_net = Varchar(length=64, default="", index=True)
+    """The address group (IPv4 address, IPv6 /64 by default) the per-address throttle counts."""
     succeeded = Boolean(default=False)
     created_at = Timestamptz(index=True)
