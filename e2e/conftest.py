@@ -80,6 +80,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         "PORTAL_OTP_IP_HOURLY_LIMIT": "1000",
+        # Every browser comes from 127.0.0.1: the distinct phones one address may bring is
+        # tested in tests/security/test_otp_address_limits.py, not here.
+        "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT": "1000",
     }
     env.pop("PORTAL_SECRET_KEY", None)
     if os.environ.get("PORTAL_TEST_DATABASE_URL"):

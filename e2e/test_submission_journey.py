@@ -142,3 +142,42 @@ def test_back_button_and_closing_leave_no_stuck_dialog(page: Page, portal: Runni
     page.get_by_role("link", name=re.compile("แจ้งซ่อมไฟฟ้าสาธารณะ")).click()
     expect(page.locator("dialog#step-dialog")).to_be_visible()
     assert page.evaluate("document.getElementById('step-dialog').matches(':modal')")
+
+
+def test_a_second_tab_under_a_used_verification_verifies_again_and_keeps_its_words(
+    page: Page, portal: RunningPortal
+) -> None:
+    """Two forms open under one code: the first files; the second is told why it did not,
+    verifies again in the dialog without leaving the page, and files with its words."""
+    phone = "0800000104"
+    page.goto(portal.base_url + "/e-service/general-request/phone")
+    page.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    page.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    page.get_by_label("รหัสยืนยัน", exact=True).fill(portal.latest_code(phone))
+    page.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+    fill_general_request(page)
+    second = page.context.new_page()
+    second.goto(portal.base_url + "/e-service/general-request/form")
+    fill_general_request(second)
+    second.get_by_label("เรื่อง", exact=True).fill("เรื่องจากแท็บที่สอง")
+
+    page.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(page.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()
+
+    second.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(second.locator("[data-notice=verification_used]")).to_be_visible()
+    expect(second.get_by_label("เรื่อง", exact=True)).to_have_value("เรื่องจากแท็บที่สอง")
+    second.locator("[data-verify-again]").click()
+    dialog = second.locator("dialog#step-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("หมายเลขโทรศัพท์มือถือ").fill(phone)
+    dialog.get_by_role("button", name="ส่งรหัสยืนยัน").click()
+    dialog.get_by_label("รหัสยืนยัน", exact=True).fill(portal.latest_code(phone))
+    dialog.get_by_role("button", name="ตรวจสอบรหัสยืนยัน").click()
+    dialog.get_by_role("link", name="กลับไปที่แบบฟอร์ม").click()
+    expect(dialog).to_be_hidden()
+    expect(second.get_by_label("เรื่อง", exact=True)).to_have_value("เรื่องจากแท็บที่สอง")
+    second.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(second.locator("[data-notice=form_key_renewed]")).to_be_visible()
+    second.get_by_role("button", name="ส่งคำร้อง").click()
+    expect(second.get_by_role("heading", name="ส่งข้อมูลเรียบร้อย ✓")).to_be_visible()

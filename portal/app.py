@@ -13,6 +13,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -39,6 +40,7 @@ from portal.staff import (
     admin_routes,
     auth_routes,
     catalogue_routes,
+    enrolment_routes,
     inbox_routes,
     request_routes,
 )
@@ -48,6 +50,7 @@ from portal.tracking import lookup_routes
 from portal.tracking import routes as tracking_routes
 from portal.web import errors, language_routes
 from portal.web.assets import AssetManifest
+from portal.web.body_limits import BodyLimits
 from portal.web.errors import CSRF_COOKIE
 from portal.web.hardening import (
     PortalRequest,
@@ -80,9 +83,12 @@ def create_app(
         or OtpPolicy(
             daily_budget=settings.sms_daily_budget,
             sends_per_ip_hour=settings.otp_ip_hourly_limit,
+            phones_per_ip_hour=settings.otp_ip_phones_hourly_limit,
+            ipv6_prefix=settings.ipv6_prefix_length,
         ),
         sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
         base_url=settings.base_url,
+        filings_per_phone_day=settings.filings_per_phone_day,
     )
     session = TolerantCookieBackendConfig(
         secret=settings.derive_key("session-cookie"),
@@ -105,6 +111,8 @@ def create_app(
         sms=citizen.sms,
         base_url=settings.base_url,
         sms_daily_limit=settings.sms_daily_budget,
+        enrolment_key=settings.derive_key("staff-enrolment"),
+        ipv6_prefix=settings.ipv6_prefix_length,
     )
     handlers: list[Any] = [
         menu_routes.home,
@@ -131,9 +139,11 @@ def create_app(
         lookup_routes.track_sign_out,
         auth_routes.sign_in_form,
         auth_routes.sign_in_submit,
-        auth_routes.enrol_form,
-        auth_routes.enrol_submit,
+        enrolment_routes.enrol_form,
+        enrolment_routes.enrol_submit,
         auth_routes.sign_out,
+        auth_routes.password_form,
+        auth_routes.password_submit,
         inbox_routes.inbox,
         inbox_routes.export,
         request_routes.request_page,
@@ -145,6 +155,7 @@ def create_app(
         admin_routes.accounts_page,
         admin_routes.create_account_action,
         admin_routes.set_active_action,
+        admin_routes.reset_enrolment_action,
         catalogue_routes.catalogue,
         catalogue_routes.new_service,
         catalogue_routes.edit_service,
@@ -195,7 +206,17 @@ def create_app(
         template_config=template_config,
         plugins=[HTMXPlugin()],
         request_class=PortalRequest,
-        middleware=[session.middleware],
+        middleware=[
+            # Outside the CSRF middleware, which reads the form first: bodies that are too
+            # big are refused unread, bodies that come too slowly are cut off (a 408).
+            DefineMiddleware(
+                BodyLimits,
+                idle_timeout=settings.body_idle_timeout_s,
+                deadline=settings.body_deadline_s,
+                default_max_body=MAX_BODY_BYTES,
+            ),
+            session.middleware,
+        ],
         before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import logging
 import sys
@@ -161,47 +160,69 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _create_staff(settings: Settings, args: argparse.Namespace, password: str) -> str:
+async def _create_staff(settings: Settings, args: argparse.Namespace) -> str:
     from portal.db import configure_database
     from portal.staff.accounts import create_account
 
     configure_database(settings.database_url)
     created = await create_account(
         username=args.username,
-        password=password,
         role=args.role,
         display_name=args.display_name,
-        totp_key=settings.derive_key("staff-totp"),
         actor="portal-cli",
+        enrolment_key=settings.derive_key("staff-enrolment"),
+        totp_key=settings.derive_key("staff-totp"),
     )
-    return created.otpauth_uri
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != first:
-        raise ValueError("passwords differ")
-    return first
+    return created.link.url(settings.base_url)
 
 
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
+    """The account is made without a password: its owner chooses one through the link."""
     from portal.staff.accounts import AccountError
-    from portal.staff.passwords import WeakPassword
 
     try:
-        password = _read_password(args)
-        uri = asyncio.run(_create_staff(settings, args, password))
-    except (AccountError, WeakPassword) as error:
+        url = asyncio.run(_create_staff(settings, args))
+    except AccountError as error:
         print(f"cannot create the account: {error.code}", file=sys.stderr)
         return 2
-    except ValueError as error:
-        print(f"cannot create the account: {error}", file=sys.stderr)
-        return 2
     print(f"created {args.username} ({args.role}).")
-    print("Add it to an authenticator app (or scan the QR code shown at first sign-in):")
-    print(uri)
+    print("Give this one-time link to its owner (valid 72 hours), to set a password and an")
+    print("authenticator app. Nobody can sign in as this account until the link is used:")
+    print(url)
+    return 0
+
+
+async def _reset_staff(settings: Settings, username: str) -> str:
+    from portal.db import configure_database
+    from portal.staff.enrolment import EnrolmentError, issue_reset_link
+    from portal.tables.staff_user import StaffUser
+
+    configure_database(settings.database_url)
+    row = await StaffUser.select(StaffUser.id).where(StaffUser.username == username).first()
+    if row is None:
+        raise EnrolmentError("unknown_account")
+    link = await issue_reset_link(
+        staff_id=int(row["id"]),
+        actor="portal-cli",
+        client_ip="",
+        key=settings.derive_key("staff-enrolment"),
+        totp_key=settings.derive_key("staff-totp"),
+    )
+    return link.url(settings.base_url)
+
+
+def _staff_reset(args: argparse.Namespace, settings: Settings) -> int:
+    """Lost password or phone (the last admin's too): a new link, the old ones stop now."""
+    from portal.staff.enrolment import EnrolmentError
+
+    try:
+        url = asyncio.run(_reset_staff(settings, args.username.strip().lower()))
+    except EnrolmentError as error:
+        print(f"cannot reset the account: {error.code}", file=sys.stderr)
+        return 2
+    print(f"{args.username}: the old password and authenticator no longer work.")
+    print("Give this one-time link to its owner (valid 72 hours):")
+    print(url)
     return 0
 
 
@@ -309,15 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
     staff = commands.add_parser("staff", help="office staff accounts")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
     create = staff_commands.add_parser(
-        "create", help="create an account and print its authenticator enrolment (otpauth URI)"
+        "create",
+        help="create an account and print its one-time enrolment link (the owner sets the "
+        "password and the authenticator app)",
     )
     create.add_argument("--username", required=True)
     create.add_argument("--role", choices=["officer", "admin"], default="officer")
     create.add_argument("--display-name", default="")
-    create.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
     create.set_defaults(handler=_staff_create)
+    reset = staff_commands.add_parser(
+        "reset",
+        help="end an account's password and authenticator and print a new enrolment link",
+    )
+    reset.add_argument("--username", required=True)
+    reset.set_defaults(handler=_staff_reset)
 
     purge = commands.add_parser(
         "purge",

@@ -83,6 +83,12 @@ class Settings:
     # length (portal/web/client_net.py); one phone files at most this many requests a day.
     ipv6_prefix_length: int = 64
     filings_per_phone_day: int = 5
+    # Distinct phones one address (IPv4, or IPv6 prefix) may ask codes for in an hour.
+    otp_ip_phones_hourly_limit: int = 60
+    # Request bodies (portal/web/body_limits.py): a body that stops for this many seconds, or
+    # is not all in within the deadline (longer for the upload routes), is cut off with a 408.
+    body_idle_timeout_s: int = 10
+    body_deadline_s: int = 30
 
     @property
     def is_development(self) -> bool:
@@ -215,7 +221,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     budget = _whole_number(env_vars, "PORTAL_SMS_DAILY_LIMIT", "2000")
     # Thai mobile carriers put many subscribers behind one address (CGNAT): an office may
     # need to raise the per-address limit without touching the per-phone ones.
-    ip_limit = _whole_number(env_vars, "PORTAL_OTP_IP_HOURLY_LIMIT", "10")
+    ip_limit = _whole_number(env_vars, "PORTAL_OTP_IP_HOURLY_LIMIT", "300")
+    # One address asking codes for many different phones is a bot walking a number list; an
+    # honest carrier address (CGNAT) brings a few new phones an hour (see SECURITY.md).
+    ip_phones_limit = _whole_number(env_vars, "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT", "60")
     pool_min = _whole_number(env_vars, "PORTAL_DATABASE_POOL_MIN", "2")
     pool_max = _whole_number(env_vars, "PORTAL_DATABASE_POOL_MAX", "10")
     if pool_min > pool_max:
@@ -243,6 +252,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"PORTAL_IPV6_PREFIX_LENGTH must be between {MIN_IPV6_PREFIX} and {MAX_IPV6_PREFIX}"
         )
     filings_per_phone_day = _whole_number(env_vars, "PORTAL_FILINGS_PER_PHONE_DAILY_LIMIT", "5")
+    body_idle_timeout = _whole_number(env_vars, "PORTAL_BODY_IDLE_TIMEOUT", "10")
+    body_deadline = _whole_number(env_vars, "PORTAL_BODY_DEADLINE", "30")
 
     return Settings(
         env=env,
@@ -270,5 +281,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         privacy_contact_email=privacy_email,
         ipv6_prefix_length=ipv6_prefix,
         filings_per_phone_day=filings_per_phone_day,
+        otp_ip_phones_hourly_limit=ip_phones_limit,
+        body_idle_timeout_s=body_idle_timeout,
+        body_deadline_s=body_deadline,
         **sms_gateway,
     )

@@ -26,7 +26,8 @@ def test_defaults_describe_a_development_portal(tmp_path: Path) -> None:
     assert settings.sms_sender == "OSS-LOCAL"
     assert settings.sms_webhook_url is None
     assert settings.sms_daily_budget == 2000
-    assert settings.otp_ip_hourly_limit == 10
+    assert settings.otp_ip_hourly_limit == 300
+    assert settings.otp_ip_phones_hourly_limit == 60
     assert settings.office_name == ""
 
 
@@ -39,6 +40,7 @@ def test_values_come_from_the_environment_given(tmp_path: Path) -> None:
             PORTAL_SMS_SENDER="TESTOFFICE",
             PORTAL_SMS_DAILY_LIMIT="500",
             PORTAL_OTP_IP_HOURLY_LIMIT="40",
+            PORTAL_OTP_IP_PHONES_HOURLY_LIMIT="25",
             PORTAL_OFFICE_NAME="เทศบาลตัวอย่าง",
         )
     )
@@ -47,6 +49,7 @@ def test_values_come_from_the_environment_given(tmp_path: Path) -> None:
     assert settings.sms_sender == "TESTOFFICE"
     assert settings.sms_daily_budget == 500
     assert settings.otp_ip_hourly_limit == 40
+    assert settings.otp_ip_phones_hourly_limit == 25
     assert settings.office_name == "เทศบาลตัวอย่าง"
 
 
@@ -97,7 +100,10 @@ def test_sqlite_and_postgres_urls_are_accepted(tmp_path: Path, url: str) -> None
     assert load_settings(env(tmp_path, PORTAL_DATABASE_URL=url)).database_url == url
 
 
-@pytest.mark.parametrize("name", ["PORTAL_SMS_DAILY_LIMIT", "PORTAL_OTP_IP_HOURLY_LIMIT"])
+@pytest.mark.parametrize(
+    "name",
+    ["PORTAL_SMS_DAILY_LIMIT", "PORTAL_OTP_IP_HOURLY_LIMIT", "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT"],
+)
 @pytest.mark.parametrize("value", ["0", "-5", "1.5", "many", ""])
 def test_limits_must_be_whole_numbers_of_at_least_one(
     tmp_path: Path, name: str, value: str
@@ -167,3 +173,13 @@ def test_processes_starting_together_share_one_development_secret(tmp_path: Path
         secrets_seen = set(pool.map(lambda _: _dev_secret(tmp_path), range(8)))
     assert len(secrets_seen) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_request_body_timeouts_default_and_come_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings(env(tmp_path))
+    assert (defaults.body_idle_timeout_s, defaults.body_deadline_s) == (10, 30)
+    given = load_settings(env(tmp_path, PORTAL_BODY_IDLE_TIMEOUT="3", PORTAL_BODY_DEADLINE="7"))
+    assert (given.body_idle_timeout_s, given.body_deadline_s) == (3, 7)
+    for name in ("PORTAL_BODY_IDLE_TIMEOUT", "PORTAL_BODY_DEADLINE"):
+        with pytest.raises(SettingsError, match=name):
+            load_settings(env(tmp_path, **{name: "0"}))

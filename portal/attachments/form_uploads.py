@@ -15,7 +15,13 @@ from litestar.datastructures import FormMultiDict, UploadFile
 
 from portal.attachments.config import AttachmentConfig
 from portal.attachments.processing import UploadRejected
-from portal.attachments.service import AttachmentInfo, add_pending, pending_for, remove_pending
+from portal.attachments.service import (
+    AttachmentInfo,
+    add_pending,
+    pending_for,
+    read_upload,
+    remove_pending,
+)
 from portal.catalogue.fields import FieldError, FormField
 from portal.web.hardening import whole_number
 
@@ -69,7 +75,7 @@ async def receive_form_uploads(
     for upload in form.getall(form_field.name, []):
         if not isinstance(upload, UploadFile):
             continue
-        data = await upload.read()
+        data = await read_upload(upload, config.max_bytes)
         if not data and not upload.filename:
             continue  # the picker left empty
         try:

@@ -7,22 +7,47 @@ decoded, turned upright (EXIF orientation), re-encoded as JPEG without any metad
 carries the GPS position of the camera, the phone's model and serial), shrunk to a sensible
 size, and given a small preview for phones on slow connections. Failures are codes; the Thai
 sentences live in ``templates/attachments/_messages.html``.
+
+Memory is bounded before any pixel is decoded (``decode_plan``: a budget per photo, reduced
+decoding), then the photo is shrunk in the mode it decoded to before anything else is done
+with it; PDFs are checked object by object (``pdf_check``).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
-from PIL import Image, ImageOps
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+from PIL import Image, PngImagePlugin
+
+from portal.attachments.decode_plan import MODE_COST, plan_decode
+from portal.attachments.outcome import Processed, UploadRejected
+from portal.attachments.pdf_check import checked_pdf
+
+__all__ = ["FULL_EDGE", "PREVIEW_EDGE", "Processed", "UploadRejected", "process_upload"]
 
 MAX_PIXELS = 40_000_000
 """Larger than any phone camera's default output (a 200 MP sensor saves 12.5 MP by default);
 a small file that claims more is a decompression bomb and is refused before it is decoded."""
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow's own guard, kept as a second line: it warns above and refuses at twice this.
+PngImagePlugin.MAX_TEXT_CHUNK = 64 * 1024
+PngImagePlugin.MAX_TEXT_MEMORY = 256 * 1024
+# A PNG's compressed text and ICC chunks are inflated while the header is read: Pillow allows
+# 64 MB of them, a 150 KB file's worth of zeros. A photo needs a few kilobytes.
+
+REDUCING_GAP = 3.0
+"""``thumbnail`` first reduces by a whole factor (cheap, box average) down to three times the
+final size, then resamples with Lanczos: the same look, a fraction of the memory and time."""
+EXIF_ORIENTATION = 0x0112
+ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 PHOTO_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "AVIF", "HEIF"})
 """MPO is how Pillow names the multi-picture JPEGs many phones save; HEIF counts only when a
@@ -32,106 +57,27 @@ FULL_EDGE = 2560
 PREVIEW_EDGE = 480
 FULL_QUALITY = 85
 PREVIEW_QUALITY = 70
-PDF_ACTIVE_NAMES = frozenset(
-    {
-        "/JavaScript",
-        "/JS",
-        "/Launch",
-        "/EmbeddedFile",
-        "/EmbeddedFiles",
-        "/OpenAction",
-        "/AA",
-        "/SubmitForm",
-        "/ImportData",
-        "/GoToR",
-        "/GoToE",
-        "/XFA",
-        "/RichMedia",
-    }
-)
-"""A PDF that can run code, act on its own (on opening, on a page or field event), send a form,
-open another document or carries other files is refused: staff open these files. A plain web
-link (``/URI`` on click) is allowed: official letters carry them, and a click is the reader's
-choice, as in an e-mail. Matched on names as pypdf decodes them (``/J#61vaScript`` is
-``/JavaScript``), as keys and as values (``/S /Launch``), in every object reachable from the
-trailer, including those inside compressed object streams."""
-PDF_MAX_OBJECTS = 200_000
-"""More objects than this is a file built to keep the check busy, not a citizen's document."""
-
-
-class UploadRejected(ValueError):
-    """``code``: empty, too_large, wrong_type, corrupt, too_many_pixels, heic_unsupported,
-    pdf_active, too_many (files), too_many_pending (files on forms not sent, per phone),
-    missing (a pending upload gone), already_sent (the form was filed already)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Processed:
-    content_type: str
-    extension: str
-    data: bytes
-    preview: bytes | None
-    """A small JPEG for photos; ``None`` for PDFs (the page shows an icon instead)."""
-    width: int = 0
-    height: int = 0
 
 
 def process_upload(data: bytes, *, max_bytes: int, max_pixels: int = MAX_PIXELS) -> Processed:
-    if not data:
-        raise UploadRejected("empty")
-    if len(data) > max_bytes:
-        raise UploadRejected("too_large")
-    if data.startswith(b"%PDF-"):
-        return _checked_pdf(data)
-    return _reencoded_photo(data, max_pixels)
+    """The copy to keep, or ``UploadRejected`` with the reason.
 
-
-def _checked_pdf(data: bytes) -> Processed:
-    """A PDF that pypdf opens and finds pages in, with no active content anywhere."""
+    The refusal is raised afresh, without the decoder's exception as its cause: that
+    exception's traceback holds the frames that hold the half-decoded pixels, and the event
+    loop's futures keep a raised exception in a reference cycle until the garbage collector
+    runs. A refused file's memory is given back when it is refused."""
+    code = ""
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if len(reader.pages) < 1:
-            raise UploadRejected("corrupt")
-        _refuse_active_content(reader.trailer)
-    except UploadRejected:
-        raise
-    except Exception as error:  # pypdf fails on bad files in many ways
-        raise UploadRejected("corrupt") from error
-    return Processed("application/pdf", "pdf", data, None)
-
-
-def _refuse_active_content(trailer: DictionaryObject) -> None:
-    """Every object reachable from the trailer, each indirect object once, up to a cap."""
-    seen: set[tuple[int, int]] = set()
-    todo: list[PdfObject] = [trailer]
-    visited = 0
-    while todo:
-        visited += 1
-        if visited > PDF_MAX_OBJECTS:
-            raise UploadRejected("corrupt")
-        item = todo.pop()
-        if isinstance(item, IndirectObject):
-            ref = (item.idnum, item.generation)
-            if ref in seen:
-                continue
-            seen.add(ref)
-            resolved = item.get_object()
-            if resolved is not None:
-                todo.append(resolved)
-        elif isinstance(item, DictionaryObject):
-            # dict's own items: the raw values, references not yet resolved.
-            for name, value in dict.items(item):
-                if str(name) in PDF_ACTIVE_NAMES:
-                    raise UploadRejected("pdf_active")
-                todo.append(value)
-        elif isinstance(item, ArrayObject):
-            todo.extend(list.__iter__(item))
-        elif isinstance(item, NameObject) and str(item) in PDF_ACTIVE_NAMES:
-            raise UploadRejected("pdf_active")
+        if not data:
+            raise UploadRejected("empty")
+        if len(data) > max_bytes:
+            raise UploadRejected("too_large")
+        if data.startswith(b"%PDF-"):
+            return checked_pdf(data)
+        return _reencoded_photo(data, max_pixels)
+    except UploadRejected as error:
+        code = error.code
+    raise UploadRejected(code)
 
 
 def _looks_like_heic(data: bytes) -> bool:
@@ -140,7 +86,7 @@ def _looks_like_heic(data: bytes) -> bool:
 
 def _reencoded_photo(data: bytes, max_pixels: int) -> Processed:
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=_open_formats())
     except Image.DecompressionBombError as error:
         raise UploadRejected("too_many_pixels") from error
     except (OSError, SyntaxError, ValueError) as error:
@@ -149,23 +95,29 @@ def _reencoded_photo(data: bytes, max_pixels: int) -> Processed:
             error
         )
     with image:
-        if image.format not in PHOTO_FORMATS:
+        if image.format not in PHOTO_FORMATS or image.mode not in MODE_COST:
             raise UploadRejected("wrong_type")
         width, height = image.size
         if width < 1 or height < 1 or width * height > max_pixels:
             raise UploadRejected("too_many_pixels")
         try:
-            if image.format in ("JPEG", "MPO"):
-                # Decode big JPEGs at a fraction of their size: less memory, same result.
-                image.draft("RGB", (FULL_EDGE, FULL_EDGE))
+            plan_decode(image, data, FULL_EDGE)  # refuses before any pixel is decoded
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            full = _flattened(upright)
+            # After load: a PNG's getexif() decodes the whole image to find a late eXIf chunk.
+            orientation = int(image.getexif().get(EXIF_ORIENTATION, 1))
+            work = _working_copy(image)
+            # Shrunk in the decoded mode first (reduce, then resample): every later step
+            # works on at most 2560 x 2560 pixels.
+            work.thumbnail(
+                (FULL_EDGE, FULL_EDGE), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP
+            )
+            full = _flattened(_upright(work, orientation))
+        except UploadRejected:
+            raise
         except Image.DecompressionBombError as error:
             raise UploadRejected("too_many_pixels") from error
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError) as error:
             raise UploadRejected("corrupt") from error
-    full.thumbnail((FULL_EDGE, FULL_EDGE), Image.Resampling.LANCZOS)
     preview = full.copy()
     preview.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE), Image.Resampling.LANCZOS)
     return Processed(
@@ -178,12 +130,37 @@ def _reencoded_photo(data: bytes, max_pixels: int) -> Processed:
     )
 
 
+def _open_formats() -> list[str]:
+    """Only the photo formats' readers look at the bytes: the other plugins' header parsers
+    (TIFF, PSD, ICO, ...) never run on a citizen's file."""
+    Image.init()
+    return [name for name in ("JPEG", "PNG", "WEBP", "AVIF", "HEIF") if name in Image.OPEN]
+
+
+def _working_copy(image: Image.Image) -> Image.Image:
+    """The decoded pixels in a mode Pillow shrinks well: palette and bilevel images would be
+    resampled by nearest neighbour, 16-bit grey would clip to white."""
+    if image.mode.startswith("I;16"):
+        # 16-bit greyscale (scanners, some apps): scaled to 8 bits in one table lookup.
+        return image.point(lambda value: value / 256, "L")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode == "PA" or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode == "P":
+        return image.convert("RGB")
+    return image
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The EXIF orientation applied to the shrunk pixels (the tag itself is not kept)."""
+    method = ORIENTATIONS.get(orientation)
+    return image if method is None else image.transpose(method)
+
+
 def _flattened(image: Image.Image) -> Image.Image:
     """RGB pixels only, on white where the photo was transparent; a new image, so nothing of
     the original's metadata (``info``: EXIF, XMP, ICC, comments) comes along."""
-    if image.mode.startswith("I;16") or image.mode == "I":
-        # 16-bit greyscale (scanners, some apps): to RGB it would clip to white; scale to 8 bits.
-        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         clean = Image.new("RGB", rgba.size, (255, 255, 255))

@@ -31,6 +31,7 @@ from portal.attachments.service import (
     file_for_staff,
     file_for_uploader,
     pending_for,
+    read_upload,
 )
 from portal.catalogue.service import get_active_service
 from portal.citizen.deps import CitizenConfig
@@ -94,7 +95,7 @@ async def upload(
             attachments.store,
             upload_group=key,
             phone=phone,
-            data=await picked.read(),
+            data=await read_upload(picked, attachments.max_bytes),
             original_name=picked.filename or "",
             max_bytes=attachments.max_bytes,
             max_files=form_field.file_limit,
@@ -219,7 +220,7 @@ async def add_after_photo_action(
             staff_id=staff.staff_id,
             actor=row["username"],
             client_ip=client_ip(request),
-            data=await picked.read(),
+            data=await read_upload(picked, attachments.max_bytes),
             original_name=picked.filename or "",
             max_bytes=attachments.max_bytes,
         )

@@ -16,14 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
+from litestar.datastructures import UploadFile
 
 from portal.attachments.processing import Processed, UploadRejected, process_upload
 from portal.attachments.storage import AttachmentStore, MissingFile, new_key
+from portal.casework.activity import record_work
 from portal.catalogue.location import Place
 from portal.db import write_transaction
 from portal.staff import audit
 from portal.tables.attachment import Attachment, AttachmentStage
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.upload_refusal import UploadRefusal
 from portal.timeutil import utcnow
 
 PENDING_MAX_AGE = timedelta(days=1)
@@ -86,10 +89,26 @@ def display_name(raw: str) -> str:
     return name.strip()[:NAME_MAX]
 
 
-async def _processed(data: bytes, max_bytes: int) -> Processed:
-    """Decoding and re-encoding take CPU time: off the event loop, so other citizens wait
-    for nothing."""
-    return await anyio.to_thread.run_sync(lambda: process_upload(data, max_bytes=max_bytes))
+UPLOAD_WORK_SLOTS = 2
+"""Files checked and re-encoded at once in one process (the rest wait their turn without
+holding a thread): each may hold up to ``processing.DECODE_BUDGET`` while it is decoded, so a
+burst of uploads costs at most two files' worth of memory per worker process."""
+_upload_work = anyio.CapacityLimiter(UPLOAD_WORK_SLOTS)
+
+
+async def processed_upload(data: bytes, max_bytes: int) -> Processed:
+    """Decoding and re-encoding take CPU time and memory: off the event loop, so other
+    citizens wait for nothing, and a few at a time (``UPLOAD_WORK_SLOTS``)."""
+    return await anyio.to_thread.run_sync(
+        lambda: process_upload(data, max_bytes=max_bytes), limiter=_upload_work
+    )
+
+
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    """The picked file's bytes, at most one more than ``max_bytes``: Litestar has spooled the
+    part to a temporary file as it arrived, and a file over the limit is refused
+    (``too_large``) without being read into memory whole."""
+    return await upload.read(max_bytes + 1)
 
 
 def _store(store: AttachmentStore, processed: Processed) -> tuple[str, str]:
@@ -120,20 +139,29 @@ async def add_pending(
 ) -> AttachmentInfo:
     """One file picked on an open form: checked, re-encoded, stored, and a pending row.
     ``UploadRejected("already_sent")`` when the form was filed already: nothing would ever
-    link or show the file."""
-    await _refuse_if_filed(upload_group)
-    if await _pending_count(upload_group, phone) >= max_files:
-        raise UploadRejected("too_many")
-    if await _pending_for_phone(phone) >= PENDING_PER_PHONE:
-        raise UploadRejected("too_many_pending")
-    processed = await _processed(data, max_bytes)
+    link or show the file.
+
+    The phone's quota (``PENDING_PER_PHONE``) is taken before any work, in a transaction
+    serialised per phone: a placeholder refusal row holds the slot while the file is
+    processed, and becomes the pending row (or stays, with the reason, if the file is
+    refused). So thirty uploads at once keep exactly the quota, and a refused file, which
+    cost the server its work as much as a kept one, counts too."""
+    slot = await _take_slot(upload_group, phone, max_files)
+    try:
+        processed = await processed_upload(data, max_bytes)
+    except UploadRejected as error:
+        await UploadRefusal.update({UploadRefusal.reason: error.code}).where(
+            UploadRefusal.id == slot
+        )
+        raise
+    except BaseException:
+        await UploadRefusal.delete().where(UploadRefusal.id == slot)
+        raise
     key, preview_key = await anyio.to_thread.run_sync(lambda: _store(store, processed))
     try:
-        async with write_transaction(serialize=f"uploads:{upload_group}"):
-            # Counted again under the lock: two uploads at once must not make six.
-            await _refuse_if_filed(upload_group)
-            if await _pending_count(upload_group, phone) >= max_files:
-                raise UploadRejected("too_many")
+        async with write_transaction(serialize=_phone_lock(phone)):
+            await UploadRefusal.delete().where(UploadRefusal.id == slot)
+            await _refuse_if_filed(upload_group)  # filed while this file was processed
             row = _stored_row(
                 processed,
                 key,
@@ -147,8 +175,50 @@ async def add_pending(
             await row.save()
     except BaseException:
         _forget(store, key, preview_key)
+        await UploadRefusal.delete().where(UploadRefusal.id == slot)
         raise
     return _info(row.to_dict())
+
+
+IN_PROGRESS = "processing"
+"""The reason on a slot taken for a file still being checked (a crash leaves it counted,
+as a refusal, until it ages out)."""
+
+
+def _phone_lock(phone: str) -> str:
+    return f"uploads-phone:{phone}"
+
+
+async def _take_slot(upload_group: str, phone: str, max_files: int) -> int:
+    """Check the form's and the phone's limits and hold one slot, atomically (SQLite: the
+    write lock; PostgreSQL: an advisory lock per phone)."""
+    async with write_transaction(serialize=_phone_lock(phone)):
+        await _refuse_if_filed(upload_group)
+        in_form = await _pending_count(upload_group, phone) + await _refusals(
+            phone, upload_group=upload_group, reason=IN_PROGRESS
+        )
+        if in_form >= max_files:
+            raise UploadRejected("too_many")
+        if await _pending_for_phone(phone) + await _refusals(phone) >= PENDING_PER_PHONE:
+            raise UploadRejected("too_many_pending")
+        rows = await UploadRefusal.insert(
+            UploadRefusal(
+                phone=phone, upload_group=upload_group, reason=IN_PROGRESS, created_at=utcnow()
+            )
+        ).returning(UploadRefusal.id)
+    return int(rows[0]["id"])
+
+
+async def _refusals(phone: str, *, upload_group: str | None = None, reason: str = "") -> int:
+    """Refused uploads of this phone within ``REFUSAL_WINDOW`` (and slots in progress)."""
+    query = UploadRefusal.count().where(
+        UploadRefusal.phone == phone, UploadRefusal.created_at > utcnow() - REFUSAL_WINDOW
+    )
+    if upload_group is not None:
+        query = query.where(UploadRefusal.upload_group == upload_group)
+    if reason:
+        query = query.where(UploadRefusal.reason == reason)
+    return int(await query)
 
 
 def _stored_row(
@@ -174,9 +244,11 @@ async def _refuse_if_filed(upload_group: str) -> None:
 
 
 PENDING_PER_PHONE = 15
-"""Files one phone may hold on forms not yet sent (three full forms). Each opened form has its
-own key and its own five, so without this one verified phone could fill the disk by reloading
-the form; ``portal attachments clean`` frees them after a day."""
+"""Files one phone may hold on forms not yet sent (three full forms), refused uploads of the
+last ``REFUSAL_WINDOW`` included. Each opened form has its own key and its own five, so
+without this one verified phone could fill the disk by reloading the form, or keep the
+server decoding bad files; ``portal attachments clean`` frees pending files after a day."""
+REFUSAL_WINDOW = timedelta(days=1)
 
 
 async def _pending_for_phone(phone: str) -> int:
@@ -389,12 +461,15 @@ async def add_after_photo(
         # Purge never looks at a request again: a photo added now would stay forever.
         raise UploadRejected("anonymised")
     request_id = int(found["id"])
-    processed = await _processed(data, max_bytes)
+    processed = await processed_upload(data, max_bytes)
     if not processed.content_type.startswith("image/"):
         raise UploadRejected("wrong_type")
     key, preview_key = await anyio.to_thread.run_sync(lambda: _store(store, processed))
     try:
         async with write_transaction(serialize=f"after-photos:{request_id}"):
+            # Work on the case: the retention clock starts again; refused once anonymised.
+            if not await record_work(request_id):
+                raise UploadRejected("anonymised")
             count = await Attachment.count().where(
                 Attachment.request == request_id, Attachment.stage == AttachmentStage.after
             )
@@ -440,6 +515,10 @@ async def clean_stale_pending(
     )
     for row in rows:
         _forget(store, row["storage_key"], row["preview_key"])
+    # Refusals count toward the quota for a day, then hold a phone number for nothing.
+    await UploadRefusal.delete().where(
+        UploadRefusal.created_at < (now or utcnow()) - REFUSAL_WINDOW
+    )
     return len(rows)
 
 

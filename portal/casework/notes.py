@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal.casework.activity import record_work
 from portal.tables.staff_note import StaffNote
 from portal.timeutil import utcnow
 
@@ -25,12 +26,17 @@ class InternalNote:
 
 
 async def add_note(*, request_id: int, author_id: int, text: str) -> None:
+    """Call inside the caller's transaction: a note is work, so it restarts the retention
+    clock (``portal.casework.activity``); on an anonymised request it is refused."""
     text = text.strip()
     if not text:
         raise NoteError("note_required")
     if len(text) > MAX_NOTE_LENGTH:
         raise NoteError("note_too_long")
-    await StaffNote(request=request_id, author=author_id, text=text, created_at=utcnow()).save()
+    now = utcnow()
+    if not await record_work(request_id, now):
+        raise NoteError("anonymised")
+    await StaffNote(request=request_id, author=author_id, text=text, created_at=now).save()
 
 
 async def notes_for(request_id: int) -> list[InternalNote]:

@@ -15,3 +15,5 @@ class CitizenConfig:
     otp_policy: OtpPolicy
     sms: SmsConfig
     base_url: str
+    filings_per_phone_day: int = 5
+    """Requests one phone may file in 24 hours (``PORTAL_FILINGS_PER_PHONE_DAILY_LIMIT``)."""

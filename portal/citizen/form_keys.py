@@ -1,10 +1,16 @@
 """The form's one-time key.
 
 It names one submission, so a double click or a refresh files one request; and it carries a
-MAC over the browser id and phone that were verified when the form was shown. A citizen who
-types for longer than the verification window (an older person writing a long complaint)
-therefore keeps their words: the key still vouches for them, from the same browser, for
-``FORM_KEY_MAX_AGE``.
+MAC over the browser id, the phone and the verification (the id of the code that passed) that
+were current when the form was shown. A citizen who types for longer than the verification
+window (an older person writing a long complaint) therefore keeps their words: the key still
+vouches for them, from the same browser, for ``FORM_KEY_MAX_AGE``.
+
+It never files twice: filing consumes the verification it names (``consume_verification``), so
+every other key issued under that verification, however many page loads collected, is dead.
+
+The key is also the form's upload group and the request's ``submission_key`` (both 64
+characters at most): 16 + 1 + 10 + 1 + 12 + 1 + 22 = 63.
 """
 
 from __future__ import annotations
@@ -17,32 +23,47 @@ from datetime import datetime, timedelta
 
 FORM_KEY_MAX_AGE = timedelta(hours=12)
 KEY_PATTERN = re.compile(
-    r"(?P<nonce>[A-Za-z0-9_-]{22})\.(?P<issued>[0-9]{10})\.(?P<mac>[0-9a-f]{24})"
+    r"(?P<nonce>[A-Za-z0-9_-]{16})\.(?P<issued>[0-9]{10})\.(?P<verification>[1-9][0-9]{0,11})"
+    r"\.(?P<mac>[0-9a-f]{22})"
 )
 
 
-def _mac(secret: bytes, nonce: str, issued: int, browser: str, phone: str) -> str:
-    message = f"{nonce}.{issued}.{browser}.{phone}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:24]
+def _mac(
+    secret: bytes, nonce: str, issued: int, verification: int, browser: str, phone: str
+) -> str:
+    message = f"{nonce}.{issued}.{verification}.{browser}.{phone}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:22]
 
 
-def issue_form_key(secret: bytes, *, browser: str, phone: str, now: datetime) -> str:
-    nonce = secrets.token_urlsafe(16)
+def issue_form_key(
+    secret: bytes, *, browser: str, phone: str, verification: int, now: datetime
+) -> str:
+    nonce = secrets.token_urlsafe(12)
     issued = int(now.timestamp())
-    return f"{nonce}.{issued:010d}.{_mac(secret, nonce, issued, browser, phone)}"
+    mac = _mac(secret, nonce, issued, verification, browser, phone)
+    return f"{nonce}.{issued:010d}.{verification}.{mac}"
 
 
 def is_form_key(key: str) -> bool:
     return KEY_PATTERN.fullmatch(key) is not None
 
 
-def form_key_vouches(secret: bytes, key: str, *, browser: str, phone: str, now: datetime) -> bool:
-    """True when this browser was verified for ``phone`` when the form was shown, recently."""
+def form_key_verification(
+    secret: bytes, key: str, *, browser: str, phone: str, now: datetime
+) -> int | None:
+    """The verification the key was issued under, when it was issued to this browser for
+    ``phone`` recently; otherwise None."""
     match = KEY_PATTERN.fullmatch(key)
     if match is None:
-        return False
+        return None
     issued = int(match["issued"])
     if not 0 <= now.timestamp() - issued <= FORM_KEY_MAX_AGE.total_seconds():
-        return False
-    expected = _mac(secret, match["nonce"], issued, browser, phone)
-    return hmac.compare_digest(expected, match["mac"])
+        return None
+    verification = int(match["verification"])
+    expected = _mac(secret, match["nonce"], issued, verification, browser, phone)
+    return verification if hmac.compare_digest(expected, match["mac"]) else None
+
+
+def form_key_vouches(secret: bytes, key: str, *, browser: str, phone: str, now: datetime) -> bool:
+    """True when this browser was verified for ``phone`` when the form was shown, recently."""
+    return form_key_verification(secret, key, browser=browser, phone=phone, now=now) is not None

@@ -20,9 +20,17 @@ from portal.attachments.processing import UploadRejected
 from portal.catalogue.fields import FieldError, FormResult, validate
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.form_keys import form_key_vouches, is_form_key, issue_form_key
-from portal.citizen.service import SubmissionKeyTaken, file_request, get_filed_request
+from portal.citizen.form_keys import form_key_verification, is_form_key, issue_form_key
+from portal.citizen.service import (
+    FilingLimited,
+    SubmissionKeyTaken,
+    VerificationUsed,
+    carry_uploads,
+    file_request,
+    get_filed_request,
+)
 from portal.otp.phone import ThaiMobile
+from portal.otp.service import verification_is_open
 from portal.otp.session_state import (
     browser_id,
     expire_verified,
@@ -30,8 +38,10 @@ from portal.otp.session_state import (
     keep_verified,
     last_verified_phone,
     remember_submitted,
+    verified_challenge,
     verified_phone,
 )
+from portal.sms.budget import receipt_waits
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.web.rendering import go_to, render, step_target
@@ -49,7 +59,9 @@ def _form_step(
     result: FormResult | None = None,
     status_code: int = 200,
     notice: str = "",
+    retry_after: int | None = None,
 ) -> Template:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return render(
         request,
         page="citizen/form.html",
@@ -61,8 +73,35 @@ def _form_step(
             "submission_key": submission_key,
             "uploads": uploads,
             "notice": notice,
+            "retry_after": retry_after,
         },
         status_code=status_code,
+        headers=headers,
+    )
+
+
+async def open_verification(request: Request[Any, Any, Any], citizen: CitizenConfig) -> int | None:
+    """The verification a new form key may be issued under: this browser's, within its window,
+    and not consumed by a filing (checked on the server: the session is a client cookie)."""
+    phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
+    verification = verified_challenge(request.session, SUBMIT)
+    if phone is None or verification is None:
+        return None
+    if not await verification_is_open(verification, phone):
+        expire_verified(request.session, SUBMIT)
+        return None
+    return verification
+
+
+def _new_key(
+    request: Request[Any, Any, Any], citizen: CitizenConfig, phone: str, verification: int
+) -> str:
+    return issue_form_key(
+        citizen.form_key,
+        browser=browser_id(request.session),
+        phone=phone,
+        verification=verification,
+        now=utcnow(),
     )
 
 
@@ -73,32 +112,38 @@ async def service_form(
     service = await get_active_service(slug)
     if service is None:
         raise NotFoundException()
-    now = utcnow()
-    phone = verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for)
-    if phone is None:
+    verification = await open_verification(request, citizen)
+    phone = last_verified_phone(request.session, SUBMIT)
+    if verification is None or phone is None:
         return go_to(request, "phone_form", slug=slug, target=step_target(request))
-    keep_verified(request.session, SUBMIT, now)
-    key = issue_form_key(
-        citizen.form_key, browser=browser_id(request.session), phone=phone, now=now
-    )
+    keep_verified(request.session, SUBMIT, utcnow())
+    key = _new_key(request, citizen, phone, verification)
     uploads = await current_uploads(service.fields, key, phone)
     return _form_step(request, service, phone, submission_key=key, uploads=uploads)
+
+
+def vouched_filing(
+    request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
+) -> tuple[str, int] | None:
+    """(phone, verification) the form's key vouches for: issued to this very browser for the
+    phone it verified, recently (so a citizen typing past the verified window keeps going)."""
+    remembered = last_verified_phone(request.session, SUBMIT)
+    if not remembered or not is_form_key(key):
+        return None
+    verification = form_key_verification(
+        citizen.form_key, key, browser=browser_id(request.session), phone=remembered, now=utcnow()
+    )
+    return (remembered, verification) if verification is not None else None
 
 
 def submitting_phone(
     request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
 ) -> str | None:
-    """The verified phone, or the one the form's key vouches for after the window lapsed."""
-    now = utcnow()
-    phone = verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for)
-    if phone is not None:
-        return phone
-    remembered = last_verified_phone(request.session, SUBMIT)
-    if remembered and form_key_vouches(
-        citizen.form_key, key, browser=browser_id(request.session), phone=remembered, now=now
-    ):
-        return remembered
-    return None
+    """The phone the form's key vouches for, or the verified one while the window is open."""
+    vouched = vouched_filing(request, citizen, key)
+    if vouched is not None:
+        return vouched[0]
+    return verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
 
 
 @post(
@@ -120,26 +165,29 @@ async def service_submit(
     # Files (a form without JavaScript posts them here) are not text answers.
     raw = {name: value for name, value in form.items() if isinstance(value, str)}
     key = raw.get("submission_key", "")
-    phone = submitting_phone(request, citizen, key) if is_form_key(key) else None
-    foreign_key = False
-    if phone is not None and not form_key_vouches(
-        citizen.form_key, key, browser=browser_id(request.session), phone=phone, now=utcnow()
-    ):
-        # A key issued to another browser or phone (copied, or this browser verified another
-        # number since): filing with it would take that form's key from its citizen.
-        phone, foreign_key = None, True
-    if phone is None:
-        phone = verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
-        if phone is None:
+    vouched = vouched_filing(request, citizen, key)
+    renewed = False
+    if vouched is not None:
+        phone, verification = vouched
+    else:
+        # No key of this browser's verification: an old page, a hand-made POST, or a key issued
+        # to another browser or phone (copied, or this browser verified again since; filing
+        # with it would take that form's key from its citizen). A new key is issued under this
+        # browser's open verification, if there is one.
+        current = await open_verification(request, citizen)
+        phone = last_verified_phone(request.session, SUBMIT) or ""
+        if current is None or not phone:
             return go_to(
                 request, "phone_form", slug=slug, target=step_target(request), query="again=1"
             )
-        # A form without a valid key (an old page, a hand-made POST): give it one now.
-        key = issue_form_key(
-            citizen.form_key, browser=browser_id(request.session), phone=phone, now=utcnow()
-        )
+        old_key, verification = key, current
+        key = _new_key(request, citizen, phone, verification)
+        if is_form_key(old_key):
+            # Shown again to check and send; the form's files come along (same phone only).
+            await carry_uploads(from_key=old_key, to_key=key, phone=phone)
+            renewed = True
     result = validate(service.fields, raw)
-    if foreign_key:
+    if renewed:
         # Shown again with this browser's own key and the citizen's words: they check and send.
         return _form_step(
             request,
@@ -174,6 +222,8 @@ async def service_submit(
             sms=citizen.sms,
             place=result.place,
             attachment_ids=uploads.referenced,
+            verification=verification,
+            daily_limit=citizen.filings_per_phone_day,
         )
     except UploadRejected as error:
         # A referenced upload vanished between the check and the filing: nothing was filed.
@@ -192,9 +242,26 @@ async def service_submit(
         )
     except SubmissionKeyTaken:
         return go_to(request, "phone_form", slug=slug, target=step_target(request), query="again=1")
-    remember_submitted(request.session, filed.number)
+    except (VerificationUsed, FilingLimited) as refused:
+        # Nothing was filed; the citizen's words stay on screen with the reason.
+        limited = isinstance(refused, FilingLimited)
+        if not limited:
+            expire_verified(request.session, SUBMIT)
+        return _form_step(
+            request,
+            service,
+            phone,
+            result=result,
+            submission_key=key,
+            uploads=uploads,
+            status_code=429 if limited else 409,
+            notice="filings_per_day" if limited else "verification_used",
+            retry_after=refused.retry_after_seconds if isinstance(refused, FilingLimited) else None,
+        )
+    remember_submitted(request.session, filed.number, filed.tracking_token)
     # A new request asks for the phone again (a shared phone or kiosk must not file under
-    # the last citizen's number); this form's key still answers a double click.
+    # the last citizen's number; the verification is consumed); this form's key still
+    # answers a double click with this request.
     expire_verified(request.session, SUBMIT)
     return go_to(request, "submitted", number=filed.number)
 
@@ -205,11 +272,19 @@ async def submitted(request: Request[Any, Any, Any], number: FromPath[str]) -> T
     if not filed_here(request.session, number):
         raise NotFoundException()
     filed = await get_filed_request(number)
-    if filed is None:
+    if filed is None or not filed_here(request.session, number, filed.tracking_token):
+        # Also after staff moved the request to a new phone: its link was replaced, and the
+        # browser that filed it (perhaps the old phone's) must not be handed the new one.
         raise NotFoundException()
     return render(
         request,
         page="citizen/success.html",
         partial="citizen/_success.html",
-        context={"filed": filed, "masked_phone": ThaiMobile(filed.phone).masked},
+        context={
+            "filed": filed,
+            "masked_phone": ThaiMobile(filed.phone).masked,
+            "sms_later": await receipt_waits(
+                filed.id, request.app.state["settings"].sms_daily_budget
+            ),
+        },
     )

@@ -6,16 +6,18 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from portal.attachments.service import link_pending
 from portal.catalogue.location import Place
 from portal.catalogue.service import ServiceInfo
 from portal.db import is_unique_violation, write_transaction
+from portal.otp.service import consume_verification
 from portal.privacy.citizen_ids import protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
+from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
@@ -28,6 +30,22 @@ CITIZEN_ACTOR = "citizen"
 
 class SubmissionKeyTaken(Exception):
     """The form's one-time key belongs to another phone's request: refuse, reveal nothing."""
+
+
+class VerificationUsed(Exception):
+    """The verification this form's key names has filed a request already: a new one needs a
+    new code. Nothing was saved."""
+
+
+class FilingLimited(Exception):
+    """The phone filed ``limit`` requests in the last 24 hours. Nothing was saved."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__("filings_per_day")
+        self.retry_after_seconds = max(1, int(retry_after.total_seconds() + 0.999))
+
+
+FILING_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -81,10 +99,22 @@ async def file_request(
     sms: SmsConfig,
     place: Place | None = None,
     attachment_ids: Sequence[int] = (),
+    verification: int | None = None,
+    daily_limit: int | None = None,
 ) -> FiledRequest:
-    """``attachment_ids``: pending uploads of this form (its ``submission_key`` is their upload
-    group) that become the request's in the same transaction; one that is gone refuses the
-    filing with ``UploadRejected("missing")`` and nothing is saved."""
+    """File once per form key and once per verification.
+
+    The same key again (a double click, a refresh, two presses at once) answers with the
+    request it filed. ``verification`` (the passed code's ``OtpChallenge`` id, given by the
+    citizen's route) is consumed by the filing: another key under it raises
+    ``VerificationUsed``. A phone with ``daily_limit`` filings in 24 hours raises
+    ``FilingLimited``. ``attachment_ids``: pending uploads of this form (its
+    ``submission_key`` is their upload group) that become the request's in the same
+    transaction; one that is gone refuses the filing with ``UploadRejected("missing")``.
+    In every refusal nothing is saved."""
+    filing = _Filing(
+        service, phone, answers, submission_key, place, attachment_ids, verification, daily_limit
+    )
     for _ in range(NUMBER_ATTEMPTS):
         existing = await _by_submission_key(submission_key)
         if existing:
@@ -92,9 +122,13 @@ async def file_request(
                 raise SubmissionKeyTaken
             return existing
         try:
-            return await _insert(
-                service, phone, answers, submission_key, base_url, sms, place, attachment_ids
-            )
+            return await _insert(filing, base_url, sms)
+        except VerificationUsed:
+            # Two presses of one form at once: the other press filed it, under this key.
+            existing = await _by_submission_key(submission_key)
+            if existing and existing.phone == phone:
+                return existing
+            raise
         except Exception as error:
             if not is_unique_violation(error):
                 raise
@@ -103,22 +137,42 @@ async def file_request(
     raise RuntimeError("could not allocate a request number")
 
 
-async def _insert(
-    service: ServiceInfo,
-    phone: str,
-    answers: dict[str, str],
-    submission_key: str,
-    base_url: str,
-    sms: SmsConfig,
-    place: Place | None = None,
-    attachment_ids: Sequence[int] = (),
-) -> FiledRequest:
-    now = utcnow()
+@dataclass(frozen=True)
+class _Filing:
+    service: ServiceInfo
+    phone: str
+    answers: dict[str, str]
+    submission_key: str
+    place: Place | None
+    attachment_ids: Sequence[int]
+    verification: int | None
+    daily_limit: int | None
+
+
+async def _ensure_below_daily_limit(phone: str, limit: int, now: datetime) -> None:
+    since = now - FILING_WINDOW
+    rows = (
+        await CitizenRequest.select(CitizenRequest.created_at)
+        .where(CitizenRequest.phone == phone, CitizenRequest.created_at > since)
+        .order_by(CitizenRequest.created_at)
+    )
+    if len(rows) >= limit:
+        # The count falls below the limit when the filing that tips it leaves the window.
+        frees_at: datetime = rows[len(rows) - limit]["created_at"] + FILING_WINDOW
+        raise FilingLimited(frees_at - now)
+
+
+async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledRequest:
+    service, phone, submission_key = filing.service, filing.phone, filing.submission_key
     token = new_tracking_token()
-    number = new_request_number(now)
     # PDPA: citizen IDs leave ``answers`` (masked there), sealed and hashed beside them.
-    protected = protect_answers(service.fields, answers)
-    async with write_transaction():
+    protected = protect_answers(service.fields, filing.answers)
+    place = filing.place
+    async with write_transaction(serialize=f"filing:{phone}"):
+        now = utcnow()  # after the lock: a wait for it must not stretch the window
+        number = new_request_number(now)
+        if filing.daily_limit is not None:
+            await _ensure_below_daily_limit(phone, filing.daily_limit, now)
         request = CitizenRequest(
             number=number,
             service=service.id,
@@ -137,11 +191,17 @@ async def _insert(
             location_text=place.text if place else "",
         )
         await request.save()
+        # After the insert: a second press of this very form meets the unique key first and
+        # is answered with this request; any other form under this verification stops here.
+        if filing.verification is not None and not await consume_verification(
+            filing.verification, phone, now
+        ):
+            raise VerificationUsed
         await link_pending(
             request_id=int(request.id),
             upload_group=submission_key,
             phone=phone,
-            attachment_ids=attachment_ids,
+            attachment_ids=filing.attachment_ids,
         )
         await RequestEvent(
             request=request.id,
@@ -165,3 +225,15 @@ async def _insert(
 async def get_filed_request(number: str) -> FiledRequest | None:
     row = await CitizenRequest.select().where(CitizenRequest.number == number).first()
     return _filed(row) if row else None
+
+
+async def carry_uploads(*, from_key: str, to_key: str, phone: str) -> None:
+    """A renewed form key keeps the form's files: the pending uploads the old key's form holds
+    for this same verified phone move to the new key (another phone's files stay put)."""
+    if from_key == to_key:
+        return
+    await Attachment.update({Attachment.upload_group: to_key}).where(
+        Attachment.upload_group == from_key,
+        Attachment.phone == phone,
+        Attachment.request.is_null(),
+    )

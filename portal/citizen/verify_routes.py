@@ -24,7 +24,7 @@ from portal.otp.session_state import (
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.web.code_step import CodeStepLinks, render_code_step
-from portal.web.rendering import client_ip, go_to, render, step_target
+from portal.web.rendering import client_ip, go_to, render, step_target, wants_partial
 
 SUBMIT = OtpPurpose.submit
 
@@ -45,6 +45,7 @@ def _phone_step(
     retry_after: int | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    resume: bool = False,
 ) -> Template:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return render(
@@ -57,6 +58,7 @@ def _phone_step(
             "error": error,
             "retry_after": retry_after,
             "notice": notice,
+            "resume": resume,
         },
         status_code=status_code,
         headers=headers,
@@ -105,12 +107,25 @@ def _code_step_at_limit(
     )
 
 
+RESUME = "resume:submit"
+"""Set while the phone is verified again over a form that is still open (its words on
+screen, its verification used): once the code passes, the dialog closes onto that form."""
+
+
 @get("/e-service/{slug:str}/phone", name="phone_form")
 async def phone_form(
-    request: Request[Any, Any, Any], slug: FromPath[str], again: FromQuery[str] = ""
+    request: Request[Any, Any, Any],
+    slug: FromPath[str],
+    again: FromQuery[str] = "",
+    resume: FromQuery[str] = "",
 ) -> Template:
     """Always the phone step (it is also the "change number" link); ``again`` says why."""
-    return _phone_step(request, await _service_or_404(slug), notice="again" if again else None)
+    return _phone_step(
+        request,
+        await _service_or_404(slug),
+        notice="again" if again else None,
+        resume=bool(resume),
+    )
 
 
 async def _send_code(
@@ -142,10 +157,17 @@ async def phone_submit(
     service = await _service_or_404(slug)
     form = await request.form()
     raw = str(form.get("phone", ""))
+    resume = bool(form.get("resume"))
+    if resume:
+        request.session[RESUME] = slug
+    else:
+        request.session.pop(RESUME, None)
     try:
         mobile = parse_thai_mobile(raw)
     except PhoneError as error:
-        return _phone_step(request, service, phone=raw, error=error.code, status_code=422)
+        return _phone_step(
+            request, service, phone=raw, error=error.code, status_code=422, resume=resume
+        )
     try:
         await _send_code(request, citizen, service, mobile.e164)
     except RateLimited as limit:
@@ -166,6 +188,7 @@ async def phone_submit(
             error=f"limit_{limit.reason}",
             retry_after=limit.retry_after_seconds,
             status_code=429,
+            resume=resume,
         )
     return go_to(request, "code_form", slug=slug, target=step_target(request))
 
@@ -201,7 +224,13 @@ async def code_submit(
     except RateLimited as limit:
         return _code_step_at_limit(request, service, pending, limit)
     if result.outcome is CheckOutcome.passed:
-        mark_verified(request.session, SUBMIT, pending.phone, utcnow())
+        # The passed code is the verification: the one filing it allows consumes its row.
+        mark_verified(request.session, SUBMIT, pending.phone, utcnow(), pending.challenge_id)
+        if request.session.pop(RESUME, None) == slug and wants_partial(request):
+            # The open form keeps the citizen's words: close the dialog onto it.
+            return Template(
+                template_name="citizen/_verified_again.html", context={"service": service}
+            )
         return go_to(request, "service_form", slug=slug)
     return _code_step(
         request,

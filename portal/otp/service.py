@@ -18,11 +18,13 @@ from piccolo.query.functions.aggregate import Count, Sum
 from portal.db import write_transaction
 from portal.otp.codes import code_hash, is_well_formed, new_code, normalise_code, session_hash
 from portal.otp.policy import OtpPolicy
+from portal.sms import budget as sms_budget
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
-from portal.tables.otp_challenge import OtpChallenge
-from portal.tables.sms_message import SmsMessage, SmsPurpose
+from portal.tables.otp_challenge import OtpChallenge, OtpPurpose
+from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import utcnow
+from portal.web.client_net import address_group
 
 
 class RateLimited(Exception):
@@ -76,30 +78,70 @@ async def _oldest_since(*where: Combinable) -> datetime:
     return created
 
 
-async def _wrong_tries_for_phone(phone: str, since: datetime) -> int:
+async def _wrong_tries(*where: Combinable) -> int:
     row = (
         await OtpChallenge.select(Sum(OtpChallenge.failed_attempts, alias="n"))
-        .where(OtpChallenge.phone == phone, OtpChallenge.created_at > since)
+        .where(*where)
         .first()
     )
     return int(row["n"] or 0) if row else 0
 
 
-async def _ensure_phone_not_locked(phone: str, policy: OtpPolicy, now: datetime) -> None:
+async def _ensure_not_locked(
+    phone: str, bound_session: str, policy: OtpPolicy, now: datetime
+) -> None:
+    """Wrong tries lock this browser for this phone; only the NIST ceiling locks the phone.
+
+    A stranger can only guess codes sent to their own browser, so their wrong tries are
+    counted against (phone, their browser): the owner asking a fresh code from their own
+    browser is not held back by them (see ``OtpPolicy`` for why guessing stays infeasible).
+    """
     since = now - policy.wrong_tries_window
-    if await _wrong_tries_for_phone(phone, since) >= policy.wrong_tries_per_phone:
-        oldest = await _oldest_since(
-            OtpChallenge.phone == phone,
-            OtpChallenge.created_at > since,
-            OtpChallenge.failed_attempts > 0,
-        )
-        raise RateLimited("phone_locked", oldest + policy.wrong_tries_window - now)
+    locks = (
+        (
+            "browser_locked",
+            (OtpChallenge.phone == phone, OtpChallenge.session_hash == bound_session),
+            policy.wrong_tries_per_browser,
+        ),
+        ("phone_locked", (OtpChallenge.phone == phone,), policy.wrong_tries_per_phone),
+    )
+    for reason, subject, limit in locks:
+        if await _wrong_tries(*subject, OtpChallenge.created_at > since) >= limit:
+            oldest = await _oldest_since(
+                *subject, OtpChallenge.created_at > since, OtpChallenge.failed_attempts > 0
+            )
+            raise RateLimited(reason, oldest + policy.wrong_tries_window - now)
+
+
+async def _ensure_new_phone_allowed(
+    phone: str, client_net: str, policy: OtpPolicy, now: datetime
+) -> None:
+    """One address group asks codes for at most ``phones_per_ip_hour`` distinct phones an hour.
+
+    A phone that already had a code from this address this hour is not new (its resend is
+    only held by the ceiling). The wait is honest: the count falls below the limit when the
+    phone whose last code is the oldest leaves the window.
+    """
+    window = timedelta(hours=1)
+    here = (OtpChallenge.client_net == client_net, OtpChallenge.created_at > now - window)
+    if await OtpChallenge.exists().where(*here, OtpChallenge.phone == phone):
+        return
+    # Bounded: the per-address ceiling (``sends_per_ip_hour``) was checked before this.
+    rows = await OtpChallenge.select(OtpChallenge.phone, OtpChallenge.created_at).where(*here)
+    last_code: dict[str, datetime] = {}
+    for row in rows:
+        created: datetime = row["created_at"]
+        last_code[row["phone"]] = max(created, last_code.get(row["phone"], created))
+    if len(last_code) >= policy.phones_per_ip_hour:
+        lasts = sorted(last_code.values())
+        frees_at = lasts[len(lasts) - policy.phones_per_ip_hour] + window
+        raise RateLimited("ip_phones", frees_at - now)
 
 
 async def _ensure_send_allowed(
-    phone: str, purpose: str, bound_session: str, client_ip: str, policy: OtpPolicy, now: datetime
+    phone: str, purpose: str, bound_session: str, client_net: str, policy: OtpPolicy, now: datetime
 ) -> None:
-    await _ensure_phone_not_locked(phone, policy, now)
+    await _ensure_not_locked(phone, bound_session, policy, now)
 
     latest = (
         await OtpChallenge.select(OtpChallenge.created_at)
@@ -124,7 +166,7 @@ async def _ensure_send_allowed(
         ("phone_day", OtpChallenge.phone == phone, timedelta(hours=24), policy.sends_per_phone_day),
         (
             "ip_hour",
-            OtpChallenge.client_ip == client_ip,
+            OtpChallenge.client_net == client_net,
             timedelta(hours=1),
             policy.sends_per_ip_hour,
         ),
@@ -134,15 +176,12 @@ async def _ensure_send_allowed(
         if await _count_since(subject, OtpChallenge.created_at > since) >= limit:
             oldest = await _oldest_since(subject, OtpChallenge.created_at > since)
             raise RateLimited(reason, oldest + window - now)
+    await _ensure_new_phone_allowed(phone, client_net, policy, now)
 
-    day_ago = now - timedelta(hours=24)
-    sent_today = (
-        await SmsMessage.select(Count(SmsMessage.id, alias="n"))
-        .where(SmsMessage.created_at > day_ago)
-        .first()
-    )
-    if sent_today and int(sent_today["n"]) >= policy.daily_budget:
-        raise RateLimited("budget", timedelta(hours=1))
+    # Sent, being sent and admitted codes, never suppressed rows (portal/sms/budget.py).
+    budget_wait = await sms_budget.wait_for_code(policy.daily_budget, now)
+    if budget_wait is not None:
+        raise RateLimited("budget", budget_wait)
 
 
 async def issue_code(
@@ -163,10 +202,11 @@ async def issue_code(
     the same as for a phone that has some, and nobody learns who filed a request by asking.
     """
     bound_session = session_hash(session_id)
+    client_net = address_group(client_ip, policy.ipv6_prefix)
     code = new_code()
     async with write_transaction(serialize="otp-send"):
         now = utcnow()  # after the lock: a wait for it must not stretch the windows
-        await _ensure_send_allowed(phone, purpose, bound_session, client_ip, policy, now)
+        await _ensure_send_allowed(phone, purpose, bound_session, client_net, policy, now)
         await OtpChallenge.update({OtpChallenge.killed_at: now}).where(
             OtpChallenge.phone == phone,
             OtpChallenge.purpose == purpose,
@@ -182,6 +222,7 @@ async def issue_code(
                 key, phone=phone, purpose=purpose, bound_session=bound_session, code=code
             ),
             client_ip=client_ip,
+            client_net=client_net,
             created_at=now,
             expires_at=now + policy.validity,
         )
@@ -258,7 +299,7 @@ async def _check_code(
         return CheckResult(CheckOutcome.exhausted)
     if challenge.expires_at <= now:
         return CheckResult(CheckOutcome.expired)
-    await _ensure_phone_not_locked(phone, policy, now)
+    await _ensure_not_locked(phone, bound_session, policy, now)
     if not is_well_formed(code):
         return CheckResult(
             CheckOutcome.malformed, policy.wrong_tries_per_code - challenge.failed_attempts
@@ -298,3 +339,34 @@ async def _check_code(
     if not claimed:
         return CheckResult(CheckOutcome.unknown)
     return CheckResult(CheckOutcome.passed)
+
+
+def _open_verification(challenge_id: int, phone: str) -> tuple[Combinable, ...]:
+    return (
+        OtpChallenge.id == challenge_id,
+        OtpChallenge.phone == phone,
+        OtpChallenge.purpose == OtpPurpose.submit,
+        OtpChallenge.used_at.is_not_null(),
+        OtpChallenge.consumed_at.is_null(),
+    )
+
+
+async def verification_is_open(challenge_id: int, phone: str) -> bool:
+    """True while the code that passed (the verification) has not filed a request yet.
+
+    The browser's session is a client-side cookie, so "used up" lives here, on the row: a
+    replayed old cookie names a verification that is already consumed.
+    """
+    return bool(await OtpChallenge.exists().where(*_open_verification(challenge_id, phone)))
+
+
+async def consume_verification(challenge_id: int, phone: str, now: datetime) -> bool:
+    """Inside the filing's transaction: one conditional UPDATE, so of any number of filings
+    under one verification (form keys collected from many page loads, all at once) exactly
+    one consumes it; the rest get False and must roll back."""
+    rows = (
+        await OtpChallenge.update({OtpChallenge.consumed_at: now})
+        .where(*_open_verification(challenge_id, phone))
+        .returning(OtpChallenge.id)
+    )
+    return bool(rows)

@@ -6,12 +6,15 @@ proved for reading, and the other way round.
 - ``browser``: a random id the codes are bound to; replaced when a code passes, so a
   session id planted before verification (fixation) is worthless afterwards.
 - ``otp:<purpose>``: the code being waited for (challenge id, phone, when a resend is allowed).
-- ``verified:<purpose>``: the phone that passed, and when it was last used.
-- ``submitted``: request numbers this browser filed, so it alone sees their success pages.
+- ``verified:<purpose>``: the phone that passed, when it was last used, and which code passed
+  (``challenge``): for filing that row is the verification a filing consumes, server-side.
+- ``submitted``: request numbers this browser filed, each with a fingerprint of the tracking
+  link it was given, so it alone sees their success pages, and only while that link stands.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,10 +68,19 @@ def pending_code(session: dict[str, Any], purpose: str) -> PendingCode | None:
         return None
 
 
-def mark_verified(session: dict[str, Any], purpose: str, phone: str, now: datetime) -> None:
+def mark_verified(
+    session: dict[str, Any], purpose: str, phone: str, now: datetime, challenge: int = 0
+) -> None:
     session.pop(f"otp:{purpose}", None)
     session["browser"] = secrets.token_urlsafe(24)
-    session[f"verified:{purpose}"] = {"phone": phone, "at": now.timestamp()}
+    session[f"verified:{purpose}"] = {"phone": phone, "at": now.timestamp(), "challenge": challenge}
+
+
+def verified_challenge(session: dict[str, Any], purpose: str) -> int | None:
+    """The id of the code that passed (the verification), however long ago; None if unknown."""
+    data = session.get(f"verified:{purpose}")
+    value = data.get("challenge") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def verified_phone(
@@ -112,11 +124,30 @@ def forget_verified(session: dict[str, Any], purpose: str) -> None:
     session.pop(f"verified:{purpose}", None)
 
 
-def remember_submitted(session: dict[str, Any], number: str) -> None:
-    numbers = [n for n in session.get("submitted", []) if n != number]
-    session["submitted"] = [*numbers, number][-MAX_REMEMBERED_SUBMISSIONS:]
+def link_fingerprint(tracking_token: str) -> str:
+    """Enough of the tracking link's digest to tell whether it is still the same link."""
+    return hashlib.sha256(tracking_token.encode()).hexdigest()[:16]
 
 
-def filed_here(session: dict[str, Any], number: str) -> bool:
+def remember_submitted(session: dict[str, Any], number: str, tracking_token: str) -> None:
+    kept = [
+        entry
+        for entry in session.get("submitted", [])
+        if isinstance(entry, list) and entry and entry[0] != number
+    ]
+    session["submitted"] = [*kept, [number, link_fingerprint(tracking_token)]][
+        -MAX_REMEMBERED_SUBMISSIONS:
+    ]
+
+
+def filed_here(session: dict[str, Any], number: str, tracking_token: str | None = None) -> bool:
+    """This browser filed ``number`` (checked first, without the database) and, given the
+    request's ``tracking_token``, was handed the link it still has: after staff move a request
+    to a new phone (the link is replaced), the old browser no longer sees it."""
     submitted = session.get("submitted", [])
-    return isinstance(submitted, list) and number in submitted
+    if not isinstance(submitted, list):
+        return False
+    entries = [e for e in submitted if isinstance(e, list) and len(e) == 2 and e[0] == number]
+    if tracking_token is None:
+        return bool(entries)
+    return [number, link_fingerprint(tracking_token)] in entries

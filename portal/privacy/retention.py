@@ -1,6 +1,11 @@
 """Retention (PDPA section 37(3)): closed requests lose their personal data once the
 retention period has passed since their last change; what is left counts for statistics.
 
+"Last change" is the last staff work of any kind: a status change, an internal note, an after
+photo, a phone change, an assignment (each restarts ``updated_at``, see
+``portal.casework.activity``), and, checked again inside purge's transaction, any audited
+staff action on the request other than a read (opening it, revealing the citizen ID).
+
 ``purge`` anonymises rather than deletes: the request number, service, status and timeline
 (statuses, times, who moved it) stay, so the office's figures and the audit trail (which
 refers to requests) hold. Everything that can name or reach the person goes:
@@ -36,6 +41,7 @@ from portal.db import json_object, write_transaction
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.staff import audit
 from portal.tables.attachment import Attachment
+from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
@@ -53,6 +59,8 @@ OTP_KEEP = timedelta(days=2)
 """Past the longest OTP window (24 h of wrong tries and sends): the rows no longer count."""
 SIGN_IN_KEEP = timedelta(days=30)
 """Throttling looks back 30 minutes; a month is kept to investigate break-in attempts."""
+READS = frozenset({"view_request", "reveal_citizen_id"})
+"""Audited reads of a request: looking is not work, so they do not keep its data longer."""
 SETTLED = (SmsState.sent, SmsState.delivered, SmsState.failed, SmsState.suppressed)
 
 
@@ -110,17 +118,56 @@ def _due(cutoff: datetime) -> list[Any]:
     ]
 
 
+async def _recent_work(request_id: int, cutoff: datetime) -> bool:
+    """Any audited staff action on the request since the cutoff, reads aside.
+
+    Every staff change is audited in the transaction that makes it, so this catches work
+    through a path that forgot to restart the clock (``portal.casework.activity``) too: the
+    audit log, not one column, is the record of what staff did.
+    """
+    return bool(
+        await AuditEvent.exists().where(
+            AuditEvent.request == request_id,
+            AuditEvent.created_at >= cutoff,
+            AuditEvent.action.not_in(list(READS)),
+        )
+    )
+
+
 async def _anonymise(
     request_id: int, number: str, now: datetime, cutoff: datetime
 ) -> _Anonymised | None:
     """One request, in one transaction; None when it is no longer due."""
     async with write_transaction(serialize=f"request-status:{number}"):
         # Re-checked inside the transaction, all of it: staff may have reopened it a moment
-        # ago, or reopened and closed it again (closed, but changed since the cutoff).
-        still_due = await CitizenRequest.exists().where(
-            CitizenRequest.id == request_id, *_due(cutoff)
+        # ago, or reopened and closed it again (closed, but changed since the cutoff), or
+        # added a note or a photo to it since the run listed it.
+        if await _recent_work(request_id, cutoff):
+            return None
+        # The claim is one UPDATE whose WHERE is the whole rule. On PostgreSQL it takes the
+        # row's lock, which every piece of staff work takes too (``record_work``): work that
+        # committed first makes it match nothing (changed since the cutoff); work that comes
+        # after finds the request anonymised and is refused. Never both.
+        token = new_tracking_token()
+        claimed = (
+            await CitizenRequest.update(
+                {
+                    CitizenRequest.phone: "",
+                    CitizenRequest.answers: "{}",
+                    CitizenRequest.citizen_id_encrypted: "",
+                    CitizenRequest.citizen_id_hash: "",
+                    CitizenRequest.location_lat: None,
+                    CitizenRequest.location_lng: None,
+                    CitizenRequest.location_text: "",
+                    CitizenRequest.tracking_token: token,
+                    CitizenRequest.tracking_token_hash: token_digest(token),
+                    CitizenRequest.anonymised_at: now,
+                }
+            )
+            .where(CitizenRequest.id == request_id, *_due(cutoff))
+            .returning(CitizenRequest.id)
         )
-        if not still_due:
+        if not claimed:
             return None
         files = await Attachment.select(Attachment.storage_key, Attachment.preview_key).where(
             Attachment.request == request_id
@@ -147,21 +194,6 @@ async def _anonymise(
             RequestEvent.request == request_id
         )
         await StaffNote.update({StaffNote.text: ""}).where(StaffNote.request == request_id)
-        token = new_tracking_token()
-        await CitizenRequest.update(
-            {
-                CitizenRequest.phone: "",
-                CitizenRequest.answers: "{}",
-                CitizenRequest.citizen_id_encrypted: "",
-                CitizenRequest.citizen_id_hash: "",
-                CitizenRequest.location_lat: None,
-                CitizenRequest.location_lng: None,
-                CitizenRequest.location_text: "",
-                CitizenRequest.tracking_token: token,
-                CitizenRequest.tracking_token_hash: token_digest(token),
-                CitizenRequest.anonymised_at: now,
-            }
-        ).where(CitizenRequest.id == request_id)
         await audit.record(
             actor=ACTOR,
             action="anonymise_request",
@@ -243,6 +275,7 @@ async def purge(
         .order_by(CitizenRequest.id)
     )
     if dry_run:
+        due = [row for row in due if not await _recent_work(int(row["id"]), report.cutoff)]
         report.numbers = [row["number"] for row in due]
         report.attachments = int(
             await Attachment.count().where(

@@ -42,7 +42,11 @@ class BackgroundDispatcher:
 
     async def start(self) -> None:
         self._client = http_client(self.timing)
-        dispatcher = Dispatcher(build_provider(self.settings, self._client), self.timing)
+        dispatcher = Dispatcher(
+            build_provider(self.settings, self._client),
+            self.timing,
+            daily_limit=self.settings.sms_daily_budget,
+        )
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(dispatcher.run(self._stop), name="sms-dispatcher")
         logger.info("SMS dispatcher started (%s)", self.settings.sms_backend)
@@ -74,7 +78,9 @@ async def run_worker(
     await start_pool()
     try:
         async with http_client(timing) as client:
-            dispatcher = Dispatcher(build_provider(settings, client), timing)
+            dispatcher = Dispatcher(
+                build_provider(settings, client), timing, daily_limit=settings.sms_daily_budget
+            )
             if once:
                 return await dispatcher.run_until_idle()
             stop = asyncio.Event()

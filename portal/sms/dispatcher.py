@@ -1,7 +1,8 @@
 """The dispatcher: sends queued SMS through the configured gateway, retrying until they go.
 
-Each turn it fails what expired, claims a batch of due messages (``portal/sms/queue.py``) and
-sends them side by side. What becomes of a message:
+Each turn it fails what expired, claims a batch of due messages within the daily budget
+(``portal/sms/budget.py``: codes always, other messages only into the room left, the rest
+waiting for the rolling window) and sends them side by side. What becomes of a message:
 
 - accepted by the gateway: ``sent`` (an OTP's text is blanked: the code has left);
 - refused for good (a bad number, a 4xx the gateway will never take): ``failed``;
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.otp.phone import PhoneError, parse_thai_mobile
-from portal.sms import queue
+from portal.sms import budget, queue
 from portal.sms.providers.base import Outcome, OutgoingSms, SendResult, SmsProvider
 from portal.sms.queue import ClaimedSms
 from portal.timeutil import utcnow
@@ -70,19 +71,30 @@ def _thai_mobile(phone: str) -> bool:
 
 
 class Dispatcher:
-    def __init__(self, provider: SmsProvider, timing: SmsTiming | None = None) -> None:
+    def __init__(
+        self, provider: SmsProvider, timing: SmsTiming | None = None, *, daily_limit: int
+    ) -> None:
         self.provider = provider
         self.timing = timing or SmsTiming()
+        self.daily_limit = daily_limit
+        """PORTAL_SMS_DAILY_LIMIT: messages a rolling 24 hours may hand to the gateway."""
+        self._release_at: datetime | None = None
 
     async def run_once(self) -> int:
         """One turn: fail the expired, claim a batch, send it. Returns how many were claimed."""
         now = utcnow()
+        if self._release_at is None or now >= self._release_at:
+            # At start (a raised limit) and now and then: held-back messages with room now.
+            self._release_at = now + budget.RELEASE_EVERY
+            await budget.release(now, self.daily_limit)
         if not await queue.has_work(now):
             return 0
         expired = await queue.fail_expired(now)
         if expired:
             logger.warning("%d SMS expired before they could be sent", expired)
-        claimed = await queue.claim_due(now, now + self.timing.lease, self.timing.batch_size)
+        claimed = await budget.claim(
+            now, now + self.timing.lease, self.timing.batch_size, self.daily_limit
+        )
         if claimed:
             await asyncio.gather(*(self._deliver(message) for message in claimed))
         return len(claimed)

@@ -7,10 +7,9 @@ or status message carries the tracking link, which is a credential.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from piccolo.query.functions.aggregate import Count
-
+from portal.sms import budget
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from portal.timeutil import utcnow
 
@@ -67,10 +66,10 @@ async def messages_for_request(request_id: int) -> list[MessageStatus]:
 
 @dataclass(frozen=True)
 class DailyUsage:
-    """Messages written in the last 24 hours against PORTAL_SMS_DAILY_LIMIT.
+    """Messages counted in the last 24 hours against PORTAL_SMS_DAILY_LIMIT.
 
-    Counted as ``portal/otp/service.py`` counts them for its budget check: every row, so the
-    warning and the refusal agree.
+    Counted as ``portal/sms/budget.py`` counts them for codes and the dispatcher (sent, being
+    sent, codes admitted; never the suppressed or unsent), so the warning and the refusal agree.
     """
 
     used: int
@@ -78,7 +77,7 @@ class DailyUsage:
 
     @property
     def exhausted(self) -> bool:
-        """New codes are refused (429) until older messages leave the 24-hour window."""
+        """New codes are refused (429) and other messages wait until room frees."""
         return self.used >= self.limit
 
     @property
@@ -87,10 +86,4 @@ class DailyUsage:
 
 
 async def daily_usage(limit: int, now: datetime | None = None) -> DailyUsage:
-    since = (now or utcnow()) - timedelta(hours=24)
-    row = (
-        await SmsMessage.select(Count(SmsMessage.id, alias="n"))
-        .where(SmsMessage.created_at > since)
-        .first()
-    )
-    return DailyUsage(used=int(row["n"]) if row else 0, limit=limit)
+    return DailyUsage(used=await budget.used(now or utcnow()), limit=limit)

@@ -16,7 +16,8 @@ from typing import Any
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 
 RETRY_WINDOW = timedelta(hours=4)
-"""How long the dispatcher keeps trying a message other than an OTP before it is failed."""
+"""How long the dispatcher keeps trying a message other than an OTP before it is failed; a
+wait for room in the daily budget moves this window on (``portal/sms/budget.py``)."""
 
 
 @dataclass(frozen=True)

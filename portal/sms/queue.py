@@ -9,12 +9,18 @@ the repeated conditions make a second claim of the same row change nothing.
 The ``attempts`` value a claim returns is its fencing token: every outcome is written only
 ``WHERE state = 'sending' AND attempts = <that value>``, so a dispatcher that overran its lease
 (and lost the row to another) cannot overwrite the newer attempt's result.
+
+A claim may take one kind of due message only (``Due``): those the daily budget already counts
+(OTPs, admitted at issuance, and rows a crashed dispatcher left ``sending``) and those it does
+not yet count (receipts, status and phone-change messages waiting for room); see
+``portal/sms/budget.py``, which decides how many of the second kind may go.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -36,7 +42,8 @@ WHERE id = ANY(ARRAY(
     WHERE next_attempt_at <= {}
       AND (state = 'queued' OR (state = 'sending' AND lease_until <= {}))
       AND expires_at > {}
-    ORDER BY next_attempt_at, id
+      %(kind)s
+    ORDER BY %(order)s
     LIMIT {}
     FOR UPDATE SKIP LOCKED
 ))
@@ -54,7 +61,8 @@ WHERE id IN (
     WHERE next_attempt_at <= {}
       AND (state = 'queued' OR (state = 'sending' AND lease_until <= {}))
       AND expires_at > {}
-    ORDER BY next_attempt_at, id
+      %(kind)s
+    ORDER BY %(order)s
     LIMIT {}
 )
 AND next_attempt_at <= {}
@@ -62,6 +70,20 @@ AND (state = 'queued' OR (state = 'sending' AND lease_until <= {}))
 AND expires_at > {}
 RETURNING id, attempts
 """
+
+
+class Due(Enum):
+    """Which due messages a claim takes: a filter and an order, fixed text, never input."""
+
+    any = ("", "next_attempt_at, id")
+    counted = ("AND (purpose = 'otp' OR state = 'sending')", "next_attempt_at, id")
+    """Already counted against the budget: taking them spends nothing more."""
+    uncounted = ("AND purpose <> 'otp' AND state = 'queued'", "id")
+    """Spend the budget when claimed; oldest first, so messages waiting for room keep order."""
+
+    def sql(self, template: str) -> str:
+        kind, order = self.value
+        return template % {"kind": kind, "order": order}
 
 
 @dataclass(frozen=True)
@@ -86,13 +108,18 @@ async def has_work(now: datetime) -> bool:
     return bool(await SmsMessage.exists().where(SmsMessage.next_attempt_at <= now))
 
 
-async def claim_due(now: datetime, lease_until: datetime, limit: int) -> list[ClaimedSms]:
+async def claim_due(
+    now: datetime, lease_until: datetime, limit: int, due: Due = Due.any
+) -> list[ClaimedSms]:
     """Take up to ``limit`` due messages (queued, or a crashed dispatcher's expired lease)."""
+    if limit <= 0:
+        return []
     due_args = [now, now, now]
     if isinstance(current_engine(), PostgresEngine):
-        rows = await SmsMessage.raw(POSTGRES_CLAIM, lease_until, *due_args, limit)
+        rows = await SmsMessage.raw(due.sql(POSTGRES_CLAIM), lease_until, *due_args, limit)
     else:
-        rows = await SmsMessage.raw(SQLITE_CLAIM, lease_until, *due_args, limit, *due_args)
+        sql = due.sql(SQLITE_CLAIM)
+        rows = await SmsMessage.raw(sql, lease_until, *due_args, limit, *due_args)
     if not rows:
         return []
     attempts = {int(row["id"]): int(row["attempts"]) for row in rows}

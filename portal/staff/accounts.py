@@ -1,4 +1,6 @@
-"""Staff accounts: creating them (with their authenticator secret) and reading them."""
+"""Staff accounts: creating them (with a one-time enrolment link, never a password the admin
+knows), reading them, switching them on and off. A colleague's own password change is in
+``portal.staff.own_password``."""
 
 from __future__ import annotations
 
@@ -7,9 +9,7 @@ from dataclasses import dataclass
 
 from portal.db import is_unique_violation, write_transaction
 from portal.staff import audit
-from portal.staff.crypto import decrypt, encrypt
-from portal.staff.passwords import check_policy, hash_password
-from portal.staff.totp import new_secret, provisioning_uri
+from portal.staff.enrolment import IssuedLink, new_link
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.timeutil import utcnow
 
@@ -37,7 +37,8 @@ class StaffAccount:
 @dataclass(frozen=True)
 class CreatedAccount:
     account: StaffAccount
-    otpauth_uri: str
+    link: IssuedLink
+    """The one-time enrolment link to hand to the colleague; nobody else sets their password."""
 
 
 def _account(row: dict[str, object]) -> StaffAccount:
@@ -64,39 +65,50 @@ _COLUMNS = (
 async def create_account(
     *,
     username: str,
-    password: str,
     role: str,
     display_name: str,
-    totp_key: bytes,
     actor: str,
+    enrolment_key: bytes,
+    totp_key: bytes,
+    client_ip: str = "",
 ) -> CreatedAccount:
+    """A new account without a password or authenticator, and its enrolment link."""
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise AccountError("bad_username")
     if role not in {r.value for r in StaffRole}:
         raise AccountError("bad_role")
-    check_policy(password, username)
-    secret = new_secret()
     try:
         async with write_transaction():
             user = StaffUser(
                 username=username,
                 display_name=display_name.strip()[:200],
                 role=role,
-                password_hash=hash_password(password),
-                totp_secret_encrypted=encrypt(totp_key, secret),
+                password_hash="",
+                totp_secret_encrypted="",
                 created_at=utcnow(),
             )
             await user.save()
+            link = await new_link(
+                staff_id=int(user.id),
+                username=username,
+                purpose="enrol",
+                actor=actor,
+                key=enrolment_key,
+                totp_key=totp_key,
+            )
             await audit.record(
-                actor=actor, action="staff_created", details={"username": username, "role": role}
+                actor=actor,
+                action="staff_created",
+                client_ip=client_ip,
+                details={"username": username, "role": role},
             )
     except Exception as error:
         if is_unique_violation(error):
             raise AccountError("username_taken") from error
         raise
     account = StaffAccount(int(user.id), username, user.display_name, role, True, False)
-    return CreatedAccount(account, provisioning_uri(secret, username))
+    return CreatedAccount(account, link)
 
 
 async def get_account(staff_id: int) -> StaffAccount | None:
@@ -116,17 +128,6 @@ async def active_officers() -> list[StaffAccount]:
         .order_by(StaffUser.display_name)
     )
     return [_account(row) for row in rows]
-
-
-async def enrolment_uri(staff_id: int, totp_key: bytes) -> str | None:
-    row = (
-        await StaffUser.select(StaffUser.username, StaffUser.totp_secret_encrypted)
-        .where(StaffUser.id == staff_id)
-        .first()
-    )
-    if row is None:
-        return None
-    return provisioning_uri(decrypt(totp_key, row["totp_secret_encrypted"]), row["username"])
 
 
 async def set_active(staff_id: int, active: bool, *, actor: str, client_ip: str) -> None:

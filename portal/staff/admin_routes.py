@@ -13,8 +13,8 @@ from litestar.response import Redirect, Response, Template
 from portal.staff.accounts import AccountError, create_account, list_accounts, set_active
 from portal.staff.audit import list_events
 from portal.staff.deps import StaffConfig
+from portal.staff.enrolment import EnrolmentError, IssuedLink, issue_reset_link
 from portal.staff.guards import admin_guard, staff_guard
-from portal.staff.passwords import WeakPassword
 from portal.staff.session_state import StaffSession
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.tracking.numbers import parse_request_number
@@ -56,16 +56,22 @@ def _accounts_page(
     accounts: list[Any],
     *,
     error: str | None = None,
-    created: Any = None,
+    link: IssuedLink | None = None,
+    base_url: str = "",
+    created: bool = False,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
+    """``link``: shown once, right after it is issued, for the admin to hand over; the page is
+    ``no-store`` like every page here, and the link is never put in a redirect's URL."""
     return Template(
         template_name="staff/accounts.html",
         context={
             "accounts": accounts,
             "roles": [role.value for role in StaffRole],
             "error": error,
+            "link": link,
+            "link_url": link.url(base_url) if link else "",
             "created": created,
             "form": form or {},
         },
@@ -84,22 +90,49 @@ async def create_account_action(
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
 ) -> Response[Any]:
-    form = {key: str(value) for key, value in (await request.form()).items()}
+    form = {key: str(value)[:200] for key, value in (await request.form()).items()}
+    form.pop("password", None)  # no field for it any more: the colleague chooses their own
     try:
         created = await create_account(
             username=form.get("username", "")[:64],
-            password=form.get("password", "")[:256],
             role=form.get("role", ""),
-            display_name=form.get("display_name", "")[:200],
-            totp_key=staff_config.totp_key,
+            display_name=form.get("display_name", ""),
             actor=await actor_name(staff),
+            client_ip=client_ip(request),
+            enrolment_key=staff_config.enrolment_key,
+            totp_key=staff_config.totp_key,
         )
-    except (AccountError, WeakPassword) as error:
-        form.pop("password", None)
+    except AccountError as error:
         return _accounts_page(await list_accounts(), error=error.code, form=form, status_code=422)
-    # The new colleague scans the QR code at their own first sign-in: the admin never sees
-    # the secret, so cannot make codes for them.
-    return _accounts_page(await list_accounts(), created=created)
+    return _accounts_page(
+        await list_accounts(), link=created.link, base_url=staff_config.base_url, created=True
+    )
+
+
+@post("/staff/accounts/{staff_id:int}/enrolment", name="staff_accounts_enrolment", guards=ADMIN)
+async def reset_enrolment_action(
+    request: Request[Any, Any, Any],
+    staff_id: FromPath[int],
+    staff: NamedDependency[StaffSession],
+    staff_config: NamedDependency[StaffConfig],
+) -> Response[Any]:
+    """A colleague who forgot their password or lost their phone: a new link, and their old
+    password and authenticator stop working now (audited)."""
+    if staff_id == staff.staff_id:
+        return _accounts_page(await list_accounts(), error="not_yourself_reset", status_code=422)
+    try:
+        link = await issue_reset_link(
+            staff_id=staff_id,
+            actor=await actor_name(staff),
+            client_ip=client_ip(request),
+            key=staff_config.enrolment_key,
+            totp_key=staff_config.totp_key,
+        )
+    except EnrolmentError as error:
+        if error.code == "unknown_account":
+            raise NotFoundException() from error
+        return _accounts_page(await list_accounts(), error=error.code, status_code=422)
+    return _accounts_page(await list_accounts(), link=link, base_url=staff_config.base_url)
 
 
 @post("/staff/accounts/{staff_id:int}/active", name="staff_accounts_active", guards=ADMIN)

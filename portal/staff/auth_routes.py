@@ -1,18 +1,23 @@
-"""Signing in and out of the back office, and the first sign-in's authenticator enrolment."""
+"""Signing in and out of the back office, and changing one's own password.
+
+Accounts are enrolled through one-time links (``portal.staff.enrolment_routes``): there is no
+first sign-in with a password someone else chose.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import segno
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
-from portal.staff.accounts import enrolment_uri
 from portal.staff.deps import StaffConfig
-from portal.staff.session_state import current, end, enrolling, start, start_enrolment
-from portal.staff.sign_in import Outcome, confirm_enrolment, end_all_sessions, sign_in
+from portal.staff.guards import staff_guard
+from portal.staff.own_password import PasswordChangeError, change_password
+from portal.staff.passwords import WeakPassword
+from portal.staff.session_state import StaffSession, current, end, start
+from portal.staff.sign_in import Outcome, end_all_sessions, sign_in
 from portal.timeutil import utcnow
 from portal.web.rendering import client_ip
 
@@ -48,69 +53,15 @@ async def sign_in_submit(
         code=str(form.get("code", ""))[:16],
         client_ip=client_ip(request),
         totp_key=staff_config.totp_key,
+        ipv6_prefix=staff_config.ipv6_prefix,
     )
     if result.outcome is Outcome.throttled:
         return _sign_in_page(
             username=username, error="throttled", retry_after=result.retry_after, status_code=429
         )
-    if result.outcome is Outcome.refused or result.staff_id is None or result.role is None:
+    if result.outcome is not Outcome.signed_in or result.staff_id is None or result.role is None:
         return _sign_in_page(username=username, error="refused", status_code=422)
-    if result.outcome is Outcome.needs_enrolment:
-        start_enrolment(request.session, result.staff_id, utcnow())
-        return Redirect(path=request.app.route_reverse("staff_enrol"), status_code=303)
     start(request.session, result.staff_id, result.role, result.session_version, utcnow())
-    return Redirect(path=request.app.route_reverse("staff_inbox"), status_code=303)
-
-
-def _qr_svg(uri: str) -> str:
-    """Inline SVG: no image request, nothing cached, the secret never leaves this page."""
-    svg: str = segno.make(uri, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff")
-    return svg
-
-
-@get("/staff/enrol", name="staff_enrol")
-async def enrol_form(
-    request: Request[Any, Any, Any], staff_config: NamedDependency[StaffConfig]
-) -> Response[Any]:
-    staff_id = enrolling(request.session, utcnow())
-    uri = await enrolment_uri(staff_id, staff_config.totp_key) if staff_id else None
-    if uri is None:
-        return Redirect(path=request.app.route_reverse("staff_sign_in"), status_code=303)
-    return Template(
-        template_name="staff/enrol.html",
-        context={"qr_svg": _qr_svg(uri), "otpauth_uri": uri, "error": None},
-    )
-
-
-@post("/staff/enrol", name="staff_enrol_submit")
-async def enrol_submit(
-    request: Request[Any, Any, Any], staff_config: NamedDependency[StaffConfig]
-) -> Response[Any]:
-    staff_id = enrolling(request.session, utcnow())
-    if staff_id is None:
-        return Redirect(path=request.app.route_reverse("staff_sign_in"), status_code=303)
-    form = await request.form()
-    result = await confirm_enrolment(
-        staff_id=staff_id,
-        code=str(form.get("code", ""))[:16],
-        client_ip=client_ip(request),
-        totp_key=staff_config.totp_key,
-    )
-    if result.outcome is not Outcome.signed_in or result.role is None:
-        uri = await enrolment_uri(staff_id, staff_config.totp_key) or ""
-        throttled = result.outcome is Outcome.throttled
-        return Template(
-            template_name="staff/enrol.html",
-            context={
-                "qr_svg": _qr_svg(uri),
-                "otpauth_uri": uri,
-                "error": "throttled" if throttled else "refused",
-                "retry_after": result.retry_after,
-            },
-            status_code=429 if throttled else 422,
-            headers={"Retry-After": str(result.retry_after)} if throttled else {},
-        )
-    start(request.session, staff_id, result.role, result.session_version, utcnow())
     return Redirect(path=request.app.route_reverse("staff_inbox"), status_code=303)
 
 
@@ -121,3 +72,50 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
         await end_all_sessions(staff.staff_id)
     end(request.session)
     return Redirect(path=request.app.route_reverse("staff_sign_in"), status_code=303)
+
+
+def _password_page(
+    *, error: str | None = None, retry_after: int = 0, done: bool = False, status_code: int = 200
+) -> Template:
+    return Template(
+        template_name="staff/password.html",
+        context={"error": error, "retry_after": retry_after, "done": done},
+        status_code=status_code,
+        headers={"Retry-After": str(retry_after)} if retry_after else {},
+    )
+
+
+@get("/staff/password", name="staff_password", guards=[staff_guard])
+async def password_form(request: Request[Any, Any, Any]) -> Template:
+    return _password_page(done=request.query_params.get("done") == "1")
+
+
+@post("/staff/password", name="staff_password_submit", guards=[staff_guard])
+async def password_submit(
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    staff_config: NamedDependency[StaffConfig],
+) -> Response[Any]:
+    form = await request.form()
+    try:
+        changed = await change_password(
+            staff_id=staff.staff_id,
+            current=str(form.get("current_password", ""))[:256],
+            new=str(form.get("new_password", ""))[:257],
+            new_again=str(form.get("new_password_again", ""))[:257],
+            client_ip=client_ip(request),
+            ipv6_prefix=staff_config.ipv6_prefix,
+        )
+    except PasswordChangeError as error:
+        throttled = error.code == "throttled"
+        return _password_page(
+            error=error.code,
+            retry_after=error.retry_after,
+            status_code=429 if throttled else 422,
+        )
+    except WeakPassword as error:
+        return _password_page(error=error.code, status_code=422)
+    # Every other session of this account has ended; this one carries on at the new version.
+    start(request.session, staff.staff_id, staff.role, changed.session_version, utcnow())
+    path = request.app.route_reverse("staff_password") + "?done=1"
+    return Redirect(path=path, status_code=303)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.sms.outbox import SmsConfig
+from portal.web.client_net import DEFAULT_IPV6_PREFIX
 
 
 @dataclass(frozen=True)
@@ -13,3 +14,7 @@ class StaffConfig:
     sms: SmsConfig
     base_url: str
     sms_daily_limit: int
+    enrolment_key: bytes = b""
+    """Keys the stored hash of enrolment-link tokens (derived from the portal secret)."""
+    ipv6_prefix: int = DEFAULT_IPV6_PREFIX
+    """How the sign-in throttle groups IPv6 addresses (``PORTAL_IPV6_PREFIX_LENGTH``)."""

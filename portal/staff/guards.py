@@ -12,6 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from portal.sms import budget as sms_budget
 from portal.staff.session_state import StaffSession, current
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.timeutil import utcnow
@@ -33,6 +34,9 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         connection.session.pop("staff", None)
         raise NotAuthorizedException()
     connection.state.staff = StaffSession(staff.staff_id, row["role"], staff.version)
+    # For the back office's red banner (staff/_layout.html) when the SMS budget is full.
+    settings = connection.app.state["settings"]
+    connection.state.sms_budget = await sms_budget.status(settings.sms_daily_budget)
 
 
 def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

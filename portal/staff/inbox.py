@@ -14,8 +14,8 @@ from piccolo.query.functions.aggregate import Count
 
 from portal.db import current_engine, json_object
 from portal.privacy.citizen_ids import configured_vault
+from portal.sms import budget as sms_budget
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
-from portal.tables.sms_message import SmsMessage
 from portal.timeutil import BANGKOK, utcnow
 from portal.tracking.numbers import parse_request_number
 
@@ -159,8 +159,8 @@ BUDGET_WARNING_SHARE = 0.8
 
 
 async def sms_sent_last_day() -> int:
-    since = utcnow() - timedelta(hours=24)
-    return int(await SmsMessage.count().where(SmsMessage.created_at > since))
+    """Counted as the budget counts (``portal/sms/budget.py``): never suppressed or unsent."""
+    return await sms_budget.used(utcnow())
 
 
 CSV_HEADER = (

@@ -49,8 +49,9 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Always does the argon2 work, even for an unknown user, so timing tells nothing."""
+    """Always does the argon2 work, even for an unknown user or an account still waiting for
+    its enrolment link (no hash yet), so timing tells nothing; no hash never matches."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False

@@ -30,7 +30,7 @@ from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.tables.staff_user import StaffUser
 from portal.tracking.numbers import parse_request_number
-from portal.web.hardening import whole_number
+from portal.web.hardening import same_site_navigation, whole_number
 from portal.web.rendering import client_ip
 
 
@@ -86,7 +86,11 @@ def _back(request: Request[Any, Any, Any], number: str, done: str) -> Redirect:
     return Redirect(path=f"{path}?done={done}", status_code=303)
 
 
-@get("/staff/requests/{number:str}", name="staff_request", guards=[staff_guard])
+@get(
+    "/staff/requests/{number:str}",
+    name="staff_request",
+    guards=[staff_guard, same_site_navigation],
+)
 async def request_page(
     request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
 ) -> Template:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.casework.activity import record_work
 from portal.casework.notes import InternalNote, NoteError, add_note, notes_for
 from portal.casework.phone_change import change_phone
 from portal.casework.status import ALLOWED, change_status
@@ -138,7 +139,7 @@ async def staff_add_note(number: str, text: str, actor: Actor) -> None:
 
 
 async def staff_assign(number: str, staff_id: int | None, actor: Actor) -> None:
-    async with write_transaction():
+    async with write_transaction(serialize=f"request-status:{number}"):
         request_id = await _request_id(number)
         if request_id is None:
             raise LookupError(number)
@@ -149,6 +150,9 @@ async def staff_assign(number: str, staff_id: int | None, actor: Actor) -> None:
         await CitizenRequest.update({CitizenRequest.assigned_to: staff_id}).where(
             CitizenRequest.id == request_id
         )
+        # Assigning is work on the case: the retention clock starts again (an anonymised
+        # request may still be assigned, it names nobody; its clock no longer matters).
+        await record_work(request_id)
         await audit.record(
             actor=actor.username,
             action="assign",

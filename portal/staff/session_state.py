@@ -33,21 +33,6 @@ def start(session: dict[str, Any], staff_id: int, role: str, version: int, now: 
     }
 
 
-def start_enrolment(session: dict[str, Any], staff_id: int, now: datetime) -> None:
-    session.clear()
-    session["staff_enrol"] = {"id": staff_id, "since": now.timestamp()}
-
-
-def enrolling(session: dict[str, Any], now: datetime) -> int | None:
-    data = session.get("staff_enrol")
-    try:
-        if isinstance(data, dict) and now.timestamp() - float(data["since"]) < 600:
-            return int(data["id"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return None
-
-
 def current(session: dict[str, Any], now: datetime) -> StaffSession | None:
     """The signed-in staff member, sliding the idle window; None once either limit passed."""
     data = session.get("staff")

@@ -1,7 +1,8 @@
 """The access log without credentials or personal data in its paths.
 
 Uvicorn logs every request line, and some of our URLs are secrets: the tracking link
-``/t/<token>`` opens a citizen's request to whoever holds it, and a delivery-report URL carries
+``/t/<token>`` opens a citizen's request to whoever holds it, a staff enrolment link
+``/staff/enrol/<token>`` sets an account's password, and a delivery-report URL carries
 the gateway's token. Query strings can hold what staff searched for (a phone number, a name).
 The filter rewrites the path in each access record before any handler formats it, in every
 worker process (``log_config`` below is what uvicorn hands each worker).
@@ -15,7 +16,7 @@ import re
 from typing import Any
 
 REDACTED = "[redacted]"
-_SECRET_PATHS = re.compile(r"^(/t/|/sms/reports/[^/?]+/)[^/?]+")
+_SECRET_PATHS = re.compile(r"^(/t/|/staff/enrol/|/sms/reports/[^/?]+/)[^/?]+")
 _QUERY_VALUE = re.compile(r"=[^&]*")
 
 

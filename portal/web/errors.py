@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
 from portal.web.access_log import redact_path
+from portal.web.hardening import CrossSiteNavigation
 from portal.web.rendering import wants_partial
 
 CSRF_COOKIE = "portal_csrf"
@@ -45,6 +46,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         if wants_partial(request):
             return Response(content=None, status_code=200, headers={"HX-Redirect": path})
         return Redirect(path=path, status_code=303)
+    if isinstance(exc, CrossSiteNavigation):
+        return _cross_site_page(request)
     response = _error_response(request, exc.status_code)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -65,6 +68,16 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
             samesite=csrf.cookie_samesite,
         )
     return response
+
+
+def _cross_site_page(request: Request[Any, Any, Any]) -> Template:
+    """The same address as a link (relative: it can only lead back into the portal)."""
+    query = request.url.query
+    return Template(
+        template_name="errors/cross_site.html",
+        context={"continue_url": request.url.path + (f"?{query}" if query else "")},
+        status_code=403,
+    )
 
 
 DATABASE_RETRY_AFTER = "5"

@@ -8,6 +8,8 @@
   signature, so a mangled cookie would break every page until it expired;
 - a static file name with a NUL byte or longer than the file system allows: Litestar's static
   files router turns the ``ValueError``/``OSError`` into a 500.
+
+And one guard against another site's links: ``same_site_navigation`` (see there).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict
-from litestar.exceptions import ClientException, NotFoundException, SerializationException
+from litestar.exceptions import (
+    ClientException,
+    NotFoundException,
+    PermissionDeniedException,
+    SerializationException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.client_side import (
     ClientSideSessionBackend,
@@ -93,3 +100,32 @@ def query_text(raw: object, limit: int) -> str:
     """A query-string value as text, without NUL bytes (PostgreSQL refuses them in a
     parameter with an error), cut to ``limit`` characters."""
     return str(raw).replace("\x00", "")[:limit]
+
+
+SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
+"""``Sec-Fetch-Site`` values of a navigation the officer made in the portal itself
+(``same-origin``) or by typing the address or opening a bookmark (``none``)."""
+
+
+class CrossSiteNavigation(PermissionDeniedException):
+    """A GET that reads personal data in the officer's name, started by another site."""
+
+
+def same_site_navigation(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Audited reads only for navigations that started in the portal (or a typed address).
+
+    A GET is sent with the officer's session cookie (``SameSite=Lax``) when another site, an
+    e-mail or a chat app links to it, so without this any page could make a signed-in
+    officer's browser open a request: personal data on their screen and a ``view_request``
+    row in their name. ``cross-site`` and ``same-site`` (a sibling host under the office's
+    domain, which the portal does not control) are refused with a page that offers the same
+    address as a link: one more click from inside the portal, which the browser then sends as
+    ``same-origin``. Browsers that send no ``Sec-Fetch-Site`` at all (before Chrome 76,
+    Firefox 90, Safari 16.4) are let through: refusing them would lock out old office PCs, and
+    state-changing actions are POSTs with CSRF tokens anyway.
+    """
+    site = connection.headers.get("sec-fetch-site")
+    if site is not None and site.strip().lower() not in SAME_SITE_FETCHES:
+        raise CrossSiteNavigation()

@@ -112,7 +112,7 @@ def test_the_compressed_sample_hides_its_javascript_from_a_byte_search() -> None
 
 
 def test_a_pdf_too_big_to_walk_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portal.attachments.processing.PDF_MAX_OBJECTS", 5)
+    monkeypatch.setattr("portal.attachments.pdf_check.PDF_MAX_OBJECTS", 5)
     assert _rejected(pdf()) == "corrupt"
 
 

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
-from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
+from portal.timeutil import utcnow
+from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, latest_code, submit_form, verify_phone
 from tests.conftest import csrf_token, html
 
 PHONE = "0800000010"
@@ -191,21 +194,36 @@ def test_huge_body_is_refused_with_413(client: TestClient[Litestar], run_db: Any
 
 
 def test_form_kept_open_past_the_verification_window_still_files(
-    client: TestClient[Litestar], run_db: Any
+    client: TestClient[Litestar], run_db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The citizen typed for longer than the window: the form's key still vouches for them."""
     verify_phone(client, run_db, PHONE, E164)
     slow_form_key = _form_key(client)
-    # Filing another request ends the window, just as idle time would.
-    first = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=_form_key(client))
-    assert first.status_code == 303
+    later = utcnow() + timedelta(minutes=45)
+    monkeypatch.setattr("portal.citizen.form_routes.utcnow", lambda: later)
+    # The window has lapsed: a new form asks for the phone again...
     assert client.get("/e-service/general-request/form", follow_redirects=False).status_code == 303
-    late = submit_form(
-        client, {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องที่สอง"}, submission_key=slow_form_key
-    )
+    # ...but the form that was open files.
+    late = submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=slow_form_key)
     assert late.status_code == 303
-    assert late.headers["location"] != first.headers["location"]
-    assert run_db(lambda: CitizenRequest.count().where(CitizenRequest.phone == E164)) == 2
+    assert late.headers["location"].startswith("/e-service/requests/")
+    assert run_db(lambda: CitizenRequest.count().where(CitizenRequest.phone == E164)) == 1
+
+
+def test_a_second_form_under_one_verification_files_nothing_and_keeps_the_words(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    verify_phone(client, run_db, PHONE, E164)
+    first_key, second_key = _form_key(client), _form_key(client)
+    assert submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=first_key).status_code == 303
+    second = submit_form(
+        client, {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องที่สอง"}, submission_key=second_key
+    )
+    assert second.status_code == 409
+    page = html(second)
+    assert page.select_one("[data-notice=verification_used]") is not None
+    assert page.select_one("#f-subject")["value"] == "เรื่องที่สอง"
+    assert run_db(lambda: CitizenRequest.count().where(CitizenRequest.phone == E164)) == 1
 
 
 def test_forged_form_key_after_the_window_asks_for_the_phone_again(
@@ -275,3 +293,42 @@ def test_a_key_copied_into_another_verified_browser_files_nothing_under_it(
         (E164, victims_key),
         ("+66800000011", fresh_key),
     }
+
+
+def test_verifying_again_over_the_open_form_keeps_the_words_and_then_files(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    """A second form under a used verification: the citizen verifies again in the dialog,
+    which closes onto the form with their words; sending renews its key, sending again files."""
+    verify_phone(client, run_db, PHONE, E164)
+    first_key, second_key = _form_key(client), _form_key(client)
+    submit_form(client, GENERAL_REQUEST_ANSWERS, submission_key=first_key)
+    words = {**GENERAL_REQUEST_ANSWERS, "subject": "เรื่องที่สอง"}
+    refused = html(submit_form(client, words, submission_key=second_key))
+    link = refused.select_one("[data-verify-again]")
+    assert link is not None and link["href"].endswith("?resume=1")
+    htmx = {"HX-Request": "true", "HX-Target": "dialog-body"}
+    step = html(client.get(link["href"], headers=htmx))
+    assert step.select_one("input[name=resume]") is not None
+    token = csrf_token(client, "/e-service/general-request/phone")
+    sent = client.post(
+        "/e-service/general-request/phone",
+        data={"phone": PHONE, "resume": "1", "_csrf_token": token},
+        headers=htmx,
+    )
+    assert sent.status_code == 200
+    code = latest_code(run_db, E164)
+    verified = client.post(
+        "/e-service/general-request/verify",
+        data={"code": code, "_csrf_token": token},
+        headers=htmx,
+    )
+    assert verified.status_code == 200
+    assert "hx-location" not in verified.headers  # the form underneath stays as it is
+    assert html(verified).select_one("[data-step=verified-again]") is not None
+    renewed = submit_form(client, words, submission_key=second_key)
+    assert renewed.status_code == 409
+    fresh_key = str(html(renewed).select_one("input[name=submission_key]")["value"])
+    filed = submit_form(client, words, submission_key=fresh_key)
+    assert filed.status_code == 303
+    assert run_db(lambda: CitizenRequest.count().where(CitizenRequest.phone == E164)) == 2

@@ -424,11 +424,12 @@ def test_daily_budget_stops_all_sending() -> None:
     assert counts() == (2, 3)
 
 
-# The per-phone wrong-try lock
+# The wrong-try locks: per (phone, browser), and the NIST ceiling per phone
 
 
 def _ten_wrong_tries_across_codes() -> IssuedCode:
-    """Five wrong on a first code, four on a second, one on a third: the third stays live."""
+    """Five wrong on a first code, four on a second, one on a third, all from one browser: the
+    third stays live."""
     first = issue()
     assert fail_times(first, 5)[-1].outcome is CheckOutcome.exhausted
     past_cooldown()
@@ -441,24 +442,33 @@ def _ten_wrong_tries_across_codes() -> IssuedCode:
     return third
 
 
-def test_ten_wrong_tries_lock_the_phone_for_checking() -> None:
+def test_ten_wrong_tries_lock_this_browser_for_checking() -> None:
     live = _ten_wrong_tries_across_codes()
     code = sent_code()
     with pytest.raises(RateLimited) as caught:
         check(live, code)
-    assert caught.value.reason == "phone_locked"
+    assert caught.value.reason == "browser_locked"
     assert 23 * 3600 < caught.value.retry_after_seconds <= 24 * 3600
 
 
-def test_ten_wrong_tries_lock_the_phone_for_sending() -> None:
+def test_ten_wrong_tries_lock_this_browser_for_sending_in_both_purposes() -> None:
     _ten_wrong_tries_across_codes()
     past_cooldown()
     sent_before = counts()
-    for elsewhere in ({}, {"session": "browser-b"}, {"purpose": "track"}):
+    for purpose in ("submit", "track"):
         with pytest.raises(RateLimited) as caught:
-            issue(**elsewhere)
-        assert caught.value.reason == "phone_locked"
+            issue(purpose=purpose)
+        assert caught.value.reason == "browser_locked"
     assert counts() == sent_before
+
+
+def test_another_browser_of_the_phone_is_not_locked_by_those_wrong_tries() -> None:
+    """The stranger's ten wrong tries do not stop the owner's browser (once the phone's
+    15-minute send limit, spent by the stranger, has passed)."""
+    _ten_wrong_tries_across_codes()
+    backdate(DEFAULT.short_window)
+    owner = issue(session="browser-owner")
+    assert check(owner, sent_code(), session="browser-owner").outcome is CheckOutcome.passed
 
 
 def test_asking_for_a_new_code_does_not_lift_the_lock() -> None:
@@ -469,7 +479,20 @@ def test_asking_for_a_new_code_does_not_lift_the_lock() -> None:
         issue()
     with pytest.raises(RateLimited) as caught:
         check(live, code)
+    assert caught.value.reason == "browser_locked"
+
+
+def test_wrong_tries_of_every_browser_together_stop_at_the_phone_ceiling() -> None:
+    policy = OtpPolicy(wrong_tries_per_phone=10, sends_per_phone_short=10)
+    for session in ("browser-a", "browser-b"):
+        issued = issue(session=session, policy=policy)
+        wrong = wrong_code(sent_code())
+        for _ in range(5):
+            check(issued, wrong, session=session, policy=policy)
+    with pytest.raises(RateLimited) as caught:
+        issue(session="browser-c", policy=policy)
     assert caught.value.reason == "phone_locked"
+    assert 23 * 3600 < caught.value.retry_after_seconds <= 24 * 3600
 
 
 def test_lock_on_one_phone_leaves_other_phones_alone() -> None:

@@ -13,6 +13,7 @@ from portal.otp.session_state import (
     pending_code,
     remember_submitted,
     set_pending_code,
+    verified_challenge,
     verified_phone,
 )
 
@@ -63,10 +64,30 @@ def test_verification_lapses_after_idle_window_and_slides_while_working() -> Non
 def test_only_the_last_submissions_are_remembered() -> None:
     session: dict[str, Any] = {}
     for n in range(MAX_REMEMBERED_SUBMISSIONS + 2):
-        remember_submitted(session, f"69-{n:06d}")
-    assert not filed_here(session, "69-000000")
-    assert filed_here(session, f"69-{MAX_REMEMBERED_SUBMISSIONS + 1:06d}")
+        remember_submitted(session, f"69-{n:06d}", f"token-{n}")
+    assert not filed_here(session, "69-000000", "token-0")
+    last = MAX_REMEMBERED_SUBMISSIONS + 1
+    assert filed_here(session, f"69-{last:06d}", f"token-{last}")
     assert len(session["submitted"]) == MAX_REMEMBERED_SUBMISSIONS
+
+
+def test_a_submission_is_shown_only_while_its_tracking_link_stands() -> None:
+    """Staff moved the request to a new phone (a new link): the filing browser loses it."""
+    session: dict[str, Any] = {}
+    remember_submitted(session, "69-000001", "first-token")
+    assert filed_here(session, "69-000001", "first-token")
+    assert not filed_here(session, "69-000001", "rotated-token")
+    assert "first-token" not in str(session)  # only a fingerprint rides in the cookie
+
+
+def test_the_passed_code_is_remembered_as_the_verification() -> None:
+    session: dict[str, Any] = {}
+    mark_verified(session, "submit", "+66800000001", NOW, 42)
+    assert verified_challenge(session, "submit") == 42
+    mark_verified(session, "track", "+66800000001", NOW)
+    assert verified_challenge(session, "track") is None
+    session["verified:submit"]["challenge"] = "42"  # not what this code writes: ignored
+    assert verified_challenge(session, "submit") is None
 
 
 def test_verification_for_one_purpose_does_not_count_for_the_other() -> None:

@@ -39,6 +39,7 @@ def serve_env(tmp_path: Path, database: str, port: int, **extra: str) -> dict[st
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
         # Every test citizen comes from 127.0.0.1: the per-address limit is not under test here.
         "PORTAL_OTP_IP_HOURLY_LIMIT": "100000",
+        "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT": "100000",
         "PORTAL_SMS_DAILY_LIMIT": "100000",
         **extra,
     }

@@ -23,6 +23,7 @@ from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, latest_code, send_cod
 from tests.conftest import csrf_token
 from tests.security.helpers import Browser, RunDb, endpoints, phone, snapshot
 from tests.staff.helpers import (
+    PASSWORD,
     Clock,
     file_via_routes,
     make_staff,
@@ -38,7 +39,9 @@ CSRF_EXEMPT = {"sms_report_twilio", "sms_report"}
 (signature or secret URL token; ``tests/sms/test_report_routes.py``)."""
 
 
-def bodies(number: str, code: str, officer_id: int, newbie_code: str) -> dict[str, dict[str, str]]:
+def bodies(
+    number: str, code: str, officer_id: int, officer_code: str, newbie_code: str
+) -> dict[str, dict[str, str]]:
     """For each POST route, a body that would change something if the route took it."""
     return {
         "phone_submit": {"phone": CITIZEN[0]},
@@ -49,8 +52,17 @@ def bodies(number: str, code: str, officer_id: int, newbie_code: str) -> dict[st
         "track_code_submit": {"code": code},
         "track_code_resend": {},
         "track_sign_out": {},
-        "staff_sign_in_submit": {"username": "newbie", "password": "x", "code": newbie_code},
-        "staff_enrol_submit": {"code": newbie_code},
+        "staff_sign_in_submit": {"username": "somchai", "password": PASSWORD, "code": officer_code},
+        "staff_enrol_submit": {
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "code": newbie_code,
+        },
+        "staff_password_submit": {
+            "current_password": PASSWORD,
+            "new_password": "Another-Pass-2569",
+            "new_password_again": "Another-Pass-2569",
+        },
         "staff_sign_out": {},
         "staff_request_status": {"status": "in_progress", "note": "รับเรื่องแล้ว"},
         "staff_request_note": {"text": "บันทึกภายใน"},
@@ -60,13 +72,10 @@ def bodies(number: str, code: str, officer_id: int, newbie_code: str) -> dict[st
         "staff_request_phone": {"new_phone": phone(22)[0], "reason": "ตรวจบัตรแล้ว"},
         "staff_reveal_citizen_id": {},
         "staff_privacy_export_submit": {"phone": FILER[0]},
-        "staff_accounts_create": {
-            "username": "intruder",
-            "password": "Tham-Ngan-2567!",
-            "role": "admin",
-            "display_name": "x",
-        },
+        "staff_export": {"status": "received"},
+        "staff_accounts_create": {"username": "intruder", "role": "admin", "display_name": "x"},
         "staff_accounts_active": {"active": "0"},
+        "staff_accounts_enrolment": {},
         "staff_service_create": {"slug": "forged", "name": "ปลอม", "fields": "[]"},
         "staff_service_update": {"slug": "general-request", "name": "ปลอม", "active": ""},
         "staff_template_create": {"status": "completed", "title": "ปลอม", "text": "ปลอม"},
@@ -90,7 +99,7 @@ def test_every_post_route_refuses_a_missing_wrong_or_foreign_token(
     number = file_via_routes(new_browser(), run_db, FILER[0])
     officer = make_staff(run_db, settings, "somchai")
     admin_staff = make_staff(run_db, settings, "boss", role="admin")
-    make_staff(run_db, settings, "newbie", enrolled=False)
+    newbie = make_staff(run_db, settings, "newbie", enrolled=False)
     run_db(seed_default_reply_templates)
     template = run_db(lambda: ReplyTemplate.select(ReplyTemplate.id).first())
     service = run_db(lambda: Service.select(Service.id).where(Service.slug == "complaint").first())
@@ -114,8 +123,9 @@ def test_every_post_route_refuses_a_missing_wrong_or_foreign_token(
         "staff_id": str(officer.id),
         "service_id": str(service["id"]),
         "template_id": str(template["id"]),
+        "token": newbie.link_token,
     }
-    payloads = bodies(number, code, officer.id, officer.next_code(clock))
+    payloads = bodies(number, code, officer.id, officer.next_code(clock), newbie.next_code(clock))
     posts = [e for e in endpoints(app) if e.method == "POST" and not e.csrf_exempt]
     assert {e.name for e in posts} == set(payloads), "a new POST route needs a body here"
 

@@ -42,7 +42,6 @@ from tests.security.helpers import (
     portal_serve,
 )
 from tests.staff.helpers import (
-    PASSWORD,
     Clock,
     file_via_routes,
     make_staff,
@@ -69,9 +68,9 @@ PERSONAL = {
     "code_form",
     "service_form",
     "staff_inbox",
-    "staff_export",
     "staff_request",
     "staff_enrol",
+    "staff_password",
     "staff_audit",
     "staff_accounts",
     "dev_sms",
@@ -149,8 +148,6 @@ def crawl_plan(
     admin_staff = make_staff(run_db, settings, "boss", role="admin")
     admin = sign_in(new_browser(), admin_staff, clock)
     newcomer_staff = make_staff(run_db, settings, "newbie", enrolled=False)
-    enrolling = new_browser()
-    assert post_sign_in(enrolling, "newbie", newcomer_staff.password, "").status_code == 303
     service_id = run_db(_a_service_id)
     upload_key, pending_file = pending_upload(verified)
     after_photo = run_db(lambda: attach_after_photo(settings, number, admin_staff.id))
@@ -171,9 +168,9 @@ def crawl_plan(
         Visit("track_list", "/track/requests", tracking),
         Visit("track_detail", f"/track/requests/{number}", tracking),
         Visit("staff_sign_in", "/staff/sign-in", anonymous),
-        Visit("staff_enrol", "/staff/enrol", enrolling),
+        Visit("staff_enrol", f"/staff/enrol/{newcomer_staff.link_token}", anonymous),
+        Visit("staff_password", "/staff/password", admin),
         Visit("staff_inbox", "/staff", admin),
-        Visit("staff_export", "/staff/export.csv", admin),
         Visit("staff_request", f"/staff/requests/{number}", admin),
         Visit("upload_file", f"/e-service/uploads/{pending_file}/full?key={upload_key}", verified),
         Visit("track_attachment", f"/track/attachments/{after_photo}/preview", tracking),
@@ -474,11 +471,7 @@ def test_a_browser_runs_the_pages_under_the_policy_without_a_violation(
         check("form errors")
         page.goto(base + "/track")
         check("tracking lookup")
-        page.goto(base + "/staff/sign-in")
-        page.get_by_label("ชื่อผู้ใช้").fill(staff.username)
-        page.get_by_label("รหัสผ่าน").fill(PASSWORD)
-        page.get_by_role("button", name=re.compile("เข้าสู่ระบบ")).click()
-        page.wait_for_url(re.compile("/staff/enrol"))
+        page.goto(base + "/staff/enrol/" + staff.token)
         assert page.locator("figure.qr svg").bounding_box() is not None
         check("staff enrolment QR")
         browser.close()
@@ -486,15 +479,16 @@ def test_a_browser_runs_the_pages_under_the_policy_without_a_violation(
 
 
 async def _unenrolled_staff(settings: Settings) -> Any:
+    """A new account's enrolment link (its page shows the QR code)."""
     created = await create_account(
         username="newbie",
-        password=PASSWORD,
         role="officer",
         display_name="Newbie",
-        totp_key=settings.derive_key("staff-totp"),
         actor="test",
+        enrolment_key=settings.derive_key("staff-enrolment"),
+        totp_key=settings.derive_key("staff-totp"),
     )
-    return created.account
+    return created.link
 
 
 def _latest_code(e164: str) -> str:

@@ -70,6 +70,10 @@ ACCESS_RULES = {
     "track_attachment": "only a browser verified for the request's phone",
     "staff_attachment": "staff_guard",
     "staff_request_photo": "staff_guard",
+    "staff_accounts_enrolment": "admin_guard",
+    "staff_enrol": "the one-time enrolment token is the credential; any link that does not "
+    "work is the same 404 (tests/security/test_staff_enrolment.py)",
+    "staff_enrol_submit": "the one-time enrolment token is the credential",
 }
 """Every route with an identifier in its path, and who may use it. A new route fails
 ``test_every_route_with_an_identifier_has_an_access_rule`` until it is added here."""

@@ -32,6 +32,8 @@ class FakeGateway:
         self.delay = 0.0
         """Seconds an accepting gateway takes to answer."""
         self.accepted: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, str, dict[str, Any]]] = []
+        """Every request as it came: (method, path, content type, JSON body)."""
         self.attempts: Counter[str] = Counter()
         self.refused = 0
         self._lock = threading.Lock()
@@ -50,6 +52,9 @@ class FakeGateway:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 payload = json.loads(self.rfile.read(length) or b"{}")
+                with gateway._lock:
+                    content_type = self.headers.get("content-type", "")
+                    gateway.requests.append(("POST", self.path, content_type, payload))
                 status = gateway._answer(payload)
                 if status is None:
                     return

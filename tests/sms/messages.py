@@ -13,6 +13,8 @@ WEBHOOK = SmsConfig(sender="OSS-LOCAL", backend="webhook")
 OUTBOX = SmsConfig(sender="OSS-LOCAL", backend="outbox")
 PHONES = [f"+668000002{n:02d}" for n in range(100)]
 """The test numbers of this suite: +66800000200 .. +66800000299."""
+NO_LIMIT = 1_000_000
+"""A daily budget no test here reaches (the budget's own tests set small ones)."""
 
 
 async def queue(

@@ -21,7 +21,7 @@ from portal.sms.providers.base import (
 )
 from portal.tables.sms_message import SmsPurpose, SmsState
 from portal.timeutil import utcnow
-from tests.sms.messages import PHONES, backdate, queue, row
+from tests.sms.messages import NO_LIMIT, PHONES, backdate, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")
 FAST = SmsTiming(
@@ -49,7 +49,7 @@ class ScriptedProvider:
 
 
 def dispatch(provider: ScriptedProvider, timing: SmsTiming = FAST) -> int:
-    return asyncio.run(Dispatcher(provider, timing).run_until_idle())
+    return asyncio.run(Dispatcher(provider, timing, daily_limit=NO_LIMIT).run_until_idle())
 
 
 def test_an_accepted_otp_is_sent_and_its_code_is_gone_from_the_database() -> None:
@@ -133,7 +133,7 @@ def test_a_claim_that_expires_in_the_dispatchers_hands_is_not_sent() -> None:
         (claimed,) = await sms_queue.claim_due(now, now + timedelta(seconds=30), 5)
         late = type(claimed)(**{**claimed.__dict__, "expires_at": now})
         provider = ScriptedProvider()
-        await Dispatcher(provider, FAST)._deliver(late)
+        await Dispatcher(provider, FAST, daily_limit=NO_LIMIT)._deliver(late)
         assert provider.sent == []
 
     asyncio.run(go())
@@ -206,7 +206,9 @@ def test_the_loop_survives_a_failing_turn_and_stops_when_asked(
 
     async def go() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(Dispatcher(ScriptedProvider(), FAST).run(stop))
+        task = asyncio.create_task(
+            Dispatcher(ScriptedProvider(), FAST, daily_limit=NO_LIMIT).run(stop)
+        )
         for _ in range(500):
             if (await row(message_id))["state"] == SmsState.sent:
                 break

@@ -17,7 +17,7 @@ from portal.sms.providers.webhook import WebhookProvider
 from portal.tables.sms_message import SmsPurpose, SmsState
 from portal.timeutil import utcnow
 from tests.sms.gateway import FakeGateway, eventually, running_gateway
-from tests.sms.messages import PHONES, queue, row, rows
+from tests.sms.messages import NO_LIMIT, PHONES, queue, row, rows
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -52,7 +52,9 @@ async def outage(gateway: FakeGateway) -> Written:
     written = Written()
     stop = asyncio.Event()
     async with httpx.AsyncClient(timeout=httpx.Timeout(0.3, connect=0.5)) as client:
-        task = asyncio.create_task(Dispatcher(webhook(gateway, client), TIMING).run(stop))
+        task = asyncio.create_task(
+            Dispatcher(webhook(gateway, client), TIMING, daily_limit=NO_LIMIT).run(stop)
+        )
         try:
             # 1. The gateway accepts.
             written.before = [await queue(phone=PHONES[n], text=f"before {n}") for n in range(4)]
@@ -126,7 +128,7 @@ def _dispatch_in_own_thread(
 
     async def run() -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(2.0)) as client:
-            dispatcher = Dispatcher(webhook(gateway, client), TIMING)
+            dispatcher = Dispatcher(webhook(gateway, client), TIMING, daily_limit=NO_LIMIT)
             start.wait(timeout=10)
             while not stop.is_set():
                 taken = await dispatcher.run_once()

@@ -10,9 +10,10 @@ import pytest
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import file_request, new_submission_key
 from portal.sms.history import daily_usage, messages_for_request
+from portal.sms.outbox import enqueue
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from portal.timeutil import utcnow
-from tests.sms.messages import PHONES, WEBHOOK, backdate, queue
+from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, backdate, queue
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -60,12 +61,23 @@ def test_a_requests_messages_with_their_states_oldest_first() -> None:
     asyncio.run(go())
 
 
-def test_daily_usage_counts_the_last_24_hours_against_the_limit() -> None:
+def test_daily_usage_counts_what_the_budget_counts() -> None:
+    """Sent in the last 24 hours, yes; sent earlier, queued receipts, suppressed, no."""
+
     async def go() -> None:
-        old = await queue(phone=PHONES[60])
-        await backdate(old, created_at=timedelta(hours=25))
+        old = await queue(phone=PHONES[60], config=OUTBOX)
+        await backdate(old, created_at=timedelta(hours=25), sent_at=timedelta(hours=25))
         for n in range(4):
-            await queue(phone=PHONES[61 + n])
+            await queue(phone=PHONES[61 + n], config=OUTBOX)
+        await queue(phone=PHONES[66])  # a receipt waiting in the queue: not sent yet
+        await enqueue(
+            OUTBOX,
+            to_phone=PHONES[67],
+            text="",
+            purpose=SmsPurpose.otp,
+            now=utcnow(),
+            suppressed=True,
+        )
         usage = await daily_usage(limit=5)
         assert (usage.used, usage.warning, usage.exhausted) == (4, True, False)
         assert (await daily_usage(limit=4)).exhausted

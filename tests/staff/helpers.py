@@ -19,10 +19,12 @@ from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request, new_submission_key
 from portal.settings import Settings
 from portal.sms.outbox import SmsConfig
+from portal.staff import enrolment
 from portal.staff.accounts import create_account
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.reply_template import ReplyTemplate
+from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
@@ -43,7 +45,7 @@ PASSWORD = "Tham-Ngan-2567!"
 
 async def empty_staff_tables() -> None:
     """The shared ``database`` fixture empties requests and messages; these are ours."""
-    for table in (StaffNote, AuditEvent, StaffSignInAttempt, ReplyTemplate):
+    for table in (StaffNote, AuditEvent, StaffSignInAttempt, ReplyTemplate, StaffEnrolment):
         await table.delete(force=True)
     await CitizenRequest.update({CitizenRequest.assigned_to: None}, force=True)
     await StaffUser.delete(force=True)
@@ -76,6 +78,8 @@ class Staff:
     secret: str
     otpauth_uri: str
     password: str = PASSWORD
+    link_token: str = ""
+    """The enrolment link's token (already used unless made with ``enrolled=False``)."""
     last_step: int = 0
     sign_ins: list[int] = field(default_factory=list)
 
@@ -111,26 +115,50 @@ def make_staff(
     enrolled: bool = True,
     password: str = PASSWORD,
 ) -> Staff:
+    """An account made the way an admin makes one, then enrolled the way its owner enrols:
+    the real link service with ``password`` and a code from the link page's QR secret.
+    ``enrolled=False`` stops at the link (``Staff.link_token``), nobody can sign in yet."""
+
     async def create() -> Staff:
         created = await create_account(
             username=username,
-            password=password,
             role=role,
             display_name=display_name or username.title(),
-            totp_key=settings.derive_key("staff-totp"),
             actor="test",
+            enrolment_key=settings.derive_key("staff-enrolment"),
+            totp_key=settings.derive_key("staff-totp"),
         )
+        token = created.link.token
+        page = await enrolment.link_page(
+            token=token,
+            key=settings.derive_key("staff-enrolment"),
+            totp_key=settings.derive_key("staff-totp"),
+        )
+        assert page is not None
+        secret = secret_of(page.otpauth_uri)
         if enrolled:
-            await StaffUser.update({StaffUser.totp_enrolled: True}).where(
+            await enrolment.complete(
+                token=token,
+                password=password,
+                password_again=password,
+                code=pyotp.TOTP(secret).at(enrolment.utcnow()),
+                client_ip="test",
+                key=settings.derive_key("staff-enrolment"),
+                totp_key=settings.derive_key("staff-totp"),
+            )
+            # Enrolment used the code of the current step; tests sign in on a fixed clock
+            # and count on every step it accepts, so hand that one back.
+            await StaffUser.update({StaffUser.totp_last_step: 0}).where(
                 StaffUser.id == created.account.id
             )
         return Staff(
             id=created.account.id,
             username=created.account.username,
             role=role,
-            secret=secret_of(created.otpauth_uri),
-            otpauth_uri=created.otpauth_uri,
+            secret=secret,
+            otpauth_uri=page.otpauth_uri,
             password=password,
+            link_token=token,
         )
 
     staff: Staff = run_db(create)

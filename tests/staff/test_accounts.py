@@ -1,4 +1,5 @@
-"""Staff accounts as a service: usernames, roles, the encrypted authenticator secret."""
+"""Staff accounts as a service: usernames, roles, no password of the admin's choosing, and the
+enrolment link that lets the owner choose one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import pyotp
 import pytest
 
 from portal.settings import Settings
@@ -14,16 +14,17 @@ from portal.staff.accounts import (
     AccountError,
     active_officers,
     create_account,
-    enrolment_uri,
     get_account,
     list_accounts,
     set_active,
 )
 from portal.staff.crypto import decrypt
-from portal.staff.passwords import WeakPassword, verify_password
+from portal.staff.enrolment import LINK_LIFETIME, link_page, token_hash
+from portal.staff.passwords import verify_password
 from portal.tables.audit_event import AuditEvent
+from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
-from tests.staff.helpers import PASSWORD, secret_of
+from tests.staff.helpers import BASE_URL, PASSWORD, Clock, secret_of
 
 T = TypeVar("T")
 
@@ -40,37 +41,51 @@ def totp_key(settings: Settings) -> bytes:
     return settings.derive_key("staff-totp")
 
 
+ENROLMENT_KEY = b"k" * 32
+
+
 def create(totp_key: bytes, **fields: str) -> Any:
-    values = {
-        "username": "somchai",
-        "password": PASSWORD,
-        "role": "officer",
-        "display_name": "สมชาย",
-        **fields,
-    }
-    return fresh(lambda: create_account(totp_key=totp_key, actor="test", **values))
+    values = {"username": "somchai", "role": "officer", "display_name": "สมชาย", **fields}
+    return fresh(
+        lambda: create_account(
+            totp_key=totp_key, enrolment_key=ENROLMENT_KEY, actor="test", **values
+        )
+    )
 
 
-def test_created_account_stores_a_hash_and_an_encrypted_secret(totp_key: bytes) -> None:
+def secret_behind(totp_key: bytes, token: str) -> str:
+    page = fresh(lambda: link_page(token=token, key=ENROLMENT_KEY, totp_key=totp_key))
+    assert page is not None
+    return secret_of(page.otpauth_uri)
+
+
+def test_a_created_account_has_no_password_and_a_link_for_its_owner(
+    totp_key: bytes, clock: Clock
+) -> None:
     created = create(totp_key, username="  SomChai ")
     assert created.account.username == "somchai"
     assert created.account.totp_enrolled is False
     assert created.account.active is True
-    secret = secret_of(created.otpauth_uri)
     row = fresh(lambda: StaffUser.select().where(StaffUser.id == created.account.id).first())
-    assert verify_password(row["password_hash"], PASSWORD)
+    assert row["password_hash"] == ""
+    assert not verify_password(row["password_hash"], PASSWORD)
+    # The authenticator secret is encrypted, and shown only behind the link.
+    secret = secret_behind(totp_key, created.link.token)
     assert secret not in row["totp_secret_encrypted"]
     assert decrypt(totp_key, row["totp_secret_encrypted"]) == secret
-    assert pyotp.parse_uri(created.otpauth_uri).name == "somchai"
-    # The enrolment page shows the same URI later.
-    assert fresh(lambda: enrolment_uri(created.account.id, totp_key)) == created.otpauth_uri
-    assert fresh(lambda: enrolment_uri(999_999, totp_key)) is None
+    # The link: its URL, 72 hours, and only a keyed hash of its token stored.
+    assert created.link.url(BASE_URL) == f"{BASE_URL}/staff/enrol/{created.link.token}"
+    assert created.link.expires_at == clock.now + LINK_LIFETIME
+    (link,) = fresh(lambda: StaffEnrolment.select())
+    assert link["token_hash"] == token_hash(ENROLMENT_KEY, created.link.token)
+    assert created.link.token not in str(link)
+    assert (link["purpose"], link["created_by"], link["used_at"]) == ("enrol", "test", None)
 
 
 def test_each_account_gets_its_own_secret(totp_key: bytes) -> None:
     first = create(totp_key, username="somchai")
     second = create(totp_key, username="malee")
-    assert secret_of(first.otpauth_uri) != secret_of(second.otpauth_uri)
+    assert secret_behind(totp_key, first.link.token) != secret_behind(totp_key, second.link.token)
 
 
 @pytest.mark.parametrize("username", ["ab", "9lives", "สมชาย", "a b", "a" * 33, "a/b", ""])
@@ -92,19 +107,13 @@ def test_unknown_role_is_refused(totp_key: bytes) -> None:
     assert refused.value.code == "bad_role"
 
 
-def test_weak_password_is_refused_before_anything_is_saved(totp_key: bytes) -> None:
-    with pytest.raises(WeakPassword):
-        create(totp_key, password="somchai-2567")
-    assert fresh(lambda: StaffUser.count()) == 0
-    assert fresh(lambda: AuditEvent.count()) == 0
-
-
 def test_a_taken_username_is_refused_and_nothing_else_saved(totp_key: bytes) -> None:
     create(totp_key)
     with pytest.raises(AccountError) as refused:
         create(totp_key, username="SOMCHAI")
     assert refused.value.code == "username_taken"
     assert fresh(lambda: StaffUser.count()) == 1
+    assert fresh(lambda: StaffEnrolment.count()) == 1
     assert fresh(lambda: AuditEvent.count().where(AuditEvent.action == "staff_created")) == 1
 
 

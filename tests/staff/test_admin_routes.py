@@ -1,4 +1,5 @@
-"""Admin pages: staff accounts (create, deactivate) and the audit log with its filters."""
+"""Admin pages: staff accounts (create with an enrolment link, reset by a new link, deactivate)
+and the audit log with its filters."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def post(browser: Browser, path: str, data: dict[str, str]) -> Any:
 
 
 def create(browser: Browser, **fields: str) -> Any:
-    data = {"username": "newbie", "display_name": "น้องใหม่", "role": "officer", "password": PASSWORD}
+    data = {"username": "newbie", "display_name": "น้องใหม่", "role": "officer"}
     return post(browser, "/staff/accounts", {**data, **fields})
 
 
@@ -78,7 +79,11 @@ def test_accounts_page_lists_every_account(
     listed = accounts(page)
     assert list(listed) == ["boss", "malee", "somchai"]
     assert listed["boss"][:4] == ["boss", "หัวหน้า", "ผู้ดูแลระบบ", "ตั้งค่าแล้ว"]
-    assert listed["malee"][:4] == ["malee", "มาลี", "เจ้าหน้าที่", "ยังไม่ตั้งค่า"]
+    # A new link for anyone but oneself.
+    assert page.select_one(f"form[action='/staff/accounts/{officer.id}/enrolment']") is not None
+    assert not page.select("tr[data-account=boss] form[action$='/enrolment']")
+    assert listed["malee"][:3] == ["malee", "มาลี", "เจ้าหน้าที่"]
+    assert listed["malee"][3].startswith("รอเจ้าของบัญชีเปิดลิงก์")
     assert listed["somchai"][4].startswith("ใช้งาน")
     # The form to add one.
     form = page.select_one("form[action='/staff/accounts']")
@@ -87,18 +92,19 @@ def test_accounts_page_lists_every_account(
         "username",
         "display_name",
         "role",
-        "password",
     }
 
 
-def test_creating_an_account_saves_it_audits_it_and_it_can_enrol(
-    admin_browser: Browser, new_browser: Any, run_db: RunDb
+def test_creating_an_account_saves_it_audits_it_and_shows_its_link_once(
+    admin_browser: Browser, new_browser: Any, run_db: RunDb, settings: Settings
 ) -> None:
-    response = create(admin_browser, username="NewBie", role="officer")
+    response = create(admin_browser, username="NewBie", role="officer", password=PASSWORD)
     assert response.status_code == 200
     page = html(response)
     assert page.select_one("[data-created]")["data-created"] == "newbie"
     assert "newbie" in accounts(page)
+    link = page.select_one("[data-enrolment-link]").get_text(strip=True)
+    assert link.startswith(settings.base_url + "/staff/enrol/")
     row = run_db(lambda: StaffUser.select().where(StaffUser.username == "newbie").first())
     assert (row["role"], row["display_name"], row["active"], row["totp_enrolled"]) == (
         "officer",
@@ -106,37 +112,46 @@ def test_creating_an_account_saves_it_audits_it_and_it_can_enrol(
         True,
         False,
     )
-    assert PASSWORD not in row["password_hash"]
+    # A password posted anyway (an old form) is ignored: the account has none.
+    assert row["password_hash"] == ""
     (audit,) = [r for r in audit_rows(run_db, "staff_created") if r["actor"] == "boss"]
     assert audit["details"] == {"username": "newbie", "role": "officer"}
-    first = post_sign_in(new_browser(), "newbie", PASSWORD, "")
-    assert first.status_code == 303
-    assert first.headers["location"] == "/staff/enrol"
+    assert audit["client_ip"] == "testclient"
+    assert post_sign_in(new_browser(), "newbie", PASSWORD, "").status_code == 422
+    # The link is not shown again.
+    again = admin_browser.get("/staff/accounts")
+    assert html(again).select_one("[data-enrolment-link]") is None
+    assert link not in again.text
+    # The link opens the owner's page.
+    assert new_browser().get(link.removeprefix(settings.base_url)).status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("password", "message"),
-    [
-        ("short1!", "รหัสผ่านต้องยาวอย่างน้อย 8 ตัวอักษร"),
-        ("password", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
-        ("12345678", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
-        ("qwertyui", "รหัสผ่านนี้เดาง่ายเกินไป กรุณาเลือกรหัสอื่น"),
-        ("i-am-newbie-2567", "รหัสผ่านต้องไม่มีชื่อผู้ใช้อยู่ในนั้น"),
-    ],
-)
-def test_weak_passwords_are_refused_with_422(
-    admin_browser: Browser, run_db: RunDb, password: str, message: str
+def test_an_admin_can_issue_a_colleague_a_new_link_but_not_themselves(
+    admin_browser: Browser, run_db: RunDb, admin: Staff, officer: Staff
 ) -> None:
-    response = create(admin_browser, password=password)
-    assert response.status_code == 422
-    assert error_text(response) == message
-    page = html(response)
-    assert page.title.get_text(strip=True).startswith("ผิดพลาด: ")
-    # What was typed comes back, except the password.
-    assert page.select_one("input#username")["value"] == "newbie"
-    assert page.select_one("input#password").get("value") in (None, "")
-    assert all(field.get("value") != password for field in page.select("input"))
-    assert "newbie" not in usernames(run_db)
+    reset = post(admin_browser, f"/staff/accounts/{officer.id}/enrolment", {})
+    assert reset.status_code == 200
+    notice = html(reset).select_one("[data-enrolment-link-for]")
+    assert notice is not None and notice["data-enrolment-link-for"] == "somchai"
+    assert notice.get("data-created") is None
+    listed = accounts(html(reset))
+    assert listed["somchai"][3].startswith("รอเจ้าของบัญชีเปิดลิงก์")
+    (audit,) = audit_rows(run_db, "staff_enrolment_reset")
+    assert audit["actor"] == "boss" and audit["details"]["username"] == "somchai"
+    mine = post(admin_browser, f"/staff/accounts/{admin.id}/enrolment", {})
+    assert mine.status_code == 422
+    assert error_text(mine).startswith("ออกลิงก์ตั้งค่าให้บัญชีของตัวเองไม่ได้")
+    assert post(admin_browser, "/staff/accounts/999999/enrolment", {}).status_code == 404
+
+
+def test_a_switched_off_account_gets_no_link(
+    admin_browser: Browser, run_db: RunDb, officer: Staff
+) -> None:
+    post(admin_browser, f"/staff/accounts/{officer.id}/active", {"active": "0"})
+    refused = post(admin_browser, f"/staff/accounts/{officer.id}/enrolment", {})
+    assert refused.status_code == 422
+    assert error_text(refused).startswith("บัญชีนี้ปิดอยู่")
+    assert audit_rows(run_db, "staff_enrolment_reset") == []
 
 
 @pytest.mark.parametrize("username", ["ab", "1abc", "สมชาย", "has space", "a" * 33, "x;drop", ""])

@@ -1,5 +1,6 @@
 """Signing in and out at /staff through the real routes: the same answer for every kind of
-wrong, codes used once, enrolment by QR, throttling, session rotation, sign-out."""
+wrong, codes used once, enrolment through the one-time link, throttling, session rotation,
+sign-out."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from portal.settings import Settings
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
 from tests.citizen.helpers import verify_phone
-from tests.conftest import csrf_token, html
+from tests.conftest import html
 from tests.staff.helpers import (
+    PASSWORD,
     Clock,
     RunDb,
     Staff,
@@ -147,35 +149,55 @@ def test_a_code_is_refused_the_second_time_even_after_signing_out(
     sign_in(client, officer, clock)
 
 
-def test_first_sign_in_shows_a_qr_code_and_a_code_from_the_app_completes_it(
+def test_the_link_page_shows_the_account_its_qr_code_and_one_form(
     client: TestClient[Litestar], run_db: RunDb, settings: Settings, clock: Clock
 ) -> None:
     newcomer = make_staff(run_db, settings, "malee", enrolled=False)
-    response = post_sign_in(client, "malee", newcomer.password, "")
-    assert response.status_code == 303
-    assert response.headers["location"] == "/staff/enrol"
-    # Half-way is not signed in.
-    assert goes_to_sign_in(client.get("/staff", follow_redirects=False))
-
-    enrol = client.get("/staff/enrol", follow_redirects=False)
+    path = f"/staff/enrol/{newcomer.link_token}"
+    enrol = client.get(path, follow_redirects=False)
     assert enrol.status_code == 200
     page = html(enrol)
+    assert page.select_one("h1").get_text(strip=True) == "ตั้งรหัสผ่านและแอปยืนยันตัวตน"
+    assert page.select_one("[data-enrol-username]").get_text(strip=True) == "malee"
     svg = page.select_one("figure.qr svg")
     assert svg is not None
     assert svg.select("path, rect"), "the QR code has no modules"
     assert page.select_one("figure.qr img") is None  # inline: no request for an image
     assert page.select_one("[data-otpauth-uri]").get_text(strip=True) == newcomer.otpauth_uri
+    form = page.select_one(f"form[action='{path}']")
+    assert form is not None and form["method"] == "post"
+    fields = {field["name"]: field.get("type", "text") for field in form.select("input")}
+    assert fields == {
+        "_csrf_token": "hidden",
+        "username": "text",
+        "password": "password",
+        "password_again": "password",
+        "code": "text",
+    }
+    # Half-way is not signed in.
+    assert goes_to_sign_in(client.get("/staff", follow_redirects=False))
 
-    wrong = newcomer.wrong_code(clock)
-    refused = post_form(client, "/staff/enrol", {"code": wrong}, page="/staff/enrol")
-    assert refused.status_code == 422
-    assert html(refused).select_one("figure.qr svg") is not None
-    assert run_db(
-        lambda: StaffUser.select(StaffUser.totp_enrolled).where(StaffUser.id == newcomer.id).first()
-    ) == {"totp_enrolled": False}
 
+def test_enrolling_through_the_link_signs_in_and_later_sign_ins_need_a_code(
+    client: TestClient[Litestar], run_db: RunDb, settings: Settings, clock: Clock
+) -> None:
+    newcomer = make_staff(run_db, settings, "malee", enrolled=False)
+    path = f"/staff/enrol/{newcomer.link_token}"
+    wrong = post_form(
+        client,
+        path,
+        {"password": PASSWORD, "password_again": PASSWORD, "code": newcomer.wrong_code(clock)},
+        page=path,
+    )
+    assert wrong.status_code == 422
+    assert html(wrong).select_one("figure.qr svg") is not None
+    assert page_title(wrong).startswith("ผิดพลาด: ")
+    assert html(wrong).select_one("input[name=password]").get("value") in (None, "")
     done = post_form(
-        client, "/staff/enrol", {"code": newcomer.next_code(clock)}, page="/staff/enrol"
+        client,
+        path,
+        {"password": PASSWORD, "password_again": PASSWORD, "code": newcomer.next_code(clock)},
+        page=path,
     )
     assert done.status_code == 303
     assert done.headers["location"] == "/staff"
@@ -183,40 +205,22 @@ def test_first_sign_in_shows_a_qr_code_and_a_code_from_the_app_completes_it(
     assert run_db(
         lambda: StaffUser.select(StaffUser.totp_enrolled).where(StaffUser.id == newcomer.id).first()
     ) == {"totp_enrolled": True}
-    assert [row["actor"] for row in audit_rows(run_db, "sign_in_enrolled")] == ["malee"]
-    # From now on the code is asked for at sign-in, and no QR code is shown again.
+    assert [row["actor"] for row in audit_rows(run_db, "staff_enrolled")] == ["malee"]
+    # The link is spent; from now on the code is asked for at every sign-in.
     post_form(client, "/staff/sign-out", {}, page="/staff")
-    assert post_sign_in(client, "malee", newcomer.password, "").status_code == 422
-    assert goes_to_sign_in(client.get("/staff/enrol", follow_redirects=False))
+    assert client.get(path, follow_redirects=False).status_code == 404
+    assert post_sign_in(client, "malee", PASSWORD, "").status_code == 422
+    sign_in(client, newcomer, clock)
 
 
-def test_throttled_enrolment_says_how_long_to_wait(
-    client: TestClient[Litestar], run_db: RunDb, settings: Settings, clock: Clock
-) -> None:
-    newcomer = make_staff(run_db, settings, "malee", enrolled=False)
-    assert post_sign_in(client, "malee", newcomer.password, "").status_code == 303
-    for _ in range(3):
-        wrong = post_form(
-            client, "/staff/enrol", {"code": newcomer.wrong_code(clock)}, page="/staff/enrol"
-        )
-        assert wrong.status_code == 422
-    response = post_form(
-        client, "/staff/enrol", {"code": newcomer.next_code(clock)}, page="/staff/enrol"
-    )
-    assert response.status_code == 429
-    retry_after = int(response.headers["retry-after"])
-    assert error_text(response) == f"ลองเข้าสู่ระบบผิดหลายครั้ง กรุณารอ {retry_after} วินาทีแล้วลองใหม่"
-
-
-def test_enrolment_page_without_the_password_step_goes_to_sign_in(
+def test_the_old_enrolment_address_without_a_link_is_gone(
     client: TestClient[Litestar],
 ) -> None:
-    assert goes_to_sign_in(client.get("/staff/enrol", follow_redirects=False))
-    token = csrf_token(client, "/staff/sign-in")
-    response = client.post(
-        "/staff/enrol", data={"code": "123456", "_csrf_token": token}, follow_redirects=False
-    )
-    assert goes_to_sign_in(response)
+    assert client.get("/staff/enrol", follow_redirects=False).status_code == 404
+
+
+def page_title(response: Any) -> str:
+    return str(html(response).title.get_text(strip=True))
 
 
 @pytest.mark.parametrize("username", ["somchai", "nobody"])
@@ -286,7 +290,7 @@ def test_sign_out_ends_the_session(
     assert goes_to_sign_in(response)
     assert "staff" not in session_of(client, settings)
     assert goes_to_sign_in(client.get("/staff", follow_redirects=False))
-    assert goes_to_sign_in(client.get("/staff/export.csv", follow_redirects=False))
+    assert goes_to_sign_in(post_form(client, "/staff/export.csv", {}))
 
 
 def test_a_cookie_copied_before_sign_out_no_longer_opens_the_back_office(

@@ -1,10 +1,11 @@
-"""``portal staff create``: an account from the command line, its otpauth URI printed."""
+"""``portal staff create`` and ``portal staff reset``: an account from the command line with its
+one-time enrolment link printed (never a password typed by the operator)."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -12,9 +13,9 @@ import pytest
 from portal.cli import main
 from portal.settings import load_settings
 from portal.staff.crypto import decrypt
+from portal.staff.enrolment import link_page
 from portal.tables.staff_user import StaffUser
 from tests.conftest import TEST_SECRET
-from tests.staff.helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -27,80 +28,100 @@ def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -
     monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
 
 
-def staff_create(monkeypatch: pytest.MonkeyPatch, password: str, *args: str) -> int:
-    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
-    return main(["staff", "create", "--password-stdin", *args])
+def staff_create(*args: str) -> int:
+    return main(["staff", "create", *args])
 
 
-def test_create_prints_the_otpauth_uri_and_exits_0(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def printed_link(out: str) -> str:
+    (link,) = [line for line in out.splitlines() if "/staff/enrol/" in line]
+    return link
+
+
+def stored(username: str) -> dict[str, Any]:
+    row: dict[str, Any] = asyncio.run(
+        StaffUser.select().where(StaffUser.username == username).first().run()
+    )
+    return row
+
+
+def test_create_prints_the_enrolment_link_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = staff_create(
-        monkeypatch, PASSWORD, "--username", "u-officer", "--role", "officer",
-        "--display-name", "สมชาย",
+        "--username", "u-officer", "--role", "officer", "--display-name", "สมชาย"
     )  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    uris = [line for line in out.splitlines() if line.startswith("otpauth://")]
-    assert len(uris) == 1
-    totp = pyotp.parse_uri(uris[0])
-    assert totp.name == "u-officer"
-    row = asyncio.run(StaffUser.select().where(StaffUser.username == "u-officer").first().run())
+    link = printed_link(out)
+    settings = load_settings()
+    assert link.startswith(settings.base_url.rstrip("/") + "/staff/enrol/")
+    assert "otpauth://" not in out
+    row = stored("u-officer")
     assert (row["role"], row["display_name"], row["totp_enrolled"]) == ("officer", "สมชาย", False)
-    key = load_settings().derive_key("staff-totp")
-    assert decrypt(key, row["totp_secret_encrypted"]) == totp.secret
-
-
-def test_create_an_admin(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert staff_create(monkeypatch, PASSWORD, "--username", "boss", "--role", "admin") == 0
-    assert "otpauth://" in capsys.readouterr().out
-    row = asyncio.run(
-        StaffUser.select(StaffUser.role).where(StaffUser.username == "boss").first().run()
+    assert row["password_hash"] == ""
+    token = link.rsplit("/", 1)[1]
+    page = asyncio.run(
+        link_page(
+            token=token,
+            key=settings.derive_key("staff-enrolment"),
+            totp_key=settings.derive_key("staff-totp"),
+        )
     )
-    assert row == {"role": "admin"}
+    assert page is not None and page.username == "u-officer"
+    secret = pyotp.parse_uri(page.otpauth_uri).secret
+    assert decrypt(settings.derive_key("staff-totp"), row["totp_secret_encrypted"]) == secret
 
 
-@pytest.mark.parametrize("weak", ["short", "password", "12345678", "my-u-officer-pw"])
-def test_a_weak_password_exits_2_and_creates_nothing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], weak: str
-) -> None:
-    assert staff_create(monkeypatch, weak, "--username", "u-officer", "--role", "officer") == 2
-    captured = capsys.readouterr()
-    assert "otpauth://" not in captured.out
-    assert "cannot create the account" in captured.err
+def test_create_an_admin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert staff_create("--username", "boss", "--role", "admin") == 0
+    assert printed_link(capsys.readouterr().out)
+    assert stored("boss")["role"] == "admin"
+
+
+def test_a_password_cannot_be_given_any_more(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        staff_create("--username", "u-officer", "--password-stdin")
+    assert exited.value.code == 2
     assert asyncio.run(StaffUser.count().run()) == 0
 
 
-def test_a_taken_username_or_bad_one_exits_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert staff_create(monkeypatch, PASSWORD, "--username", "somchai") == 0
+def test_a_taken_username_or_bad_one_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert staff_create("--username", "somchai") == 0
     capsys.readouterr()
-    assert staff_create(monkeypatch, PASSWORD, "--username", "somchai") == 2
+    assert staff_create("--username", "somchai") == 2
     assert "username_taken" in capsys.readouterr().err
-    assert staff_create(monkeypatch, PASSWORD, "--username", "No Spaces") == 2
+    assert staff_create("--username", "No Spaces") == 2
     assert "bad_username" in capsys.readouterr().err
     assert asyncio.run(StaffUser.count().run()) == 1
 
 
-def test_an_unknown_role_is_an_argparse_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unknown_role_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        staff_create(monkeypatch, PASSWORD, "--username", "u-officer", "--role", "root")
+        staff_create("--username", "u-officer", "--role", "root")
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_without_stdin_the_password_is_asked_twice_and_must_match(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_reset_prints_a_new_link_and_the_old_one_stops(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    answers = iter([PASSWORD, PASSWORD + "x"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert main(["staff", "create", "--username", "u-officer"]) == 2
-    assert "passwords differ" in capsys.readouterr().err
-    answers = iter([PASSWORD, PASSWORD])
-    assert main(["staff", "create", "--username", "u-officer"]) == 0
-    assert "otpauth://" in capsys.readouterr().out
+    """For the last admin who lost their phone: the operator's way back in."""
+    assert staff_create("--username", "boss", "--role", "admin") == 0
+    first = printed_link(capsys.readouterr().out)
+    assert main(["staff", "reset", "--username", "Boss"]) == 0
+    second = printed_link(capsys.readouterr().out)
+    assert second != first
+    settings = load_settings()
+
+    def page(link: str) -> Any:
+        return asyncio.run(
+            link_page(
+                token=link.rsplit("/", 1)[1],
+                key=settings.derive_key("staff-enrolment"),
+                totp_key=settings.derive_key("staff-totp"),
+            )
+        )
+
+    assert page(first) is None and page(second) is not None
+    assert main(["staff", "reset", "--username", "nobody"]) == 2
+    assert "unknown_account" in capsys.readouterr().err

@@ -24,7 +24,7 @@ CITIZEN_PHONE = "0800000310"
 def staff_routes(number: str, other_id: int) -> list[tuple[str, str, dict[str, str]]]:
     return [
         ("GET", "/staff", {}),
-        ("GET", "/staff/export.csv", {}),
+        ("POST", "/staff/export.csv", {}),
         ("GET", f"/staff/requests/{number}", {}),
         ("POST", f"/staff/requests/{number}/status", {"status": "completed", "note": "x"}),
         ("POST", f"/staff/requests/{number}/notes", {"text": "internal"}),
@@ -45,9 +45,10 @@ def admin_routes(other_id: int) -> list[tuple[str, str, dict[str, str]]]:
         (
             "POST",
             "/staff/accounts",
-            {"username": "intruder", "password": "Tham-Ngan-2567!", "role": "admin"},
+            {"username": "intruder", "role": "admin"},
         ),
         ("POST", f"/staff/accounts/{other_id}/active", {"active": "0"}),
+        ("POST", f"/staff/accounts/{other_id}/enrolment", {}),
     ]
 
 
@@ -77,7 +78,9 @@ def state(run_db: RunDb, number: str) -> tuple[Any, ...]:
         request = await CitizenRequest.select(
             CitizenRequest.status, CitizenRequest.phone, CitizenRequest.assigned_to
         ).where(CitizenRequest.number == number)
-        users = await StaffUser.select(StaffUser.username, StaffUser.active).order_by(StaffUser.id)
+        users = await StaffUser.select(
+            StaffUser.username, StaffUser.active, StaffUser.password_hash
+        ).order_by(StaffUser.id)
         return (
             request,
             await RequestEvent.count(),
@@ -161,7 +164,12 @@ def test_every_post_without_the_csrf_token_is_403_and_changes_nothing(
     posts = [route for route in staff_routes(number, officer.id) if route[0] == "POST"]
     posts += [
         ("POST", "/staff/sign-out", {}),
-        ("POST", "/staff/enrol", {"code": "123456"}),
+        ("POST", f"/staff/enrol/{officer.link_token}", {"code": "123456"}),
+        (
+            "POST",
+            "/staff/password",
+            {"current_password": admin.password, "new_password": "Another-Pass-2569"},
+        ),
     ]
     for method, path, data in posts:
         assert call(client, method, path, data, None).status_code == 403, path

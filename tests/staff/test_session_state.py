@@ -14,9 +14,7 @@ from portal.staff.session_state import (
     StaffSession,
     current,
     end,
-    enrolling,
     start,
-    start_enrolment,
 )
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
@@ -100,15 +98,6 @@ def test_malformed_staff_data_is_no_session(staff: Any) -> None:
 def test_a_citizen_session_is_no_staff_session() -> None:
     citizen = {"browser": "x", "verified:submit": {"phone": "+66800000300"}}
     assert current(citizen, T0) is None
-
-
-def test_enrolment_lasts_ten_minutes_and_is_not_a_sign_in() -> None:
-    session: dict[str, Any] = {"verified:track": {"phone": "+66800000301"}}
-    start_enrolment(session, 9, T0)
-    assert list(session) == ["staff_enrol"]
-    assert current(session, T0) is None
-    assert enrolling(session, T0 + timedelta(minutes=9)) == 9
-    assert enrolling(session, T0 + timedelta(minutes=10)) is None
 
 
 def test_end_forgets_everything() -> None:
