@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import RunningPortal, new_phone_context
-from e2e.test_staff_journey import PASSWORD, _create_officer, _fresh_code
+from e2e.test_staff_journey import _create_officer, enrol_through_link
 from tests.attachments.helpers import jpeg_with_gps
 
 PHONE = "0800002901"
@@ -77,16 +77,10 @@ def test_citizen_files_a_complaint_with_photos_and_place_and_staff_see_them(
     context.close()
 
     # Staff sign in and see both photos and the place.
-    totp = _create_officer(portal, "photos")
+    link = _create_officer(portal, "photos")
     staff = new_phone_context(browser, javascript=True)
     office = staff.new_page()
-    office.goto(portal.base_url + "/staff")
-    office.get_by_label("ชื่อผู้ใช้").fill("photos")
-    office.get_by_label("รหัสผ่าน").fill(PASSWORD)
-    office.get_by_role("button", name="เข้าสู่ระบบ").click()
-    office.get_by_label("รหัส 6 หลักจากแอป").fill(_fresh_code(totp, set()))
-    office.get_by_role("button", name="ยืนยันและเข้าสู่ระบบ").click()
-    expect(office.get_by_role("heading", name="กล่องคำร้อง")).to_be_visible()
+    enrol_through_link(office, link, set())
     office.goto(f"{portal.base_url}/staff/requests/{number}")
     thumbs = office.locator(".media-list img")
     expect(thumbs).to_have_count(2)
