@@ -35,9 +35,8 @@ from portal.attachments.service import (
 )
 from portal.catalogue.service import get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.form_keys import form_key_vouches, is_form_key
-from portal.citizen.form_routes import submitting_phone
-from portal.otp.session_state import browser_id, verified_phone
+from portal.citizen.form_routes import vouched_filing
+from portal.otp.session_state import verified_phone
 from portal.staff.guards import staff_guard
 from portal.staff.request_routes import render_request_page
 from portal.staff.session_state import StaffSession
@@ -53,12 +52,8 @@ def _uploader_phone(
 ) -> str | None:
     """The phone this browser proved, and only if the form's key was issued to this very
     browser for it: a key copied into another browser uploads nothing and reads nothing."""
-    phone = submitting_phone(request, citizen, key) if is_form_key(key) else None
-    if phone is None or not form_key_vouches(
-        citizen.form_key, key, browser=browser_id(request.session), phone=phone, now=utcnow()
-    ):
-        return None
-    return phone
+    vouched = vouched_filing(request, citizen, key)
+    return vouched[0] if vouched is not None else None
 
 
 def _status_for(code: str) -> int:

@@ -62,8 +62,3 @@ def form_key_verification(
     verification = int(match["verification"])
     expected = _mac(secret, match["nonce"], issued, verification, browser, phone)
     return verification if hmac.compare_digest(expected, match["mac"]) else None
-
-
-def form_key_vouches(secret: bytes, key: str, *, browser: str, phone: str, now: datetime) -> bool:
-    """True when this browser was verified for ``phone`` when the form was shown, recently."""
-    return form_key_verification(secret, key, browser=browser, phone=phone, now=now) is not None

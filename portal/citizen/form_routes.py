@@ -136,16 +136,6 @@ def vouched_filing(
     return (remembered, verification) if verification is not None else None
 
 
-def submitting_phone(
-    request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
-) -> str | None:
-    """The phone the form's key vouches for, or the verified one while the window is open."""
-    vouched = vouched_filing(request, citizen, key)
-    if vouched is not None:
-        return vouched[0]
-    return verified_phone(request.session, SUBMIT, utcnow(), citizen.otp_policy.verified_for)
-
-
 @post(
     "/e-service/{slug:str}/form",
     name="service_submit",
