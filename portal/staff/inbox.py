@@ -14,7 +14,6 @@ from piccolo.query.functions.aggregate import Count
 
 from portal.db import current_engine, json_object
 from portal.privacy.citizen_ids import configured_vault
-from portal.sms import budget as sms_budget
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.timeutil import BANGKOK, utcnow
 from portal.tracking.numbers import parse_request_number
@@ -156,11 +155,6 @@ async def inbox_page(filters: InboxFilter) -> InboxPage:
 
 BUDGET_WARNING_SHARE = 0.8
 """Warn staff once this share of the daily SMS limit is used: codes stop at the limit."""
-
-
-async def sms_sent_last_day() -> int:
-    """Counted as the budget counts (``portal/sms/budget.py``): never suppressed or unsent."""
-    return await sms_budget.used(utcnow())
 
 
 CSV_HEADER = (

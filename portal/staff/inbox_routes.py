@@ -29,7 +29,6 @@ from portal.staff.inbox import (
     InboxFilter,
     export_csv,
     inbox_page,
-    sms_sent_last_day,
 )
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
@@ -63,7 +62,8 @@ async def inbox(
 ) -> Template:
     filters = _filters(request.query_params)
     page = await inbox_page(filters)
-    sms_sent = await sms_sent_last_day()
+    # Counted once per request, by the staff guard, for the layout's banner as well.
+    sms_sent = request.state.sms_budget.used
     return Template(
         template_name="staff/inbox.html",
         context={
