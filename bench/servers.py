@@ -140,7 +140,7 @@ def start_server(
     port = free_port()
     env = server_env(database_url, data_dir, port, portal_root)
     prepare = (
-        "import asyncio; from portal.cli import _prepare; from portal.settings import "
+        "import asyncio; from portal.cli.serve import _prepare; from portal.settings import "
         "load_settings; asyncio.run(_prepare(load_settings(), seed=True))"
     )
     subprocess.run([sys.executable, "-c", prepare], env=env, check=True, timeout=300)

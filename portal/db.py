@@ -154,6 +154,18 @@ async def migrate() -> None:
         raise RuntimeError(f"migrations failed: {result.message}")
 
 
+async def pending_migrations() -> list[str]:
+    """Ids of the portal's migrations not yet applied to the configured database (empty: current).
+
+    ``portal check`` and ``/readyz`` ask this: a process started on a newer release than the
+    database has been migrated to must not claim to be ready.
+    """
+    from piccolo.apps.migrations.commands.check import CheckMigrationManager
+
+    statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
+    return [status.migration_id for status in statuses if not status.has_ran]
+
+
 def current_engine() -> Engine[Any]:
     from portal import piccolo_conf
 

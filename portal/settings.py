@@ -23,6 +23,7 @@ SMS_BACKENDS = ("outbox", "webhook", "thaibulksms", "twilio")
 """Anything else is a configuration error, not a silent fallback to the outbox."""
 SMS_DISPATCH_MODES = ("serve", "worker")
 """Who sends queued SMS: every ``portal serve`` process, or only ``portal sms worker``."""
+LOG_FORMATS = ("json", "text")
 THAIBULKSMS_CREDIT_TYPES = ("corporate", "standard")
 MIN_REPORT_TOKEN_LENGTH = 16
 MIN_ATTACHMENT_BYTES = 10 * 1024
@@ -89,6 +90,15 @@ class Settings:
     # is not all in within the deadline (longer for the upload routes), is cut off with a 408.
     body_idle_timeout_s: int = 10
     body_deadline_s: int = 30
+    # Production operations (issue 14). Earlier secrets still open what they sealed and verify
+    # what they signed (portal keys rotate re-seals); /metrics needs this bearer token unless
+    # asked from loopback; a second SMS gateway takes over when the first keeps failing; the
+    # webhook gateway's requests are signed with this secret; log lines as JSON or text.
+    old_secret_keys: tuple[str, ...] = ()
+    metrics_token: str | None = None
+    sms_fallback_backend: str | None = None
+    sms_webhook_secret: str | None = None
+    log_format: str = "text"
 
     @property
     def is_development(self) -> bool:
@@ -255,6 +265,36 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     body_idle_timeout = _whole_number(env_vars, "PORTAL_BODY_IDLE_TIMEOUT", "10")
     body_deadline = _whole_number(env_vars, "PORTAL_BODY_DEADLINE", "30")
 
+    old_secret_keys = tuple(
+        key.strip() for key in env_vars.get("PORTAL_OLD_SECRET_KEYS", "").split(",") if key.strip()
+    )
+    if any(len(key) < MIN_SECRET_LENGTH for key in old_secret_keys):
+        raise SettingsError(
+            f"PORTAL_OLD_SECRET_KEYS: each key must be at least {MIN_SECRET_LENGTH} characters"
+        )
+    metrics_token = env_vars.get("PORTAL_METRICS_TOKEN", "").strip() or None
+    if metrics_token is not None and len(metrics_token) < MIN_REPORT_TOKEN_LENGTH:
+        raise SettingsError(
+            f"PORTAL_METRICS_TOKEN must be at least {MIN_REPORT_TOKEN_LENGTH} characters"
+        )
+    fallback = env_vars.get("PORTAL_SMS_FALLBACK_BACKEND", "").strip() or None
+    if fallback is not None:
+        if fallback not in SMS_BACKENDS or fallback == "outbox":
+            raise SettingsError(
+                f"PORTAL_SMS_FALLBACK_BACKEND must be one of {SMS_BACKENDS[1:]}, not {fallback!r}"
+            )
+        if fallback == sms_backend:
+            raise SettingsError("PORTAL_SMS_FALLBACK_BACKEND must differ from PORTAL_SMS_BACKEND")
+        _sms_gateway(env_vars, fallback)  # the fallback needs its own credentials too
+    webhook_secret = env_vars.get("PORTAL_SMS_WEBHOOK_SECRET", "").strip() or None
+    if webhook_secret is not None and len(webhook_secret) < MIN_REPORT_TOKEN_LENGTH:
+        raise SettingsError(
+            f"PORTAL_SMS_WEBHOOK_SECRET must be at least {MIN_REPORT_TOKEN_LENGTH} characters"
+        )
+    log_format = env_vars.get("PORTAL_LOG_FORMAT", "json" if env == "production" else "text")
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"PORTAL_LOG_FORMAT must be one of {LOG_FORMATS}, not {log_format!r}")
+
     return Settings(
         env=env,
         data_dir=data_dir,
@@ -284,5 +324,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         otp_ip_phones_hourly_limit=ip_phones_limit,
         body_idle_timeout_s=body_idle_timeout,
         body_deadline_s=body_deadline,
+        old_secret_keys=old_secret_keys,
+        metrics_token=metrics_token,
+        sms_fallback_backend=fallback,
+        sms_webhook_secret=webhook_secret,
+        log_format=log_format,
         **sms_gateway,
     )
