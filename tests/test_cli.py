@@ -126,14 +126,17 @@ def test_outbox_with_a_bad_phone_exits_2_and_says_why(
     assert "not a Thai mobile number" in captured.err
 
 
-def test_configuration_error_exits_2(
+def test_configuration_error_is_one_line_naming_the_variable_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
     monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PORTAL_DATABASE_URL", "mysql://portal@db/portal")
     monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
-    assert main(["sms", "outbox", "--json"]) == 2
-    assert "configuration error" in capsys.readouterr().err
+    assert main(["sms", "outbox", "--json"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: PORTAL_DATABASE_URL")
+    assert err.count("\n") == 1
 
 
 # portal requests status

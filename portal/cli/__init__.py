@@ -3,32 +3,66 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
+import warnings
 from collections.abc import Sequence
 
-from portal.cli import maintenance, requests, serve, sms, staff
+from portal.cli import backup, check, keys, maintenance, requests, serve, sms, staff
 from portal.cli.commands import HelpFormatter
+from portal.cli.failures import operational_failure
+from portal.envfile import EnvFileError, load_env_file
 from portal.settings import SettingsError, load_settings
+from portal.settings_catalogue import epilog
 
-COMMAND_MODULES = (serve, sms, requests, staff, maintenance)
+COMMAND_MODULES = (serve, sms, requests, staff, maintenance, keys, check, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="portal", description="OSS-LOCAL e-Service portal", formatter_class=HelpFormatter
+        prog="portal",
+        description="OSS-LOCAL e-Service portal",
+        formatter_class=HelpFormatter,
+        epilog=epilog(),
     )
+    parser.add_argument("--version", action="version", version=f"portal {portal_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def portal_version() -> str:
     try:
+        return importlib.metadata.version("oss-local-portal")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, read ``.env``, load the settings, run the command.
+
+    An operator's mistake (a bad ``.env`` line, a bad setting, a database that does not
+    answer) is one line on stderr and exit 1; argparse's usage errors stay exit 2.
+    """
+    args = build_parser().parse_args(argv)
+    # Piccolo warns (in colour, with a stack line) before the connection error we report.
+    warnings.filterwarnings("ignore", message=r".*Unable to connect to database")
+    try:
+        env_file = load_env_file()
+        if getattr(args, "checks_own_settings", False):
+            args.env_file = env_file.path
+            own: int = args.handler(args)
+            return own
         settings = load_settings()
-    except SettingsError as error:
+        result: int = args.handler(args, settings)
+    except (EnvFileError, SettingsError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    result: int = args.handler(args, settings)
+        return 1
+    except Exception as error:
+        message = operational_failure(error)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
     return result
