@@ -39,11 +39,36 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
-    """Uvicorn's own logging configuration with ``RedactSecrets`` on the access log."""
+def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
+    """The logging of every ``portal serve`` process (uvicorn applies it in each worker).
+
+    The portal writes its own line per request (``portal.access``, see
+    ``portal.ops.log_format``) and ``portal serve`` turns uvicorn's access log off, so there
+    is exactly one line per request; ``RedactSecrets`` stays on uvicorn's access handler for
+    anyone who turns it back on. ``log_format`` is ``PORTAL_LOG_FORMAT``: ``json`` writes every
+    line as a JSON object (uvicorn's own messages too), ``text`` keeps uvicorn's look for its
+    messages and the portal's text lines for the rest. Other libraries log warnings and up.
+    """
     from uvicorn.config import LOGGING_CONFIG
+
+    from portal.ops.log_format import formatter_class
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_secrets"] = {"()": f"{__name__}.RedactSecrets"}
     config["handlers"]["access"].setdefault("filters", []).append("redact_secrets")
+    portal_formatter = formatter_class(log_format)
+    config["formatters"]["portal"] = {
+        "()": f"{portal_formatter.__module__}.{portal_formatter.__qualname__}"
+    }
+    config["handlers"]["portal"] = {
+        "formatter": "portal",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    if log_format == "json":
+        config["handlers"]["default"]["formatter"] = "portal"
+        config["handlers"]["access"]["formatter"] = "portal"
+    # The portal's records reach the root's handler; other libraries stop at warnings.
+    config["loggers"]["portal"] = {"level": "INFO"}
+    config["root"] = {"handlers": ["portal"], "level": "WARNING"}
     return config

@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
+from portal.ops.request_id import current_request_id
 from portal.web.access_log import redact_path
 from portal.web.hardening import CrossSiteNavigation
 from portal.web.rendering import wants_partial
@@ -33,9 +34,13 @@ _POSTGRES_UNAVAILABLE = (
 
 
 def _error_response(request: Request[Any, Any, Any], status_code: int) -> Template:
+    """The page shows the request's id as a reference number: a citizen who calls the office
+    with it leads the IT person to the log lines of this very request."""
     template = "errors/_message.html" if wants_partial(request) else "errors/page.html"
     return Template(
-        template_name=template, context={"status_code": status_code}, status_code=status_code
+        template_name=template,
+        context={"status_code": status_code, "reference": current_request_id()},
+        status_code=status_code,
     )
 
 
@@ -107,9 +112,21 @@ def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     # Redacted like the access log: a tracking link's token must not reach the logs.
     path = redact_path(request.url.path)
     if database_unavailable(exc):
-        logger.warning("database unavailable on %s %s: %r", request.method, path, exc)
+        logger.warning(
+            "database unavailable on %s %s: %r",
+            request.method,
+            path,
+            exc,
+            extra={"request_id": current_request_id()},
+        )
         response = _error_response(request, 503)
         response.headers["Retry-After"] = DATABASE_RETRY_AFTER
         return response
-    logger.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
+    logger.exception(
+        "unhandled error on %s %s",
+        request.method,
+        path,
+        exc_info=exc,
+        extra={"request_id": current_request_id()},
+    )
     return _error_response(request, 500)

@@ -1,0 +1,1 @@
+"""Running the portal in production: health, readiness, metrics, request ids and logs."""
