@@ -12,7 +12,7 @@ import httpx
 
 from portal.settings import Settings
 from portal.sms.dispatcher import Dispatcher, SmsTiming
-from portal.sms.providers import build_provider
+from portal.sms.providers import build_fallback, build_provider
 from portal.sms.providers.base import http_timeout
 
 logger = logging.getLogger("portal.sms")
@@ -46,10 +46,15 @@ class BackgroundDispatcher:
             build_provider(self.settings, self._client),
             self.timing,
             daily_limit=self.settings.sms_daily_budget,
+            fallback=build_fallback(self.settings, self._client),
         )
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(dispatcher.run(self._stop), name="sms-dispatcher")
-        logger.info("SMS dispatcher started (%s)", self.settings.sms_backend)
+        logger.info(
+            "SMS dispatcher started (%s, fallback: %s)",
+            self.settings.sms_backend,
+            self.settings.sms_fallback_backend or "none",
+        )
 
     async def stop(self) -> None:
         """Let a send in flight finish (bounded by its deadline), then close the client."""
@@ -79,7 +84,10 @@ async def run_worker(
     try:
         async with http_client(timing) as client:
             dispatcher = Dispatcher(
-                build_provider(settings, client), timing, daily_limit=settings.sms_daily_budget
+                build_provider(settings, client),
+                timing,
+                daily_limit=settings.sms_daily_budget,
+                fallback=build_fallback(settings, client),
             )
             if once:
                 return await dispatcher.run_until_idle()
@@ -87,7 +95,11 @@ async def run_worker(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            logger.info("SMS worker sending through %s", settings.sms_backend)
+            logger.info(
+                "SMS worker sending through %s (fallback: %s)",
+                settings.sms_backend,
+                settings.sms_fallback_backend or "none",
+            )
             await dispatcher.run(stop)
             return 0
     finally:

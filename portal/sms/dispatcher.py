@@ -10,6 +10,10 @@ waiting for the rolling window) and sends them side by side. What becomes of a m
   exponential backoff with jitter, until its ``expires_at`` (an OTP: its code's expiry; other
   messages: four hours after they were written), and then ``failed``, never sent late.
 
+With a second gateway (PORTAL_SMS_FALLBACK_BACKEND) each turn asks ``portal/sms/failover.py``
+which one sends; a message the primary fails while the fallback takes over is handed to the
+fallback in the same turn. Each message records the gateway that last tried it (``backend``).
+
 Every wait is bounded: the HTTP client has connect and read timeouts, and each send has a hard
 deadline well inside the claim's lease, so no message is stuck behind a hung gateway.
 """
@@ -24,7 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.otp.phone import PhoneError, parse_thai_mobile
-from portal.sms import budget, queue
+from portal.sms import budget, failover, queue
+from portal.sms.failover import Route
 from portal.sms.providers.base import Outcome, OutgoingSms, SendResult, SmsProvider
 from portal.sms.queue import ClaimedSms
 from portal.timeutil import utcnow
@@ -72,9 +77,17 @@ def _thai_mobile(phone: str) -> bool:
 
 class Dispatcher:
     def __init__(
-        self, provider: SmsProvider, timing: SmsTiming | None = None, *, daily_limit: int
+        self,
+        provider: SmsProvider,
+        timing: SmsTiming | None = None,
+        *,
+        daily_limit: int,
+        fallback: SmsProvider | None = None,
     ) -> None:
         self.provider = provider
+        self.fallback = fallback
+        """PORTAL_SMS_FALLBACK_BACKEND's gateway, or None."""
+        self._checked_state = False
         self.timing = timing or SmsTiming()
         self.daily_limit = daily_limit
         """PORTAL_SMS_DAILY_LIMIT: messages a rolling 24 hours may hand to the gateway."""
@@ -96,8 +109,21 @@ class Dispatcher:
             now, now + self.timing.lease, self.timing.batch_size, self.daily_limit
         )
         if claimed:
-            await asyncio.gather(*(self._deliver(message) for message in claimed))
+            route = await self._route(now)
+            probe = claimed[0].id if route.probe else None
+            await asyncio.gather(
+                *(self._deliver(message, route, probe=message.id == probe) for message in claimed)
+            )
         return len(claimed)
+
+    async def _route(self, now: datetime) -> Route:
+        """Which gateway this turn's messages go through (read once per turn with work)."""
+        if self.fallback is None:
+            if not self._checked_state:  # the fallback was taken out of the settings
+                self._checked_state = True
+                await failover.reset()
+            return Route(fallback=False)
+        return await failover.route(now)
 
     async def run_until_idle(self, max_turns: int = 1000) -> int:
         """Send everything due now (not what waits for a later retry). Returns the count."""
@@ -121,19 +147,53 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.timing.poll_interval)
 
-    async def _send(self, claimed: ClaimedSms) -> SendResult:
+    async def _send(self, claimed: ClaimedSms, provider: SmsProvider) -> SendResult:
         message = OutgoingSms(claimed.id, claimed.to_phone, claimed.sender, claimed.text)
         try:
-            return await asyncio.wait_for(
-                self.provider.send(message), timeout=self.timing.send_deadline
-            )
+            return await asyncio.wait_for(provider.send(message), timeout=self.timing.send_deadline)
         except TimeoutError:
             return SendResult(Outcome.retry, error="timeout: no answer within the send deadline")
         except Exception as error:  # a bug in a provider must not lose the message
-            logger.exception("SMS provider %s raised", self.provider.name)
+            logger.exception("SMS provider %s raised", provider.name)
             return SendResult(Outcome.retry, error=f"provider error: {type(error).__name__}")
 
-    async def _deliver(self, claimed: ClaimedSms) -> None:
+    async def _send_with_failover(
+        self, claimed: ClaimedSms, route: Route, *, probe: bool
+    ) -> tuple[SmsProvider, SendResult]:
+        """The primary unless the fallback has taken over (then only the probe tries it); a
+        retryable failure of the primary is counted, and when that (or an earlier failure)
+        puts the fallback in charge the message goes through the fallback at once. Both sends
+        together stay inside the claim's lease (each is at most half of it)."""
+        fallback = self.fallback
+        if fallback is None:
+            return self.provider, await self._send(claimed, self.provider)
+        if route.fallback and not probe:
+            return fallback, await self._send(claimed, fallback)
+        result = await self._send(claimed, self.provider)
+        now = utcnow()
+        names = (self.provider.name, fallback.name)
+        if result.outcome is Outcome.accepted:
+            if probe or route.primary_failures:
+                await failover.primary_worked(now, backends=names)
+            return self.provider, result
+        if result.outcome is Outcome.rejected:
+            return self.provider, result  # this message's fault, not the gateway's
+        if not await failover.primary_failed(
+            now, error=result.error, no_credit=result.no_credit, backends=names
+        ):
+            return self.provider, result
+        logger.info(
+            "SMS %d: %s failed (%s); sending through %s",
+            claimed.id,
+            self.provider.name,
+            result.error,
+            fallback.name,
+        )
+        return fallback, await self._send(claimed, fallback)
+
+    async def _deliver(
+        self, claimed: ClaimedSms, route: Route | None = None, *, probe: bool = False
+    ) -> None:
         if claimed.expires_at <= utcnow():
             expired = "expired before it could be sent"
             await queue.record_failed(claimed, error=expired, now=utcnow())
@@ -142,29 +202,32 @@ class Dispatcher:
             # Abuse guard at the sending edge: whatever wrote the row, only Thai mobiles.
             await queue.record_failed(claimed, error="not a Thai mobile number", now=utcnow())
             return
-        result = await self._send(claimed)
+        provider, result = await self._send_with_failover(
+            claimed, route or Route(fallback=False), probe=probe
+        )
         now = utcnow()
         if result.outcome is Outcome.accepted:
             await queue.record_sent(
                 claimed,
-                backend=self.provider.name,
+                backend=provider.name,
                 provider_message_id=result.provider_message_id,
                 now=now,
             )
         elif result.outcome is Outcome.retry:
-            await self._retry_or_give_up(claimed, result, now)
+            await self._retry_or_give_up(claimed, result, now, provider.name)
         else:
-            logger.warning("SMS %d refused by %s: %s", claimed.id, self.provider.name, result.error)
-            await queue.record_failed(claimed, error=result.error, now=now)
+            logger.warning("SMS %d refused by %s: %s", claimed.id, provider.name, result.error)
+            await queue.record_failed(claimed, error=result.error, now=now, backend=provider.name)
 
     async def _retry_or_give_up(
-        self, claimed: ClaimedSms, result: SendResult, now: datetime
+        self, claimed: ClaimedSms, result: SendResult, now: datetime, backend: str
     ) -> None:
         next_attempt_at = now + timedelta(seconds=retry_delay(claimed.attempts, self.timing))
         if next_attempt_at >= claimed.expires_at:
             logger.warning("SMS %d given up after %d tries", claimed.id, claimed.attempts)
-            await queue.record_failed(
-                claimed, error=f"gave up after {claimed.attempts} tries: {result.error}", now=now
-            )
+            error = f"gave up after {claimed.attempts} tries: {result.error}"
+            await queue.record_failed(claimed, error=error, now=now, backend=backend)
             return
-        await queue.record_retry(claimed, error=result.error, next_attempt_at=next_attempt_at)
+        await queue.record_retry(
+            claimed, error=result.error, next_attempt_at=next_attempt_at, backend=backend
+        )

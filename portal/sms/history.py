@@ -7,7 +7,8 @@ or status message carries the tracking link, which is a credential.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from portal.sms import budget
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
@@ -36,32 +37,61 @@ class MessageStatus:
         return self.state in (SmsState.queued, SmsState.sending)
 
 
+FAILURES_SHOWN = 50
+FAILURES_SPAN = timedelta(days=7)
+
+
+async def recent_failures(
+    now: datetime | None = None, limit: int = FAILURES_SHOWN
+) -> list[MessageStatus]:
+    """The admins' SMS page: the latest messages that failed, or wait for a retry after a
+    gateway's error, newest first, from the last week (the ``created_at`` index bounds it).
+    Never the text; the page masks the phone."""
+    now = now or utcnow()
+    went_wrong = (SmsMessage.state == SmsState.failed) | (
+        (SmsMessage.state == SmsState.queued)
+        & (SmsMessage.last_error != "")
+        & (SmsMessage.last_error != budget.WAITING_NOTE)
+    )
+    rows = (
+        await SmsMessage.select(*_COLUMNS)
+        .where(SmsMessage.created_at > now - FAILURES_SPAN, went_wrong)
+        .order_by(SmsMessage.id, ascending=False)
+        .limit(limit)
+    )
+    return [_status(row) for row in rows]
+
+
 async def messages_for_request(request_id: int) -> list[MessageStatus]:
     """A request's messages, oldest first (receipt, then each status change)."""
     rows = (
-        await SmsMessage.select(
-            SmsMessage.id,
-            SmsMessage.purpose,
-            SmsMessage.state,
-            SmsMessage.to_phone,
-            SmsMessage.backend,
-            SmsMessage.attempts,
-            SmsMessage.created_at,
-            SmsMessage.next_attempt_at,
-            SmsMessage.sent_at,
-            SmsMessage.delivered_at,
-            SmsMessage.failed_at,
-            SmsMessage.last_error,
-        )
+        await SmsMessage.select(*_COLUMNS)
         .where(SmsMessage.request == request_id)
         .order_by(SmsMessage.id)
     )
-    return [
-        MessageStatus(
-            **{**row, "purpose": SmsPurpose(row["purpose"]), "state": SmsState(row["state"])}
-        )
-        for row in rows
-    ]
+    return [_status(row) for row in rows]
+
+
+_COLUMNS = (
+    SmsMessage.id,
+    SmsMessage.purpose,
+    SmsMessage.state,
+    SmsMessage.to_phone,
+    SmsMessage.backend,
+    SmsMessage.attempts,
+    SmsMessage.created_at,
+    SmsMessage.next_attempt_at,
+    SmsMessage.sent_at,
+    SmsMessage.delivered_at,
+    SmsMessage.failed_at,
+    SmsMessage.last_error,
+)
+
+
+def _status(row: dict[str, Any]) -> MessageStatus:
+    return MessageStatus(
+        **{**row, "purpose": SmsPurpose(row["purpose"]), "state": SmsState(row["state"])}
+    )
 
 
 @dataclass(frozen=True)

@@ -178,25 +178,33 @@ async def record_sent(
     return await _update_owned(claimed, values)
 
 
-async def record_retry(claimed: ClaimedSms, *, error: str, next_attempt_at: datetime) -> bool:
-    return await _update_owned(
-        claimed,
-        {
-            SmsMessage.state: SmsState.queued,
-            SmsMessage.next_attempt_at: next_attempt_at,
-            SmsMessage.lease_until: None,
-            SmsMessage.last_error: error[:500],
-        },
-    )
+async def record_retry(
+    claimed: ClaimedSms, *, error: str, next_attempt_at: datetime, backend: str | None = None
+) -> bool:
+    """``backend``: the gateway that failed this try (with a fallback it may not be the one
+    the message was written for), so the admins' SMS page names the right one."""
+    values: dict[Any, Any] = {
+        SmsMessage.state: SmsState.queued,
+        SmsMessage.next_attempt_at: next_attempt_at,
+        SmsMessage.lease_until: None,
+        SmsMessage.last_error: error[:500],
+    }
+    if backend:
+        values[SmsMessage.backend] = backend
+    return await _update_owned(claimed, values)
 
 
-async def record_failed(claimed: ClaimedSms, *, error: str, now: datetime) -> bool:
+async def record_failed(
+    claimed: ClaimedSms, *, error: str, now: datetime, backend: str | None = None
+) -> bool:
     values = {
         **_settled(),
         SmsMessage.state: SmsState.failed,
         SmsMessage.failed_at: now,
         SmsMessage.last_error: error[:500],
     }
+    if backend:
+        values[SmsMessage.backend] = backend
     if claimed.purpose == SmsPurpose.otp:
         values[SmsMessage.text] = ""
     return await _update_owned(claimed, values)

@@ -5,9 +5,10 @@ session), each authenticated its provider's way instead.
 - ``GET|POST /sms/reports/{webhook|thaibulksms}/{PORTAL_SMS_REPORT_TOKEN}``: the secret token
   in the URL is the credential.
 
-Only the configured backend's reports are taken; anything else is a 404. Every authenticated
-report answers 204, whether or not it matched a message, so the answer tells nobody which ids
-exist.
+Only the configured backends' reports are taken (PORTAL_SMS_BACKEND and
+PORTAL_SMS_FALLBACK_BACKEND: a message sent through the fallback is reported by it); anything
+else is a 404. Every authenticated report answers 204, whether or not it matched a message, so
+the answer tells nobody which ids exist.
 
 The body is read before the credential can be checked (Twilio signs the form fields), so it is
 bounded before it is parsed: at most ``MAX_REPORT_BYTES`` (413) and JSON nested at most
@@ -112,9 +113,9 @@ async def _incoming(request: Request[Any, Any, Any], base_url: str) -> IncomingR
 
 async def _receive(request: Request[Any, Any, Any], backend: str, token: str) -> Response[None]:
     settings: Settings = request.app.state["settings"]
-    if settings.sms_backend != backend:
+    if backend not in (settings.sms_backend, settings.sms_fallback_backend):
         raise NotFoundException()
-    provider = build_provider(settings)
+    provider = build_provider(settings, backend=backend)
     incoming = await _incoming(request, settings.base_url)
     if not provider.authenticate(incoming, token):
         raise PermissionDeniedException()

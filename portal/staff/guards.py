@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from portal.sms import budget as sms_budget
+from portal.sms.health import sms_health
 from portal.staff.session_state import StaffSession, current
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.timeutil import utcnow
@@ -37,6 +38,13 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     # For the back office's red banner (staff/_layout.html) when the SMS budget is full.
     settings = connection.app.state["settings"]
     connection.state.sms_budget = await sms_budget.status(settings.sms_daily_budget)
+    # Admins also see SMS trouble (a stuck queue, a failing gateway, the budget at 80 %, the
+    # fallback gateway in use): one more query, reusing the budget count just taken.
+    connection.state.sms_health = (
+        await sms_health(settings.sms_daily_budget, connection.state.sms_budget)
+        if row["role"] == StaffRole.admin
+        else None
+    )
 
 
 def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

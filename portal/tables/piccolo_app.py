@@ -11,6 +11,7 @@ from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
 from portal.tables.service import Service
+from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
@@ -32,6 +33,7 @@ ALL_TABLES = [
     Attachment,
     StaffEnrolment,
     UploadRefusal,
+    SmsGatewayState,
 ]
 
 APP_CONFIG = AppConfig(

@@ -34,9 +34,13 @@ GATEWAYS = {
 
 
 @contextmanager
-def report_portal(tmp_path: Path, database: str, backend: str) -> Iterator[TestClient[Litestar]]:
-    """The portal with ``backend`` as its SMS gateway, reports on, and no dispatcher running
-    (PORTAL_SMS_DISPATCH=worker), so nothing tries to reach a real gateway."""
+def report_portal(
+    tmp_path: Path, database: str, backend: str, fallback: str | None = None
+) -> Iterator[TestClient[Litestar]]:
+    """The portal with ``backend`` as its SMS gateway (and ``fallback`` behind it), reports on,
+    and no dispatcher running (PORTAL_SMS_DISPATCH=worker), so nothing tries to reach a real
+    gateway."""
+    extra = {"PORTAL_SMS_FALLBACK_BACKEND": fallback, **GATEWAYS[fallback]} if fallback else {}
     settings = make_settings(
         tmp_path,
         database,
@@ -44,6 +48,7 @@ def report_portal(tmp_path: Path, database: str, backend: str) -> Iterator[TestC
         PORTAL_SMS_REPORT_TOKEN=TOKEN,
         PORTAL_SMS_DISPATCH="worker",
         **GATEWAYS.get(backend, {}),
+        **extra,
     )
     with TestClient(app=create_app(settings), base_url="http://testserver.local") as client:
         yield client

@@ -115,3 +115,20 @@ def test_malformed_json_is_a_client_error(portal: TestClient[Litestar]) -> None:
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
+
+
+def test_the_fallback_gateways_reports_count_too(tmp_path: Path, database: str) -> None:
+    with report_portal(tmp_path, database, "thaibulksms", fallback="twilio") as portal:
+        by_fallback = sent_message(portal, "twilio", "SM9")
+        assert (
+            signed_post(portal, {"MessageSid": "SM9", "MessageStatus": "delivered"}).status_code
+            == 204
+        )
+        assert stored(portal, by_fallback)["state"] == SmsState.delivered
+        by_primary = sent_message(portal, "thaibulksms", "tbs-9")
+        answer = portal.post(
+            f"/sms/reports/thaibulksms/{TOKEN}", json={"message_id": "tbs-9", "status": "delivered"}
+        )
+        assert answer.status_code == 204
+        assert stored(portal, by_primary)["state"] == SmsState.delivered
+        assert portal.post(f"/sms/reports/webhook/{TOKEN}", json={"id": "1"}).status_code == 404

@@ -29,14 +29,18 @@ def _required(value: str | None) -> str:
     return value
 
 
-def build_provider(settings: Settings, client: httpx.AsyncClient | None = None) -> SmsProvider:
-    """The configured gateway; without ``client`` it can read reports but not send."""
-    backend = settings.sms_backend
+def build_provider(
+    settings: Settings, client: httpx.AsyncClient | None = None, *, backend: str | None = None
+) -> SmsProvider:
+    """The configured gateway (PORTAL_SMS_BACKEND, or ``backend``: the fallback's name);
+    without ``client`` it can read reports but not send."""
+    backend = backend or settings.sms_backend
     if backend == "webhook":
         return WebhookProvider(
             url=_required(settings.sms_webhook_url),
             report_token=settings.sms_report_token,
             client=client,
+            secret=settings.sms_webhook_secret,
         )
     if backend == "thaibulksms":
         return ThaiBulkSmsProvider(
@@ -57,3 +61,12 @@ def build_provider(settings: Settings, client: httpx.AsyncClient | None = None) 
             client=client,
         )
     return OutboxProvider()
+
+
+def build_fallback(
+    settings: Settings, client: httpx.AsyncClient | None = None
+) -> SmsProvider | None:
+    """The second gateway (PORTAL_SMS_FALLBACK_BACKEND), or None when there is none."""
+    if not settings.sms_fallback_backend:
+        return None
+    return build_provider(settings, client, backend=settings.sms_fallback_backend)

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import httpx
 
+NO_CREDIT_STATUS = 402
+"""Payment Required: the account has no credit left; retried (through the fallback if any)."""
 RETRY_STATUS = frozenset({401, 403, 408, 425, 429})
 """4xx answers worth retrying. 401/403 are the portal's credentials, not the message: an operator
 who fixes them within the retry window gets every queued message out instead of losing them."""
@@ -43,6 +45,10 @@ class SendResult:
     outcome: Outcome
     provider_message_id: str | None = None
     error: str = ""
+    no_credit: bool = False
+    """The gateway says the account has no credit (or is suspended for it): nothing will go
+    through it until someone pays, so the dispatcher switches to the fallback at once
+    (``portal/sms/failover.py``). Always a ``retry``: the message itself is fine."""
 
     @property
     def retryable(self) -> bool:
@@ -110,13 +116,15 @@ def transport_failure(error: httpx.HTTPError) -> SendResult:
     return SendResult(Outcome.retry, error=f"{kind}: {type(error).__name__}")
 
 
-def error_result(response: httpx.Response, detail: str) -> SendResult:
-    """A non-2xx answer, classified by its status code."""
-    outcome = classify_status(response.status_code)
+def error_result(response: httpx.Response, detail: str, *, no_credit: bool = False) -> SendResult:
+    """A non-2xx answer, classified by its status code; ``no_credit`` when the provider read
+    "no credit" in the body (a 402 says so by itself), which is always worth a retry."""
+    no_credit = no_credit or response.status_code == NO_CREDIT_STATUS
+    outcome = Outcome.retry if no_credit else classify_status(response.status_code)
     if outcome is Outcome.accepted:  # a caller's own check failed on a 2xx body
         outcome = Outcome.rejected
     text = f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
-    return SendResult(outcome, error=text[:500])
+    return SendResult(outcome, error=text[:500], no_credit=no_credit)
 
 
 def require_client(client: httpx.AsyncClient | None) -> httpx.AsyncClient:

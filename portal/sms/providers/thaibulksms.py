@@ -14,7 +14,9 @@ Settings > API Key):
 Answer: the official client passes the JSON through untouched; integrations published on GitHub
 read ``phone_number_list: [{number, message_id, used_credit}]`` and
 ``bad_phone_number_list: [{number, message}]`` on success and ``{"error": {code, name,
-description}}`` on failure. A 2xx that lists our number as bad is a refusal, not a send.
+description}}`` on failure. A 2xx that lists our number as bad is a refusal, not a send. An
+error that mentions credit, or a 402, is "no credit" (``SendResult.no_credit``): the fallback
+gateway takes over at once.
 
 Delivery reports: the API takes ``callback_url`` but the report's format is not in the public
 material we could consult, so ``parse_report`` is deliberately tolerant (query, form or JSON;
@@ -82,7 +84,8 @@ class ThaiBulkSmsProvider(SharedTokenReports):
             return transport_failure(error)
         body = json_object(response)
         if not response.is_success:
-            return error_result(response, _error_detail(body))
+            detail = _error_detail(body)
+            return error_result(response, detail, no_credit=_says_no_credit(detail))
         bad = body.get("bad_phone_number_list") or []
         if bad:
             detail = bad[0].get("message", "") if isinstance(bad[0], dict) else ""
@@ -106,6 +109,13 @@ def _error_detail(body: Mapping[str, Any]) -> str:
         parts = (error.get("code"), error.get("name"), error.get("description"))
         return " ".join(str(part) for part in parts if part)
     return str(error or "")
+
+
+def _says_no_credit(detail: str) -> bool:
+    """ThaiBulkSMS's error codes are not published; its errors name the problem in ``name`` and
+    ``description`` (English), so "credit" there (e.g. insufficient or not enough credit) is
+    read as an empty account. A 402 counts too (``error_result``)."""
+    return "credit" in detail.lower()
 
 
 def _message_id(body: Mapping[str, Any]) -> str | None:

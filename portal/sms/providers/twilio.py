@@ -44,6 +44,10 @@ from portal.sms.providers.base import (
 
 API_BASE = "https://api.twilio.com/2010-04-01"
 SIGNATURE_HEADER = "x-twilio-signature"
+NO_CREDIT_CODES = frozenset({"10001", "20403", "30002"})
+"""Twilio error codes for an account that cannot send until paid for: 10001 "Account is not
+active" (balance at or below zero), 20403 "403 Forbidden" (suspended or closed), 30002
+"Account suspended" (twilio.com/docs/api/errors/<code>)."""
 DELIVERED = frozenset({"delivered", "read"})
 FAILED = frozenset({"failed", "undelivered", "canceled"})
 
@@ -87,7 +91,9 @@ class TwilioProvider:
         body = json_object(response)
         if not response.is_success:
             detail = " ".join(str(body[key]) for key in ("code", "message") if body.get(key))
-            return error_result(response, detail)
+            return error_result(
+                response, detail, no_credit=str(body.get("code")) in NO_CREDIT_CODES
+            )
         sid = body.get("sid")
         return SendResult(Outcome.accepted, provider_message_id=str(sid) if sid else None)
 

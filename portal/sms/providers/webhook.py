@@ -8,10 +8,27 @@ accepted.
 Delivery reports, optional: the gateway POSTs JSON ``{"id": "<our id>", "status": "delivered"}``
 (or ``"failed"``, with an optional ``"error"``), or a list of such objects, to
 ``PORTAL_BASE_URL/sms/reports/webhook/<PORTAL_SMS_REPORT_TOKEN>``.
+
+Signed requests, when ``PORTAL_SMS_WEBHOOK_SECRET`` is set, so the gateway can refuse anything
+that did not come from the portal (a forged request would send SMS on the office's account):
+
+- ``X-Portal-Timestamp: <unix seconds>``, when the request was made;
+- ``X-Portal-Signature: sha256=<hex>``, the lower-case hex HMAC-SHA256, keyed with the secret
+  (its UTF-8 bytes), of ``<timestamp> + "." + <body>``: the timestamp header's value, a dot,
+  and the exact bytes of the request body as sent (UTF-8 JSON; verify the raw body, not a
+  re-serialised parse of it).
+
+The gateway recomputes the HMAC over what it received, compares it in constant time, and
+refuses a timestamp more than five minutes from its own clock (a replayed request); the message
+``id`` lets it drop a repeat inside that window.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +47,17 @@ from portal.sms.providers.base import (
     transport_failure,
 )
 
+TIMESTAMP_HEADER = "X-Portal-Timestamp"
+SIGNATURE_HEADER = "X-Portal-Signature"
 DELIVERED = frozenset({"delivered"})
+
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` and the hex HMAC-SHA256 of ``timestamp.body`` keyed with ``secret``."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
 FAILED = frozenset({"failed", "undelivered", "rejected", "expired"})
 
 
@@ -39,6 +66,8 @@ class WebhookProvider(SharedTokenReports):
     url: str
     report_token: str | None = None
     client: httpx.AsyncClient | None = None
+    secret: str | None = None
+    """PORTAL_SMS_WEBHOOK_SECRET: sign every request (see the module's docstring)."""
     name: str = "webhook"
 
     async def send(self, message: OutgoingSms) -> SendResult:
@@ -48,8 +77,16 @@ class WebhookProvider(SharedTokenReports):
             "sender": message.sender,
             "text": message.text,
         }
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.secret:
+            timestamp = str(int(time.time()))
+            headers[TIMESTAMP_HEADER] = timestamp
+            headers[SIGNATURE_HEADER] = webhook_signature(self.secret, timestamp, body)
         try:
-            response = await require_client(self.client).post(self.url, json=payload)
+            response = await require_client(self.client).post(
+                self.url, content=body, headers=headers
+            )
         except httpx.HTTPError as error:
             return transport_failure(error)
         if response.is_success:

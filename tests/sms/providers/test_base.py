@@ -7,6 +7,7 @@ from portal.sms.providers.base import (
     Outcome,
     SendResult,
     classify_status,
+    error_result,
     http_timeout,
     transport_failure,
 )
@@ -51,3 +52,13 @@ def test_only_a_retry_outcome_is_retryable() -> None:
 def test_http_timeout_bounds_connect_and_read() -> None:
     timeout = http_timeout(connect=2, read=7)
     assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (2, 7, 7, 2)
+
+
+def test_payment_required_is_no_credit_and_retried() -> None:
+    result = error_result(httpx.Response(402), "")
+    assert (result.outcome, result.no_credit) == (Outcome.retry, True)
+    assert result.error == "HTTP 402"
+    # A provider that read "no credit" in a body makes even a 400 a retry.
+    told = error_result(httpx.Response(400), "no credit", no_credit=True)
+    assert (told.outcome, told.no_credit) == (Outcome.retry, True)
+    assert error_result(httpx.Response(400), "bad number").no_credit is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.settings import Settings, load_settings
-from portal.sms.providers import build_provider, report_url
+from portal.sms.providers import build_fallback, build_provider, report_url
 from portal.sms.providers.outbox import OutboxProvider
 from portal.sms.providers.thaibulksms import ThaiBulkSmsProvider
 from portal.sms.providers.twilio import TwilioProvider
@@ -69,3 +69,22 @@ def test_twilio_status_callback_is_the_signed_report_url(tmp_path: Path) -> None
     assert isinstance(provider, TwilioProvider)
     assert provider.status_callback == f"{BASE}/sms/reports/twilio"
     assert report_url(configured, "twilio") == provider.status_callback
+
+
+def test_the_webhook_signs_with_the_secret_and_the_fallback_is_built_apart(
+    tmp_path: Path,
+) -> None:
+    configured = settings(
+        tmp_path,
+        PORTAL_SMS_BACKEND="twilio",
+        PORTAL_SMS_TWILIO_ACCOUNT_SID="AC0",
+        PORTAL_SMS_TWILIO_AUTH_TOKEN="token",
+        PORTAL_SMS_FALLBACK_BACKEND="webhook",
+        PORTAL_SMS_WEBHOOK_URL="http://127.0.0.1:8025/sms",
+        PORTAL_SMS_WEBHOOK_SECRET="webhook-signing-secret-0123456789",
+    )
+    assert isinstance(build_provider(configured), TwilioProvider)
+    fallback = build_fallback(configured)
+    assert isinstance(fallback, WebhookProvider)
+    assert fallback.secret == "webhook-signing-secret-0123456789"
+    assert build_fallback(settings(tmp_path)) is None

@@ -12,7 +12,13 @@ import httpx
 import pytest
 import respx
 
-from portal.sms.providers.base import IncomingReport, Outcome, OutgoingSms, ReportState
+from portal.sms.providers.base import (
+    IncomingReport,
+    Outcome,
+    OutgoingSms,
+    ReportState,
+    classify_status,
+)
 from portal.sms.providers.thaibulksms import API_URL, ThaiBulkSmsProvider
 
 MESSAGE = OutgoingSms(id=5, to="+66800000202", sender="OSS-LOCAL", text="ได้รับคำร้องเลขที่ 69-1")
@@ -152,3 +158,20 @@ def test_reports_need_the_configured_token() -> None:
 def test_a_report_only_provider_cannot_send() -> None:
     with pytest.raises(RuntimeError):
         asyncio.run(provider().send(MESSAGE))
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "no_credit"),
+    [
+        (400, {"code": 109, "name": "INSUFFICIENT_CREDIT", "description": ""}, True),
+        (403, {"name": "Forbidden", "description": "Not enough credit to send"}, True),
+        (402, {"name": "PAYMENT_REQUIRED"}, True),
+        (400, {"name": "INVALID_SENDER", "description": "sender not approved"}, False),
+    ],
+)
+def test_an_account_without_credit_is_retried_and_told_apart(
+    status: int, error: dict[str, object], no_credit: bool
+) -> None:
+    result, _ = send(httpx.Response(status, json={"error": error}))
+    assert result.no_credit is no_credit
+    assert result.outcome is (Outcome.retry if no_credit else classify_status(status))

@@ -155,3 +155,21 @@ def test_status_callbacks_map_to_our_states(status: str, state: ReportState | No
 
 def test_a_callback_without_a_message_sid_reports_nothing() -> None:
     assert provider().parse_report(_callback({"MessageStatus": "delivered"}, None)) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "no_credit"),
+    [
+        (401, 10001, True),  # account not active: balance at or below zero
+        (403, 20403, True),  # suspended or closed
+        (400, 30002, True),  # account suspended
+        (400, 21211, False),
+        (401, 20003, False),  # wrong credentials: not a question of money
+    ],
+)
+def test_an_account_without_credit_is_told_apart(status: int, code: int, no_credit: bool) -> None:
+    body = {"code": code, "message": "explained", "more_info": "", "status": status}
+    result, _ = send(httpx.Response(status, json=body))
+    assert result.no_credit is no_credit
+    if no_credit:
+        assert result.outcome is Outcome.retry

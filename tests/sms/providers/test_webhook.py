@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import time
 
 import httpx
 import pytest
@@ -16,7 +19,7 @@ from portal.sms.providers.base import (
     ReportState,
     SendResult,
 )
-from portal.sms.providers.webhook import WebhookProvider
+from portal.sms.providers.webhook import WebhookProvider, webhook_signature
 
 URL = "http://127.0.0.1:9/sms"
 MESSAGE = OutgoingSms(id=42, to="+66800000201", sender="OSS-LOCAL", text="รหัสยืนยัน 123456")
@@ -99,3 +102,48 @@ def test_reports_one_or_many() -> None:
         ("8", ReportState.failed, "handset off"),
         ("9", None, ""),
     ]
+
+
+SIGNING_SECRET = "webhook-signing-secret-0123456789"
+
+
+def signed_send(secret: str | None) -> httpx.Request:
+    async def go() -> httpx.Request:
+        with respx.mock as mock:
+            route = mock.post(URL).respond(200)
+            async with httpx.AsyncClient() as client:
+                provider = WebhookProvider(url=URL, client=client, secret=secret)
+                assert (await provider.send(MESSAGE)).outcome is Outcome.accepted
+            return route.calls.last.request
+
+    return asyncio.run(go())
+
+
+def test_with_a_secret_the_exact_body_is_signed_with_a_timestamp() -> None:
+    before = int(time.time())
+    request = signed_send(SIGNING_SECRET)
+    timestamp = request.headers["x-portal-timestamp"]
+    assert before <= int(timestamp) <= int(time.time())
+    # Recomputed here from the bytes that went over the wire, as a gateway would.
+    expected = hmac.new(
+        SIGNING_SECRET.encode(), timestamp.encode() + b"." + request.content, hashlib.sha256
+    ).hexdigest()
+    assert request.headers["x-portal-signature"] == f"sha256={expected}"
+    assert json.loads(request.content)["text"] == "รหัสยืนยัน 123456"
+    assert request.headers["content-type"] == "application/json"
+    # Another secret, or the same body under another timestamp, does not match.
+    assert (
+        webhook_signature("another-secret-0123456789", timestamp, request.content)
+        != (request.headers["x-portal-signature"])
+    )
+    later = str(int(timestamp) + 1)
+    assert (
+        webhook_signature(SIGNING_SECRET, later, request.content)
+        != (request.headers["x-portal-signature"])
+    )
+
+
+def test_without_a_secret_nothing_is_signed() -> None:
+    request = signed_send(None)
+    assert "x-portal-signature" not in request.headers
+    assert "x-portal-timestamp" not in request.headers
