@@ -24,6 +24,7 @@ from portal.attachments.config import AttachmentConfig
 from portal.citizen import form_routes, menu_routes, verify_routes
 from portal.citizen.deps import CitizenConfig
 from portal.db import PoolSize, close_pool, configure_database, start_pool
+from portal.ops.gateway import install as install_ops
 from portal.otp.policy import OtpPolicy
 from portal.privacy import citizen_ids
 from portal.privacy import routes as privacy_routes
@@ -44,6 +45,7 @@ from portal.staff import (
     inbox_routes,
     request_routes,
 )
+from portal.staff import sms_routes as staff_sms_routes
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import signed_in_staff
 from portal.tracking import lookup_routes
@@ -51,13 +53,11 @@ from portal.tracking import routes as tracking_routes
 from portal.web import errors, language_routes
 from portal.web.assets import AssetManifest
 from portal.web.body_limits import BodyLimits
+from portal.web.csrf_keys import CsrfKeyRotation
 from portal.web.errors import CSRF_COOKIE
-from portal.web.hardening import (
-    PortalRequest,
-    TolerantCookieBackendConfig,
-    static_path_guard,
-)
+from portal.web.hardening import PortalRequest, static_path_guard
 from portal.web.security_headers import cookie_name, security_headers
+from portal.web.session_keys import RotatingCookieBackendConfig
 from portal.web.templating import configure_environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -90,8 +90,8 @@ def create_app(
         base_url=settings.base_url,
         filings_per_phone_day=settings.filings_per_phone_day,
     )
-    session = TolerantCookieBackendConfig(
-        secret=settings.derive_key("session-cookie"),
+    session = RotatingCookieBackendConfig(
+        secret=settings.derive_key("session-cookie"),  # old secrets still read (until expiry)
         key=cookie_name(SESSION_COOKIE, secure=secure),
         httponly=True,
         secure=secure,
@@ -156,6 +156,7 @@ def create_app(
         admin_routes.create_account_action,
         admin_routes.set_active_action,
         admin_routes.reset_enrolment_action,
+        *staff_sms_routes.handlers,
         catalogue_routes.catalogue,
         catalogue_routes.new_service,
         catalogue_routes.edit_service,
@@ -195,7 +196,7 @@ def create_app(
             engine.engine, settings, citizen.otp_policy, assets
         ),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies={
             "citizen": Provide(lambda: citizen, sync_to_thread=False),
@@ -215,6 +216,9 @@ def create_app(
                 deadline=settings.body_deadline_s,
                 default_max_body=MAX_BODY_BYTES,
             ),
+            # Before anything reads the cookies: a CSRF token an old secret signed is moved
+            # to the current one (only with PORTAL_OLD_SECRET_KEYS set).
+            DefineMiddleware(CsrfKeyRotation, csrf=csrf, key=settings.derive_key("csrf")),
             session.middleware,
         ],
         before_send=[security_headers(production=not settings.is_development)],
@@ -227,8 +231,13 @@ def create_app(
         state=State({"settings": settings, "assets": assets}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512),
         debug=False,
+        # Logging is set up by `portal serve` (portal/web/access_log.py): Litestar's default
+        # would replace the root handler with its own format, JSON lines included.
+        logging_config=None,
         openapi_config=None,
     )
+    # Request ids, the request log, HTTP metrics, /healthz, /readyz and /metrics.
+    return install_ops(app, settings)
 
 
 def _worker_header(settings: Settings) -> list[ResponseHeader]:

@@ -7,8 +7,6 @@ to build as many differently configured apps as they like.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -16,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portal.keyring import KeyRing, derive_ring
 from portal.web.client_net import MAX_IPV6_PREFIX, MIN_IPV6_PREFIX
 
 ENVIRONMENTS = ("development", "production")
@@ -104,9 +103,10 @@ class Settings:
     def is_development(self) -> bool:
         return self.env == "development"
 
-    def derive_key(self, purpose: str) -> bytes:
-        """A 32-byte key for one purpose, so one secret never signs two kinds of thing."""
-        return hmac.new(self.secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+    def derive_key(self, purpose: str) -> KeyRing:
+        """A 32-byte key for one purpose, so one secret never signs two kinds of thing; it
+        carries the keys the old secrets derive for the same purpose (``portal.keyring``)."""
+        return derive_ring(self.secret_key, self.old_secret_keys, purpose)
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -10,7 +10,8 @@ It never files twice: filing consumes the verification it names (``consume_verif
 every other key issued under that verification, however many page loads collected, is dead.
 
 The key is also the form's upload group and the request's ``submission_key`` (both 64
-characters at most): 16 + 1 + 10 + 1 + 12 + 1 + 22 = 63.
+characters at most): 16 + 1 + 10 + 1 + 12 + 1 + 22 = 63. No room for a key id: the MAC is
+checked under each configured key (``portal.keyring``), newest first.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
+
+from portal.keyring import as_ring
 
 FORM_KEY_MAX_AGE = timedelta(hours=12)
 KEY_PATTERN = re.compile(
@@ -32,7 +35,7 @@ def _mac(
     secret: bytes, nonce: str, issued: int, verification: int, browser: str, phone: str
 ) -> str:
     message = f"{nonce}.{issued}.{verification}.{browser}.{phone}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:22]
+    return hmac.new(bytes(secret), message, hashlib.sha256).hexdigest()[:22]
 
 
 def issue_form_key(
@@ -60,5 +63,9 @@ def form_key_verification(
     if not 0 <= now.timestamp() - issued <= FORM_KEY_MAX_AGE.total_seconds():
         return None
     verification = int(match["verification"])
-    expected = _mac(secret, match["nonce"], issued, verification, browser, phone)
-    return verification if hmac.compare_digest(expected, match["mac"]) else None
+    # Every configured key: a form opened before PORTAL_SECRET_KEY changed still files.
+    for each in as_ring(secret).keys:
+        expected = _mac(each, match["nonce"], issued, verification, browser, phone)
+        if hmac.compare_digest(expected, match["mac"]):
+            return verification
+    return None

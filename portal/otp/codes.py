@@ -7,6 +7,8 @@ import hmac
 import secrets
 import unicodedata
 
+from portal.keyring import as_ring
+
 CODE_DIGITS = 6
 
 
@@ -26,7 +28,22 @@ def code_hash(key: bytes, *, phone: str, purpose: str, bound_session: str, code:
     so a plain hash would not do.
     """
     message = f"{phone}|{purpose}|{bound_session}|{code}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
+
+
+def code_matches(
+    key: bytes, stored: str, *, phone: str, purpose: str, bound_session: str, code: str
+) -> bool:
+    """``code`` is the one hashed into ``stored``, under any configured key: a code sent just
+    before ``PORTAL_SECRET_KEY`` changed still works for its few minutes. The stored hash
+    (64 characters, the column's width) has no room for a key id, so each key is tried."""
+    return any(
+        hmac.compare_digest(
+            code_hash(each, phone=phone, purpose=purpose, bound_session=bound_session, code=code),
+            stored,
+        )
+        for each in as_ring(key).keys
+    )
 
 
 def normalise_code(raw: str) -> str:

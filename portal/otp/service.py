@@ -7,7 +7,6 @@ by single conditional UPDATEs, never by read-then-write.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,7 +15,14 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from portal.db import write_transaction
-from portal.otp.codes import code_hash, is_well_formed, new_code, normalise_code, session_hash
+from portal.otp.codes import (
+    code_hash,
+    code_matches,
+    is_well_formed,
+    new_code,
+    normalise_code,
+    session_hash,
+)
 from portal.otp.policy import OtpPolicy
 from portal.sms import budget as sms_budget
 from portal.sms.outbox import SmsConfig, enqueue
@@ -305,8 +311,14 @@ async def _check_code(
             CheckOutcome.malformed, policy.wrong_tries_per_code - challenge.failed_attempts
         )
 
-    expected = code_hash(key, phone=phone, purpose=purpose, bound_session=bound_session, code=code)
-    if not hmac.compare_digest(expected, challenge.code_hash):
+    if not code_matches(
+        key,
+        challenge.code_hash,
+        phone=phone,
+        purpose=purpose,
+        bound_session=bound_session,
+        code=code,
+    ):
         rows = (
             await OtpChallenge.update(
                 {OtpChallenge.failed_attempts: OtpChallenge.failed_attempts + 1}

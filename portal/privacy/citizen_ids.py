@@ -8,6 +8,11 @@ database (a backup, a laptop) must not hand them out: ``answers`` keeps only the
 without decrypting anything. Both keys are derived from ``PORTAL_SECRET_KEY`` for this purpose
 alone.
 
+After ``PORTAL_SECRET_KEY`` changes, the keys from ``PORTAL_OLD_SECRET_KEYS`` still open the
+sealed IDs and still find a request by its hash (a search asks for the hash under every key);
+``portal keys rotate`` re-seals and re-hashes them under the current key (``reseal``). IDs no
+configured key opens are shown to staff as unavailable, never as an error.
+
 ``configure`` is called by ``create_app`` (and the ``portal`` commands that file or read
 requests), like ``configure_database``: filing takes the vault from here, so no caller can
 forget it and store an ID in the clear. Without a configured vault filing a citizen ID fails
@@ -22,10 +27,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-
 from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.fields import FormField
+from portal.keyring import as_ring
 from portal.settings import Settings
 from portal.staff import crypto
 
@@ -39,8 +43,9 @@ class VaultNotConfigured(RuntimeError):
 
 
 class SealedIdsUnreadable(ValueError):
-    """The sealed IDs do not open with this key: ``PORTAL_SECRET_KEY`` changed since filing
-    (or the value was damaged). Nothing can recover them without the old key."""
+    """The sealed IDs open with no configured key: ``PORTAL_SECRET_KEY`` changed since filing
+    and the old secret is not in ``PORTAL_OLD_SECRET_KEYS`` (or the value was damaged).
+    Nothing can recover them without the old secret."""
 
 
 def normalise(raw: str) -> str:
@@ -81,13 +86,23 @@ class CitizenIdVault:
             hash_key=settings.derive_key("citizen-id-search"),
         )
 
-    def digest(self, citizen_id: str) -> str:
-        return hmac.new(self.hash_key, normalise(citizen_id).encode(), hashlib.sha256).hexdigest()
+    def digest(self, citizen_id: str, key: bytes | None = None) -> str:
+        """The search hash under the current key (or ``key``)."""
+        used = bytes(self.hash_key if key is None else key)
+        return hmac.new(used, normalise(citizen_id).encode(), hashlib.sha256).hexdigest()
 
     def search_digest(self, text: str) -> str | None:
         """The hash to search by, when ``text`` is a whole, valid citizen ID; else None."""
         digits = normalise(text)
         return self.digest(digits) if is_valid_citizen_id(digits) else None
+
+    def search_digests(self, text: str) -> list[str]:
+        """The hashes under every configured key: requests filed before a key change are
+        found before ``portal keys rotate`` re-hashes them. [] when ``text`` is no ID."""
+        digits = normalise(text)
+        if not is_valid_citizen_id(digits):
+            return []
+        return [self.digest(digits, key) for key in as_ring(self.hash_key).keys]
 
     def seal(self, values: Mapping[str, str]) -> str:
         if not values:
@@ -100,11 +115,27 @@ class CitizenIdVault:
         """The {field name: ID} sealed at filing; {} for a request with none (or anonymised)."""
         if not sealed:
             return {}
+        opened = crypto.decrypt(self.encryption_key, sealed, context=CONTEXT)
         try:
-            data = json.loads(crypto.decrypt(self.encryption_key, sealed, context=CONTEXT))
-        except (InvalidTag, ValueError) as error:
+            if opened is None:
+                raise ValueError("no configured key opens it")  # logged by crypto.decrypt
+            data = json.loads(opened)
+            return {str(name): str(value) for name, value in data.items()}
+        except (ValueError, AttributeError) as error:
             raise SealedIdsUnreadable("citizen IDs sealed with another key") from error
-        return {str(name): str(value) for name, value in data.items()}
+
+    def is_current(self, sealed: str) -> bool:
+        """Sealed with the current key: nothing for ``portal keys rotate`` to do."""
+        return not sealed or crypto.is_current(self.encryption_key, sealed)
+
+    def reseal(self, sealed: str) -> tuple[str, str]:
+        """The same IDs sealed and hashed under the current key: (sealed, search hash).
+
+        The search hash is the first ID's, as ``split`` made it (the sealed JSON keeps the
+        form's order). Raises ``SealedIdsUnreadable`` when no configured key opens them."""
+        values = self.open(sealed)
+        first = next(iter(values.values()), "")
+        return self.seal(values), self.digest(first) if first else ""
 
     def split(self, fields: Iterable[FormField], answers: Mapping[str, str]) -> SplitAnswers:
         """Take the citizen-ID answers out of ``answers``; the first one is the search key."""

@@ -83,10 +83,11 @@ def _where(filters: InboxFilter) -> list[Any]:
             CitizenRequest.number.ilike(f"%{text}%"),
             _answers_contain(text),
         ]
-        citizen_id_digest = configured_vault().search_digest(text)
-        if citizen_id_digest:
-            # Citizen IDs are sealed, not in ``answers``: a whole ID finds its request by hash.
-            conditions.append(CitizenRequest.citizen_id_hash == citizen_id_digest)
+        citizen_id_digests = configured_vault().search_digests(text)
+        if citizen_id_digests:
+            # Citizen IDs are sealed, not in ``answers``: a whole ID finds its request by hash
+            # (under every configured key, for requests filed before a key change).
+            conditions.append(CitizenRequest.citizen_id_hash.is_in(citizen_id_digests))
         number = parse_request_number(text)
         if number:
             # 69482913, as people read a number out, finds 69-482913.

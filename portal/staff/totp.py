@@ -19,10 +19,13 @@ def provisioning_uri(secret: str, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
-def matching_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step ``code`` belongs to, or None. The caller refuses steps already used."""
+def matching_step(secret: str | None, code: str, now: datetime) -> int | None:
+    """The time step ``code`` belongs to, or None. The caller refuses steps already used.
+
+    No secret (one that no configured key opens, see ``portal.staff.crypto``) matches no
+    code: the colleague is refused like for a wrong code and needs a reset link."""
     code = code.strip().replace(" ", "")
-    if len(code) != 6 or not code.isascii() or not code.isdigit():
+    if not secret or len(code) != 6 or not code.isascii() or not code.isdigit():
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)

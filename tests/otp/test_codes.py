@@ -4,7 +4,14 @@ import hashlib
 
 import pytest
 
-from portal.otp.codes import code_hash, is_well_formed, new_code, normalise_code, session_hash
+from portal.otp.codes import (
+    code_hash,
+    code_matches,
+    is_well_formed,
+    new_code,
+    normalise_code,
+    session_hash,
+)
 
 KEY = b"k" * 32
 PHONE = "+66800000001"
@@ -86,3 +93,17 @@ def test_codes_typed_with_thai_digits_or_separators_are_normalised(
     typed: str, normalised: str
 ) -> None:
     assert normalise_code(typed) == normalised
+
+
+def test_a_code_hashed_under_an_old_key_still_matches_while_that_key_is_configured() -> None:
+    """A code sent just before PORTAL_SECRET_KEY changed works for its few minutes."""
+    from portal.keyring import KeyRing
+
+    old, new = b"o" * 32, b"n" * 32
+    stored = code_hash(old, code="123456", **BINDING)
+    assert code_matches(KeyRing(new, (old,)), stored, code="123456", **BINDING)
+    assert not code_matches(KeyRing(new, (old,)), stored, code="654321", **BINDING)
+    assert not code_matches(new, stored, code="123456", **BINDING)
+    assert code_matches(
+        new, code_hash(KeyRing(new, (old,)), code="1", **BINDING), code="1", **BINDING
+    )
