@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -145,13 +146,70 @@ def _enable_wal(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+MIGRATION_LOCK = "portal-migrations"
+MIGRATION_LOCK_WAIT_S = 600
+"""How long a process starting beside another waits for that one's migrations to finish."""
+
+
 async def migrate() -> None:
-    """Apply pending Piccolo migrations to the configured engine."""
+    """Apply pending Piccolo migrations to the configured engine, one process at a time.
+
+    Several machines (or ``portal serve`` beside ``portal sms worker``) may start together on
+    one database: each takes the migration lock first, so one applies the migrations and the
+    others, once it is done, find nothing left to do. Piccolo would otherwise let both read
+    "not yet run" and apply the same migration twice (a failed ``CREATE TABLE``, or a
+    duplicate row in its migration table).
+
+    - PostgreSQL: a session advisory lock, held on a connection of its own while Piccolo runs
+      the migrations on others.
+    - SQLite: the database's write lock (``BEGIN IMMEDIATE``), with every migration run inside
+      that one transaction on the writer connection: all of them apply, or none.
+    """
+    engine = current_engine()
+    if isinstance(engine, PortalSQLiteEngine):
+        await _migrate_under_write_lock(engine)
+    elif isinstance(engine, PostgresEngine):
+        await _migrate_under_advisory_lock(engine)
+    else:
+        await _run_migrations()
+
+
+async def _run_migrations() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     result = await run_forwards(app_name="all")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}")
+
+
+async def _migrate_under_write_lock(engine: PortalSQLiteEngine) -> None:
+    """The busy timeout bounds one wait for the lock; a long migration elsewhere is waited
+    for in rounds, up to ``MIGRATION_LOCK_WAIT_S``."""
+    deadline = time.monotonic() + MIGRATION_LOCK_WAIT_S
+    while True:
+        try:
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                await _run_migrations()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+
+
+async def _migrate_under_advisory_lock(engine: PostgresEngine) -> None:
+    import asyncpg
+
+    key = zlib.crc32(MIGRATION_LOCK.encode())
+    connection = await asyncpg.connect(**engine.config)
+    try:
+        await connection.execute(f"SET lock_timeout = {MIGRATION_LOCK_WAIT_S * 1000}")
+        await connection.execute("SELECT pg_advisory_lock($1)", key)
+        try:
+            await _run_migrations()
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", key)
+    finally:
+        await connection.close()
 
 
 async def pending_migrations() -> list[str]:

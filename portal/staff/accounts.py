@@ -1,23 +1,35 @@
 """Staff accounts: creating them (with a one-time enrolment link, never a password the admin
-knows), reading them, switching them on and off. A colleague's own password change is in
-``portal.staff.own_password``."""
+knows), reading them, switching them on and off, changing their role. A colleague's own
+password change is in ``portal.staff.own_password``.
+
+The office must never lose its last admin: switching off or demoting an admin is refused
+unless another admin can still sign in (active, and enrolled: not waiting on a link). The
+check runs under one lock (``ADMINS_LOCK``) with the change, so two admins switching each other
+off at the same moment cannot both succeed. Resetting an admin's enrolment is never refused:
+that is the way back in after a lost phone (``portal staff reset-2fa``).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from portal.db import is_unique_violation, write_transaction
 from portal.staff import audit
 from portal.staff.enrolment import IssuedLink, new_link
+from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffRole, StaffUser
 from portal.timeutil import utcnow
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+ADMINS_LOCK = "staff-admins"
+"""Serialises every change that could leave the office without an admin."""
 
 
 class AccountError(ValueError):
-    """``code``: ``bad_username``, ``username_taken``, ``bad_role`` or a password code."""
+    """``code``: ``bad_username``, ``username_taken``, ``bad_role``, ``unknown_account``,
+    ``last_admin`` or a password code."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -32,6 +44,9 @@ class StaffAccount:
     role: str
     active: bool
     totp_enrolled: bool
+    last_sign_in_at: datetime | None = None
+    link_expires_at: datetime | None = None
+    """When the account's working enrolment link ends; None without one (``list_accounts``)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,8 @@ class CreatedAccount:
     """The one-time enrolment link to hand to the colleague; nobody else sets their password."""
 
 
-def _account(row: dict[str, object]) -> StaffAccount:
+def _account(row: dict[str, object], link_expires_at: datetime | None = None) -> StaffAccount:
+    last = row["last_sign_in_at"]
     return StaffAccount(
         id=int(str(row["id"])),
         username=str(row["username"]),
@@ -49,6 +65,8 @@ def _account(row: dict[str, object]) -> StaffAccount:
         role=str(row["role"]),
         active=bool(row["active"]),
         totp_enrolled=bool(row["totp_enrolled"]),
+        last_sign_in_at=last if isinstance(last, datetime) else None,
+        link_expires_at=link_expires_at,
     )
 
 
@@ -59,6 +77,7 @@ _COLUMNS = (
     StaffUser.role,
     StaffUser.active,
     StaffUser.totp_enrolled,
+    StaffUser.last_sign_in_at,
 )
 
 
@@ -116,9 +135,26 @@ async def get_account(staff_id: int) -> StaffAccount | None:
     return _account(row) if row else None
 
 
+async def find_account(username: str) -> StaffAccount | None:
+    """By sign-in name, as typed (``portal staff``): case and spaces do not matter."""
+    row = (
+        await StaffUser.select(*_COLUMNS)
+        .where(StaffUser.username == username.strip().lower())
+        .first()
+    )
+    return _account(row) if row else None
+
+
 async def list_accounts() -> list[StaffAccount]:
+    """Every account, with the expiry of its working enrolment link if it has one."""
     rows = await StaffUser.select(*_COLUMNS).order_by(StaffUser.username)
-    return [_account(row) for row in rows]
+    links = await StaffEnrolment.select(StaffEnrolment.staff_user, StaffEnrolment.expires_at).where(
+        StaffEnrolment.used_at.is_null(),
+        StaffEnrolment.revoked_at.is_null(),
+        StaffEnrolment.expires_at > utcnow(),
+    )
+    expiry = {int(link["staff_user"]): link["expires_at"] for link in links}
+    return [_account(row, expiry.get(int(row["id"]))) for row in rows]
 
 
 async def active_officers() -> list[StaffAccount]:
@@ -130,8 +166,59 @@ async def active_officers() -> list[StaffAccount]:
     return [_account(row) for row in rows]
 
 
+async def _keep_an_admin(staff_id: int) -> None:
+    """Inside a transaction serialised on ``ADMINS_LOCK``, before ``staff_id`` is switched off
+    or demoted: refuse if it is an active admin and no other admin can sign in."""
+    target = (
+        await StaffUser.select(StaffUser.role, StaffUser.active)
+        .where(StaffUser.id == staff_id)
+        .first()
+    )
+    if target is None:
+        raise AccountError("unknown_account")
+    if target["role"] != StaffRole.admin or not target["active"]:
+        return
+    another = await StaffUser.exists().where(
+        StaffUser.id != staff_id,
+        StaffUser.role == StaffRole.admin,
+        StaffUser.active.eq(True),
+        StaffUser.totp_enrolled.eq(True),
+    )
+    if not another:
+        raise AccountError("last_admin")
+
+
+async def set_role(staff_id: int, role: str, *, actor: str, client_ip: str = "") -> bool:
+    """Make the account an officer or an admin; False if it already was. The new role applies
+    on the account's next request (the staff guard reads it from the database)."""
+    if role not in {r.value for r in StaffRole}:
+        raise AccountError("bad_role")
+    async with write_transaction(serialize=ADMINS_LOCK):
+        row = (
+            await StaffUser.select(StaffUser.username, StaffUser.role)
+            .where(StaffUser.id == staff_id)
+            .first()
+        )
+        if row is None:
+            raise AccountError("unknown_account")
+        if row["role"] == role:
+            return False
+        if role != StaffRole.admin:
+            await _keep_an_admin(staff_id)
+        await StaffUser.update({StaffUser.role: role}).where(StaffUser.id == staff_id)
+        await audit.record(
+            actor=actor,
+            action="staff_role_changed",
+            client_ip=client_ip,
+            details={"username": row["username"], "from": row["role"], "to": role},
+        )
+    return True
+
+
 async def set_active(staff_id: int, active: bool, *, actor: str, client_ip: str) -> None:
-    async with write_transaction():
+    async with write_transaction(serialize=ADMINS_LOCK):
+        if not active:
+            await _keep_an_admin(staff_id)
         found = (
             await StaffUser.update(
                 {StaffUser.active: active, StaffUser.session_version: StaffUser.session_version + 1}

@@ -144,5 +144,13 @@ async def set_active_action(
     if staff_id == staff.staff_id:
         return _accounts_page(await list_accounts(), error="not_yourself", status_code=422)
     active = str((await request.form()).get("active", "")) == "1"
-    await set_active(staff_id, active, actor=await actor_name(staff), client_ip=client_ip(request))
+    try:
+        await set_active(
+            staff_id, active, actor=await actor_name(staff), client_ip=client_ip(request)
+        )
+    except AccountError as error:
+        if error.code == "unknown_account":
+            raise NotFoundException() from error
+        # last_admin: another admin switched this one's last colleague off a moment ago.
+        return _accounts_page(await list_accounts(), error=error.code, status_code=409)
     return Redirect(path=request.app.route_reverse("staff_accounts"), status_code=303)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.db import write_transaction
+from portal.keyring import as_ring
 from portal.staff import audit
 from portal.staff.crypto import decrypt, encrypt
 from portal.staff.passwords import check_policy, hash_password
@@ -78,7 +79,14 @@ class Enrolled:
 
 
 def token_hash(key: bytes, token: str) -> str:
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+    """Under the current key (a ``KeyRing`` is its current key)."""
+    return hmac.new(bytes(key), token.encode(), hashlib.sha256).hexdigest()
+
+
+def token_hashes(key: bytes, token: str) -> list[str]:
+    """Under every configured key: a link sent before ``PORTAL_SECRET_KEY`` changed still
+    works for its 72 hours while the old secret is in ``PORTAL_OLD_SECRET_KEYS``."""
+    return [token_hash(each, token) for each in as_ring(key).keys]
 
 
 async def new_link(
@@ -114,9 +122,20 @@ async def new_link(
 
 
 async def issue_reset_link(
-    *, staff_id: int, actor: str, client_ip: str, key: bytes, totp_key: bytes
+    *,
+    staff_id: int,
+    actor: str,
+    client_ip: str,
+    key: bytes,
+    totp_key: bytes,
+    lost: str = "password_or_authenticator",
 ) -> IssuedLink:
-    """An admin's reset: a new link; the old password and authenticator stop working now."""
+    """An admin's reset: a new link; the old password and authenticator stop working now.
+
+    Whatever was lost (``lost``: ``password``, ``authenticator``, or either, as the audit
+    log records it), the link sets both again: its page asks for a new password and a code
+    from a freshly scanned app, and an account that had kept half of its credentials would be
+    open to whoever holds that half (the phone of a forgotten password may be the lost one)."""
     async with write_transaction(serialize=f"staff-enrolment:{staff_id}"):
         user = (
             await StaffUser.select(StaffUser.username, StaffUser.active)
@@ -139,7 +158,11 @@ async def issue_reset_link(
             actor=actor,
             action="staff_enrolment_reset",
             client_ip=client_ip,
-            details={"username": user["username"], "expires_at": link.expires_at.isoformat()},
+            details={
+                "username": user["username"],
+                "lost": lost,
+                "expires_at": link.expires_at.isoformat(),
+            },
         )
     return link
 
@@ -159,7 +182,7 @@ async def _valid_link(key: bytes, token: str, now: datetime) -> dict[str, object
             StaffEnrolment.staff_user.totp_secret_encrypted.as_alias("secret"),
         )
         .where(
-            StaffEnrolment.token_hash == token_hash(key, token),
+            StaffEnrolment.token_hash.is_in(token_hashes(key, token)),
             StaffEnrolment.used_at.is_null(),
             StaffEnrolment.revoked_at.is_null(),
             StaffEnrolment.expires_at > now,
@@ -177,6 +200,9 @@ async def link_page(*, token: str, key: bytes, totp_key: bytes) -> LinkPage | No
         return None
     username = str(row["username"])
     secret = decrypt(totp_key, str(row["secret"]))
+    if secret is None:
+        # Sealed under a secret no longer configured (logged): an admin issues a new link.
+        return None
     return LinkPage(
         username=username,
         display_name=str(row["display_name"]),

@@ -17,6 +17,7 @@ from portal.staff.accounts import (
     get_account,
     list_accounts,
     set_active,
+    set_role,
 )
 from portal.staff.crypto import decrypt
 from portal.staff.enrolment import LINK_LIFETIME, link_page, token_hash
@@ -24,7 +25,7 @@ from portal.staff.passwords import verify_password
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
-from tests.staff.helpers import BASE_URL, PASSWORD, Clock, secret_of
+from tests.staff.helpers import BASE_URL, PASSWORD, Clock, make_staff, secret_of
 
 T = TypeVar("T")
 
@@ -127,3 +128,47 @@ def test_lists_and_deactivation(totp_key: bytes) -> None:
     account = fresh(lambda: get_account(somchai.id))
     assert account is not None and account.active is False
     assert fresh(lambda: get_account(malee.id + somchai.id + 100)) is None
+
+
+def test_two_admins_switching_each_other_off_at_once_leave_one(settings: Settings) -> None:
+    """The last-admin guard and the change run under one lock: whichever goes second is
+    refused, so the office always keeps an admin who can sign in."""
+    boss = make_staff(fresh, settings, "boss", role="admin")
+    deputy = make_staff(fresh, settings, "deputy", role="admin")
+
+    async def both() -> list[BaseException | None]:
+        results = await asyncio.gather(
+            set_active(boss.id, False, actor="deputy", client_ip=""),
+            set_active(deputy.id, False, actor="boss", client_ip=""),
+            return_exceptions=True,
+        )
+        return list(results)
+
+    outcomes = fresh(both)
+    refused = [o for o in outcomes if isinstance(o, AccountError)]
+    assert len(refused) == 1 and refused[0].code == "last_admin"
+    assert outcomes.count(None) == 1
+    active = fresh(lambda: StaffUser.count().where(StaffUser.active.eq(True)))
+    assert active == 1
+
+
+def test_set_role_keeps_an_admin_who_can_sign_in(settings: Settings) -> None:
+    boss = make_staff(fresh, settings, "boss", role="admin")
+    pending = make_staff(fresh, settings, "newboss", role="admin", enrolled=False)
+    with pytest.raises(AccountError) as refused:
+        fresh(lambda: set_role(boss.id, "officer", actor="test"))
+    assert refused.value.code == "last_admin"
+    with pytest.raises(AccountError) as off:
+        fresh(lambda: set_active(boss.id, False, actor="test", client_ip=""))
+    assert off.value.code == "last_admin"
+    assert fresh(lambda: set_role(pending.id, "officer", actor="test")) is True
+    assert fresh(lambda: set_role(pending.id, "admin", actor="test")) is True
+    for code, call in (
+        ("bad_role", lambda: set_role(boss.id, "root", actor="test")),
+        ("unknown_account", lambda: set_role(boss.id + pending.id + 100, "admin", actor="test")),
+    ):
+        with pytest.raises(AccountError) as error:
+            fresh(call)
+        assert error.value.code == code
+    account = fresh(lambda: get_account(boss.id))
+    assert account is not None and (account.role, account.active) == ("admin", True)

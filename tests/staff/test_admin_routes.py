@@ -3,14 +3,23 @@ and the audit log with its filters."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import asyncpg
 import pytest
 from bs4 import BeautifulSoup
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.settings import Settings
+from portal.staff.accounts import ADMINS_LOCK
 from portal.tables.staff_user import StaffUser
 from tests.conftest import csrf_token, html
 from tests.staff.helpers import (
@@ -271,3 +280,62 @@ def test_audit_log_lists_actions_newest_first_and_filters(
     assert audit_page(admin_browser, "actor=nobody") == []
     page = html(admin_browser.get("/staff/audit?action=view_request"))
     assert page.select_one("select#action option[selected]")["value"] == "view_request"
+
+
+@contextlib.contextmanager
+def admins_lock_held(database: str) -> Iterator[None]:
+    """Hold what every admin change waits for (SQLite's write lock, PostgreSQL's advisory
+    lock), so two requests can be made to reach it together."""
+    if database.startswith("sqlite:///"):
+        connection = sqlite3.connect(database.removeprefix("sqlite:///"), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+            connection.close()
+        return
+    loop = asyncio.new_event_loop()
+    pg = loop.run_until_complete(asyncpg.connect(database))
+    loop.run_until_complete(pg.execute("BEGIN"))
+    key = zlib.crc32(ADMINS_LOCK.encode())
+    loop.run_until_complete(pg.execute("SELECT pg_advisory_xact_lock($1)", key))
+    try:
+        yield
+    finally:
+        loop.run_until_complete(pg.execute("ROLLBACK"))
+        loop.run_until_complete(pg.close())
+        loop.close()
+
+
+def test_two_admins_switching_each_other_off_together_keep_one_with_a_thai_409(
+    admin_browser: Browser, new_browser: Any, run_db: RunDb, settings: Settings, clock: Clock,
+    admin: Staff, database: str,
+) -> None:  # fmt: skip
+    deputy = make_staff(run_db, settings, "deputy", role="admin")
+    deputy_browser = sign_in(new_browser(), deputy, clock)
+    tokens = {
+        id(browser): csrf_token(browser, "/staff/accounts")
+        for browser in (admin_browser, deputy_browser)
+    }
+
+    def switch_off(browser: Browser, target: Staff) -> Any:
+        data = {"active": "0", "_csrf_token": tokens[id(browser)]}
+        path = f"/staff/accounts/{target.id}/active"
+        return browser.post(path, data=data, follow_redirects=False)
+
+    with ThreadPoolExecutor(2) as pool, admins_lock_held(database):
+        first = pool.submit(switch_off, admin_browser, deputy)
+        second = pool.submit(switch_off, deputy_browser, admin)
+        time.sleep(1.5)  # both past the sign-in guard, waiting for the lock
+    responses = [first.result(), second.result()]
+    assert sorted(r.status_code for r in responses) == [303, 409]
+    (refused,) = [r for r in responses if r.status_code == 409]
+    assert error_text(refused) == "ทำไม่ได้ ต้องมีผู้ดูแลระบบที่ใช้งานได้เหลืออย่างน้อยหนึ่งคน"
+    assert [is_active(run_db, admin), is_active(run_db, deputy)].count(True) == 1
+    assert len(audit_rows(run_db, "staff_deactivated")) == 1
+
+
+def test_switching_off_an_unknown_account_is_404(admin_browser: Browser, admin: Staff) -> None:
+    response = post(admin_browser, f"/staff/accounts/{admin.id + 1000}/active", {"active": "0"})
+    assert response.status_code == 404
