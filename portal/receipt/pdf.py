@@ -1,7 +1,8 @@
 """The receipt as an A4 PDF (fpdf2), Thai shaped by HarfBuzz so vowels and tone marks stack.
 
 The words come from the template ``receipt/pdf_text.json`` (rendered in the page's language,
-next to the page's own words for translators); this module only lays them out.
+next to the page's own words for translators); this module only lays them out. Every text that
+may wrap goes through ``_text``, so lines break between Thai words, never inside one.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import json
 from dataclasses import dataclass
 
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 from portal.receipt.fonts import ReceiptFonts
 from portal.receipt.qr import qr_png
+from portal.receipt.thai_words import ZWSP, breakable
 
 MARGIN_MM = 20
 LABEL_WIDTH_MM = 58
@@ -64,9 +66,9 @@ def render_receipt_pdf(text: ReceiptText, tracking_url: str, fonts: ReceiptFonts
     width = pdf.epw
 
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(width, LINE_MM, text.office, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, LINE_MM, text.office, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(family, "B", 24)
-    pdf.multi_cell(width, 13, text.title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 13, text.title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     _rule(pdf)
 
@@ -88,17 +90,40 @@ def render_receipt_pdf(text: ReceiptText, tracking_url: str, fonts: ReceiptFonts
     )
     pdf.set_y(top + QR_SIZE_MM + 2)
     pdf.set_font(family, "", 13)
-    pdf.multi_cell(width, 7, text.qr_caption, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 7, text.qr_caption, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(family, "", 11)
-    pdf.multi_cell(width, 6, text.link_label, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.multi_cell(width, 6, tracking_url, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 6, text.link_label, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 6, tracking_url, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(6)
     _rule(pdf)
     pdf.set_font(family, "", 12)
-    pdf.multi_cell(width, 7, text.note, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 7, text.note, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(family, "", 10)
-    pdf.multi_cell(width, 6, text.issued, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _text(pdf, width, 6, text.issued, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+def _text(
+    pdf: FPDF,
+    width: float,
+    height: float,
+    text: str,
+    align: Align,
+    new_x: XPos,
+    new_y: YPos = YPos.NEXT,
+) -> None:
+    """``multi_cell`` whose lines break only between words (spaces, or Thai word boundaries).
+
+    fpdf2 wraps at spaces and, on a line without one, at any character. A dry run with a
+    zero-width space between Thai words lets fpdf2 choose the lines with its own measure; the
+    lines are then printed without those spaces, so the PDF's text copies and searches as
+    written. A single word wider than the line (a long link) is still cut, as the last resort.
+    """
+    lines: list[str] = pdf.multi_cell(
+        width, height, breakable(text), align=align, dry_run=True, output=MethodReturnValue.LINES
+    )  # type: ignore[assignment]  # the result's type follows ``output``; fpdf2 types a union
+    wrapped = "\n".join(line.replace(ZWSP, "") for line in lines)
+    pdf.multi_cell(width, height, wrapped, align=align, new_x=new_x, new_y=new_y)
 
 
 def _rule(pdf: FPDF) -> None:
@@ -115,9 +140,9 @@ def _row(pdf: FPDF, family: str, label: str, value: str) -> None:
         pdf.add_page()
         top = pdf.get_y()
     pdf.set_font(family, "", 13)
-    pdf.multi_cell(LABEL_WIDTH_MM, LINE_MM, label, align=Align.L, new_x=XPos.LMARGIN)
+    _text(pdf, LABEL_WIDTH_MM, LINE_MM, label, align=Align.L, new_x=XPos.LMARGIN)
     label_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + LABEL_WIDTH_MM, top)
     pdf.set_font(family, "B", 14)
-    pdf.multi_cell(pdf.epw - LABEL_WIDTH_MM, LINE_MM, value, align=Align.L, new_x=XPos.LMARGIN)
+    _text(pdf, pdf.epw - LABEL_WIDTH_MM, LINE_MM, value, align=Align.L, new_x=XPos.LMARGIN)
     pdf.set_y(max(label_bottom, pdf.get_y()) + 1.5)

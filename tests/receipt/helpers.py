@@ -43,3 +43,23 @@ def pdf_reader(content: bytes) -> PdfReader:
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in pdf_reader(content).pages)
+
+
+def text_runs(content: bytes) -> list[tuple[float, str]]:
+    """Each piece of text the PDF draws, in drawing order, with its baseline (points from the
+    page's foot; a page further on counts a page height lower).
+
+    fpdf2 draws every line of a ``multi_cell`` as its own text run; runs on one baseline are
+    one line. Lines are read from positions, not from ``extract_text``'s newlines: the raw
+    codes it prints for SARA AM's second glyph can themselves be a newline.
+    """
+    runs: list[tuple[float, str]] = []
+    for number, page in enumerate(pdf_reader(content).pages):
+        foot = -number * float(page.mediabox.height)
+
+        def visit(text: str, cm: Any, tm: Any, font: Any, size: Any, foot: float = foot) -> None:
+            if text.strip():
+                runs.append((foot + float(tm[5]), text))
+
+        page.extract_text(visitor_text=visit)
+    return runs
