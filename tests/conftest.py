@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
+from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
 
@@ -62,6 +64,7 @@ async def _empty_tables() -> None:
         Attachment,
         CitizenRequest,
         OtpChallenge,
+        SmsGatewayState,
     )
     for table in tables:
         await table.delete(force=True)
@@ -141,6 +144,15 @@ def run_db(client: TestClient[Litestar]) -> Callable[[Callable[[], Awaitable[T]]
 
 def html(response: Any) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
+
+
+_REFERENCE = re.compile(r'(<strong data-reference(?:="")?>)[^<]*(</strong>)')
+
+
+def without_reference(text: str) -> str:
+    """An error page less its reference number (a new request id on every response), so two
+    answers that must look the same to a visitor can be compared byte for byte."""
+    return _REFERENCE.sub(r"\1\2", text)
 
 
 def csrf_token(client: TestClient[Litestar], path: str = "/") -> str:

@@ -179,6 +179,7 @@ def crawl_plan(
         Visit("staff_privacy_export", "/staff/privacy/export", admin),
         Visit("privacy_notice", "/privacy", anonymous),
         Visit("staff_accounts", "/staff/accounts", admin),
+        Visit("staff_sms", "/staff/sms", admin),
         Visit("staff_catalogue", "/staff/catalogue", admin),
         Visit("staff_service_new", "/staff/catalogue/new", admin),
         Visit("staff_service_edit", f"/staff/catalogue/{service_id}", admin),

@@ -42,6 +42,7 @@ def admin_routes(other_id: int) -> list[tuple[str, str, dict[str, str]]]:
     return [
         ("GET", "/staff/audit", {}),
         ("GET", "/staff/accounts", {}),
+        ("GET", "/staff/sms", {}),
         (
             "POST",
             "/staff/accounts",
