@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import RunningPortal, new_phone_context
-from e2e.test_staff_journey import _create_officer, enrol_through_link
+from e2e.test_staff_journey import create_staff, enrol_through_link
 from tests.attachments.helpers import jpeg_with_gps
 
 PHONE = "0800002901"
@@ -77,7 +77,7 @@ def test_citizen_files_a_complaint_with_photos_and_place_and_staff_see_them(
     context.close()
 
     # Staff sign in and see both photos and the place.
-    link = _create_officer(portal, "photos")
+    link = create_staff(portal, "photos")
     staff = new_phone_context(browser, javascript=True)
     office = staff.new_page()
     enrol_through_link(office, link, set())

@@ -20,7 +20,7 @@ from e2e.journeys import file_general_request, tracking_link
 PASSWORD = "Officer-Test-Pass-2569"
 
 
-def _create_officer(portal: RunningPortal, username: str) -> str:
+def create_staff(portal: RunningPortal, username: str, role: str = "officer") -> str:
     """`portal staff create`, as the README tells an operator: it prints the one-time link the
     new colleague opens to choose their own password and enrol their own authenticator."""
     output = subprocess.run(
@@ -33,7 +33,7 @@ def _create_officer(portal: RunningPortal, username: str) -> str:
             "--username",
             username,
             "--role",
-            "officer",
+            role,
             "--display-name",
             "สมหญิง ตั้งใจ",
         ],
@@ -79,7 +79,7 @@ def test_officer_moves_a_citizens_request_forward(
     phone = "0800000301"
     number = file_general_request(page, portal, phone)
     link = tracking_link(portal, phone, number)
-    enrolment_link = _create_officer(portal, "somying")
+    enrolment_link = create_staff(portal, "somying")
     used: set[str] = set()
 
     # The colleague opens the link on their own phone: a password of their own, then the QR
