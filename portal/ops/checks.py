@@ -5,6 +5,9 @@ checks read the environment themselves (not only a loaded ``Settings``), so one 
 does not hide the state of the database, the font or the data folder: the operator sees every
 problem in one run. Nothing here raises: an unreachable database is a FAIL line, not a
 traceback.
+
+The SMS gateway is asked whether our credentials work (a read-only call, never an SMS) unless
+``offline``: CI and air-gapped machines have no way to reach it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import httpx
+
 from portal.envfile import is_public_https
 from portal.settings import (
     MIN_SECRET_LENGTH,
@@ -27,7 +32,17 @@ from portal.settings import (
     database_url_from_env,
     load_settings,
 )
+from portal.sms.providers.base import (
+    CREDENTIAL_CHECK_TIMEOUT_S,
+    CredentialCheck,
+    CredentialVerdict,
+)
 
+CREDENTIAL_VARIABLES = {
+    "thaibulksms": ("PORTAL_SMS_THAIBULKSMS_API_KEY", "PORTAL_SMS_THAIBULKSMS_API_SECRET"),
+    "twilio": ("PORTAL_SMS_TWILIO_ACCOUNT_SID", "PORTAL_SMS_TWILIO_AUTH_TOKEN"),
+}
+"""The settings a gateway's refusal points at (``portal/settings.py`` ``_sms_gateway``)."""
 OK = "OK"
 WARN = "WARN"
 FAIL = "FAIL"
@@ -105,6 +120,70 @@ def check_sms(settings: Settings | None) -> CheckResult:
     if settings.sms_fallback_backend:
         detail += f"; fallback {settings.sms_fallback_backend}, credentials present"
     return CheckResult("sms", OK, detail)
+
+
+def _credential_result(backend: str, check: CredentialCheck, hidden: list[str]) -> CheckResult:
+    name = f"sms credentials ({backend})"
+    detail = check.detail
+    for secret in hidden:  # a gateway that echoes our credentials back
+        detail = detail.replace(secret, "***")
+    verdict = check.verdict
+    if verdict is CredentialVerdict.accepted:
+        return CheckResult(name, OK, "accepted" + (f" ({detail})" if detail else ""))
+    if verdict is CredentialVerdict.refused:
+        variables = " / ".join(CREDENTIAL_VARIABLES.get(backend, ("its credentials",)))
+        return CheckResult(name, FAIL, f"the gateway refused {variables} ({detail})")
+    if verdict is CredentialVerdict.unusable:
+        return CheckResult(name, FAIL, f"accepted, but {detail}")
+    if verdict is CredentialVerdict.unreachable:
+        return CheckResult(name, FAIL, f"could not reach the gateway: {detail}")
+    if verdict is CredentialVerdict.unexpected:
+        return CheckResult(name, WARN, f"could not confirm: the gateway answered {detail}")
+    return CheckResult(name, SKIP, f"{backend}: {detail}")
+
+
+async def check_sms_credentials(
+    settings: Settings | None, *, offline: bool = False
+) -> list[CheckResult]:
+    """One line per gateway (PORTAL_SMS_BACKEND, then the fallback): do its credentials work?
+    Asked with a read-only call (see each provider's ``check_credentials``); a gateway with
+    no such call (webhook) or nothing to send through (outbox) is a SKIP, not a guess."""
+    from portal.sms.providers import build_provider
+
+    if settings is None:  # the ``sms`` line already says SKIP
+        return []
+    backends = [settings.sms_backend]
+    if settings.sms_fallback_backend:
+        backends.append(settings.sms_fallback_backend)
+    hidden = [
+        value
+        for value in (
+            settings.sms_thaibulksms_api_key,
+            settings.sms_thaibulksms_api_secret,
+            settings.sms_twilio_auth_token,
+        )
+        if value
+    ]
+    results = []
+    async with httpx.AsyncClient() as client:
+        for backend in backends:
+            name = f"sms credentials ({backend})"
+            if backend == "outbox":
+                results.append(CheckResult(name, SKIP, "outbox: nothing is sent, nothing to check"))
+                continue
+            if offline and backend in CREDENTIAL_VARIABLES:
+                results.append(CheckResult(name, SKIP, "not asked (--offline)"))
+                continue
+            provider = build_provider(settings, backend=backend)
+            try:  # httpx bounds each wait; this bounds a gateway answering drop by drop
+                check = await asyncio.wait_for(
+                    provider.check_credentials(client), CREDENTIAL_CHECK_TIMEOUT_S + 1
+                )
+            except TimeoutError:
+                reason = f"no answer in {CREDENTIAL_CHECK_TIMEOUT_S:g} s"
+                check = CredentialCheck(CredentialVerdict.unreachable, reason)
+            results.append(_credential_result(backend, check, hidden))
+    return results
 
 
 def check_font(environ: Mapping[str, str]) -> CheckResult:
@@ -204,13 +283,17 @@ def check_configuration(
     return CheckResult("configuration", OK, f"PORTAL_ENV={settings.env} ({source})"), settings
 
 
-def run_checks(environ: Mapping[str, str], env_file: Path | None = None) -> list[CheckResult]:
+def run_checks(
+    environ: Mapping[str, str], env_file: Path | None = None, *, offline: bool = False
+) -> list[CheckResult]:
+    """Every check in order; ``offline`` skips the calls to the SMS gateway."""
     configuration, settings = check_configuration(environ, env_file)
     checks: list[Callable[[], list[CheckResult]]] = [
         lambda: [configuration],
         lambda: asyncio.run(check_database(environ)),
         lambda: [check_secret(environ)],
         lambda: [check_sms(settings)],
+        lambda: asyncio.run(check_sms_credentials(settings, offline=offline)),
         lambda: [check_font(environ)],
         lambda: [check_data_dir(environ)],
         lambda: check_base_url(environ),

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 
 from portal.cli import main
 from portal.ops.checks import redact_url, secret_strength
 from tests.cli.conftest import run_portal
 
 STRONG_SECRET = secrets.token_urlsafe(48)
+TWILIO_ACCOUNT_URL = "https://api.twilio.com/2010-04-01/Accounts/AC-test-account.json"
+TBS_CREDIT_URL = "https://api-v2.thaibulksms.com/credit"
+TBS_KEY, TBS_SECRET = "tbs-test-key", "tbs-test-secret-0123"
 
 
 def _production_env(data_dir: Path, database: str) -> dict[str, str]:
@@ -30,13 +37,29 @@ def _production_env(data_dir: Path, database: str) -> dict[str, str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def gateway() -> Iterator[respx.MockRouter]:
+    """The SMS gateways, mocked: Twilio takes the test credentials; a request nobody set up a
+    route for fails the test (nothing leaves the test process)."""
+    with respx.mock(assert_all_called=False) as router:
+        router.get(TWILIO_ACCOUNT_URL, name="twilio").respond(200, json={"status": "active"})
+        yield router
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 def _check(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    *options: str,
 ) -> tuple[int, dict[str, str], str]:
-    """Run ``portal check``; (exit code, {item: status}, the whole output)."""
+    """Run ``portal check OPTIONS``; (exit code, {item: status}, the whole output)."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    code = main(["check"])
+    code = main(["check", *options])
     captured = capsys.readouterr()
     statuses = {}
     for line in captured.out.splitlines()[:-1]:
@@ -58,6 +81,7 @@ ALL_OK = {
     "migrations": "OK",
     "secret": "OK",
     "sms": "OK",
+    "sms credentials (twilio)": "OK",
     "receipt font": "OK",
     "data dir": "OK",
     "base url": "OK",
@@ -69,11 +93,14 @@ def test_a_good_production_configuration_passes_every_check(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     database: str,
+    gateway: respx.MockRouter,
 ) -> None:
     code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, database))
     assert (code, statuses) == (0, ALL_OK), out
     assert out.splitlines()[-1] == "ready"
     assert "PORTAL_SMS_BACKEND=twilio, credentials present" in out
+    assert "OK   sms credentials (twilio): accepted (account active)" in out
+    assert gateway.routes["twilio"].call_count == 1
     assert STRONG_SECRET not in out
 
 
@@ -85,7 +112,10 @@ def test_development_defaults_pass_once_migrated(
 ) -> None:
     env = {"PORTAL_DATA_DIR": str(tmp_path / "var"), "PORTAL_DATABASE_URL": database}
     code, statuses, out = _check(monkeypatch, capsys, env)
-    assert (code, statuses) == (0, ALL_OK), out
+    expected = {**ALL_OK, "sms credentials (outbox)": "SKIP"}
+    del expected["sms credentials (twilio)"]
+    assert (code, statuses) == (0, expected), out
+    assert "SKIP sms credentials (outbox): outbox: nothing is sent, nothing to check" in out
     assert "secret: generated in PORTAL_DATA_DIR (development)" in out
 
 
@@ -203,7 +233,9 @@ def test_a_bad_configuration_still_checks_the_rest(
     env = {**_production_env(tmp_path, database), "PORTAL_SMS_TWILIO_AUTH_TOKEN": ""}
     code, statuses, out = _check(monkeypatch, capsys, env)
     assert code == 1
-    assert statuses == {**ALL_OK, "configuration": "FAIL", "sms": "SKIP"}, out
+    expected = {**ALL_OK, "configuration": "FAIL", "sms": "SKIP"}
+    del expected["sms credentials (twilio)"]  # nothing to ask without a configuration
+    assert statuses == expected, out
     assert "PORTAL_SMS_BACKEND=twilio needs PORTAL_SMS_TWILIO_AUTH_TOKEN" in out
 
 
@@ -226,3 +258,132 @@ def test_redact_url_keeps_everything_but_the_password() -> None:
 def test_a_generated_secret_is_strong() -> None:
     assert secret_strength(secrets.token_urlsafe(32)) is None
     assert secret_strength(secrets.token_hex(16)) is None
+
+
+def _thaibulksms_env(tmp_path: Path, database: str) -> dict[str, str]:
+    return {
+        **_production_env(tmp_path, database),
+        "PORTAL_SMS_BACKEND": "thaibulksms",
+        "PORTAL_SMS_THAIBULKSMS_API_KEY": TBS_KEY,
+        "PORTAL_SMS_THAIBULKSMS_API_SECRET": TBS_SECRET,
+    }
+
+
+def test_thaibulksms_credentials_are_checked_by_asking_for_the_credit(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    credit = gateway.get(TBS_CREDIT_URL).respond(200, json={"remaining_credit": 1234})
+    code, statuses, out = _check(monkeypatch, capsys, _thaibulksms_env(tmp_path, database))
+    assert (code, statuses["sms credentials (thaibulksms)"]) == (0, "OK"), out
+    assert "OK   sms credentials (thaibulksms): accepted (credit 1234)" in out
+    request = credit.calls.last.request
+    assert (request.method, str(request.url)) == ("GET", TBS_CREDIT_URL)
+    assert request.headers["authorization"] == _basic(TBS_KEY, TBS_SECRET)
+    assert credit.call_count == 1
+    assert not gateway.routes["twilio"].called  # only the configured gateway is asked
+
+
+def test_refused_credentials_fail_naming_the_variables_never_the_secret(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    body = {"error": {"code": 401, "name": "UNAUTHORIZED", "description": TBS_SECRET}}
+    gateway.get(TBS_CREDIT_URL).respond(401, json=body)
+    code, statuses, out = _check(monkeypatch, capsys, _thaibulksms_env(tmp_path, database))
+    assert code == 1
+    assert [name for name, status in statuses.items() if status == "FAIL"] == [
+        "sms credentials (thaibulksms)"
+    ], out
+    assert (
+        "FAIL sms credentials (thaibulksms): the gateway refused PORTAL_SMS_THAIBULKSMS_API_KEY"
+        " / PORTAL_SMS_THAIBULKSMS_API_SECRET (HTTP 401)\n"
+    ) in out
+    assert TBS_SECRET not in out
+    assert "Traceback" not in out
+    assert out.splitlines()[-1].startswith("1 check(s) failed")
+
+
+def test_an_unreachable_gateway_is_one_fail_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    gateway.routes["twilio"].side_effect = httpx.ConnectError("All connection attempts failed")
+    code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, database))
+    assert (code, statuses) == (1, {**ALL_OK, "sms credentials (twilio)": "FAIL"}), out
+    lines = [line for line in out.splitlines() if "sms credentials" in line]
+    assert lines == [
+        "FAIL sms credentials (twilio): could not reach the gateway: All connection attempts failed"
+    ]
+    assert "Traceback" not in out
+
+
+def test_the_fallback_gateway_is_checked_too(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    credit = gateway.get(TBS_CREDIT_URL).respond(401, json={"error": "Unauthorized"})
+    env = {**_thaibulksms_env(tmp_path, database), "PORTAL_SMS_BACKEND": "twilio"}
+    env["PORTAL_SMS_FALLBACK_BACKEND"] = "thaibulksms"
+    code, statuses, out = _check(monkeypatch, capsys, env)
+    assert code == 1
+    assert statuses["sms credentials (twilio)"] == "OK", out
+    assert statuses["sms credentials (thaibulksms)"] == "FAIL", out
+    assert "the gateway refused PORTAL_SMS_THAIBULKSMS_API_KEY" in out
+    assert (gateway.routes["twilio"].call_count, credit.call_count) == (1, 1)
+    twilio_request = gateway.routes["twilio"].calls.last.request
+    assert twilio_request.headers["authorization"] == _basic("AC-test-account", "test-auth-token")
+
+
+def test_offline_asks_no_gateway(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    credit = gateway.get(TBS_CREDIT_URL).respond(401)
+    env = {**_thaibulksms_env(tmp_path, database), "PORTAL_SMS_FALLBACK_BACKEND": "twilio"}
+    code, statuses, out = _check(monkeypatch, capsys, env, "--offline")
+    skipped = {"sms credentials (thaibulksms)": "SKIP", "sms credentials (twilio)": "SKIP"}
+    assert (code, statuses) == (0, {**ALL_OK, **skipped}), out
+    assert not credit.called
+    assert not gateway.routes["twilio"].called
+    assert "SKIP sms credentials (thaibulksms): not asked (--offline)" in out
+    assert "SKIP sms credentials (twilio): not asked (--offline)" in out
+
+
+def test_a_webhook_gateway_is_skipped_not_called(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    webhook = gateway.route(url__startswith="https://sms.example.go.th/").respond(200)
+    env = {**_production_env(tmp_path, database), "PORTAL_SMS_BACKEND": "webhook"}
+    env["PORTAL_SMS_WEBHOOK_URL"] = "https://sms.example.go.th/send"
+    code, statuses, out = _check(monkeypatch, capsys, env)
+    assert (code, statuses["sms credentials (webhook)"]) == (0, "SKIP"), out
+    assert "SKIP sms credentials (webhook): webhook: not checked without sending" in out
+    assert not webhook.called
+
+
+def test_the_help_documents_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check", "--help"])
+    assert exited.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--offline do not call the SMS gateway to check its credentials" in help_text

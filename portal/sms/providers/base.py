@@ -96,6 +96,69 @@ class SmsProvider(Protocol):
         """The delivery reports in an authenticated call; malformed parts are skipped."""
         ...
 
+    async def check_credentials(self, client: httpx.AsyncClient) -> CredentialCheck:
+        """Ask the gateway whether our credentials work, without sending anything
+        (``portal check``); never raises for gateway or network trouble."""
+        ...
+
+
+class CredentialVerdict(StrEnum):
+    accepted = "accepted"
+    refused = "refused"
+    """401/403: the key, secret or token is wrong (or revoked)."""
+    unusable = "unusable"
+    """The credentials work but the account cannot send (suspended, no credit)."""
+    unreachable = "unreachable"
+    """No answer, or a 5xx: nothing learnt about the credentials."""
+    unexpected = "unexpected"
+    """Any other answer (a 404 from a moved endpoint, a 400): not a verdict on the secret."""
+    unchecked = "unchecked"
+    """The gateway has no way to ask without sending an SMS."""
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    """What the gateway said about our credentials, in words fit for one line of
+    ``portal check`` (never the secret itself)."""
+
+    verdict: CredentialVerdict
+    detail: str = ""
+    status_code: int | None = None
+
+
+CREDENTIAL_CHECK_TIMEOUT_S = 5.0
+"""``portal check`` waits this long for a gateway: an operator is watching the terminal."""
+
+
+class CredentialsNotChecked:
+    """The default for gateways with no read-only call: anything we could send them (even a
+    HEAD) might be taken as a message, so nothing is sent."""
+
+    async def check_credentials(self, client: httpx.AsyncClient) -> CredentialCheck:
+        return CredentialCheck(CredentialVerdict.unchecked, "not checked without sending")
+
+
+def credential_answer(response: httpx.Response, detail: str = "") -> CredentialCheck:
+    """A gateway's answer to a read-only call made with our credentials, by status code;
+    ``detail`` is what the caller read in a 2xx body (e.g. the credit left)."""
+    status = response.status_code
+    if response.is_success:
+        return CredentialCheck(CredentialVerdict.accepted, detail, status)
+    if status in (401, 403):
+        return CredentialCheck(CredentialVerdict.refused, f"HTTP {status}", status)
+    if status >= 500:
+        return CredentialCheck(CredentialVerdict.unreachable, f"HTTP {status}", status)
+    return CredentialCheck(CredentialVerdict.unexpected, f"HTTP {status}", status)
+
+
+def credential_transport_failure(error: httpx.HTTPError) -> CredentialCheck:
+    """No answer at all: a short reason (a DNS name that does not resolve, a refused port)."""
+    if isinstance(error, httpx.TimeoutException):
+        reason = f"no answer in {CREDENTIAL_CHECK_TIMEOUT_S:g} s"
+    else:
+        reason = " ".join(str(error).split()) or type(error).__name__
+    return CredentialCheck(CredentialVerdict.unreachable, reason[:160])
+
 
 def http_timeout(connect: float, read: float) -> httpx.Timeout:
     """Bounded waits: a gateway that hangs costs one attempt, never a stuck dispatcher."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.sms.providers.base import (
+    CredentialsNotChecked,
     DeliveryReport,
     IncomingReport,
     Outcome,
@@ -18,7 +19,7 @@ from portal.sms.providers.base import (
 
 
 @dataclass
-class OutboxProvider:
+class OutboxProvider(CredentialsNotChecked):
     name: str = "outbox"
 
     async def send(self, message: OutgoingSms) -> SendResult:

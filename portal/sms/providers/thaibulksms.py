@@ -22,6 +22,14 @@ Delivery reports: the API takes ``callback_url`` but the report's format is not 
 material we could consult, so ``parse_report`` is deliberately tolerant (query, form or JSON;
 ``message_id``/``messageId``/``id`` and ``status``/``message_status``). Check it against a real
 account before relying on ``delivered`` for ThaiBulkSMS; sending does not depend on it.
+
+Credential check (``portal check``): ``GET https://api-v2.thaibulksms.com/credit`` with the same
+Basic auth and ``Accept: application/json`` sends nothing and costs nothing; it is the call
+behind ThaiBulkSMS's own ``tbs credit`` (``checkSmsCredit`` in the tbs ``src/client.ts``). Its
+answer is not documented in the public material we could consult: the tbs tests read
+``remaining_credit`` as a number, other published integrations read it as an object keyed by
+credit type (``{"standard": .., "corporate": ..}``), so both are accepted and a body without
+either still counts as "credentials accepted" (the status code is what decides).
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ from typing import Any
 import httpx
 
 from portal.sms.providers.base import (
+    CREDENTIAL_CHECK_TIMEOUT_S,
+    CredentialCheck,
+    CredentialVerdict,
     DeliveryReport,
     IncomingReport,
     Outcome,
@@ -40,6 +51,8 @@ from portal.sms.providers.base import (
     ReportState,
     SendResult,
     SharedTokenReports,
+    credential_answer,
+    credential_transport_failure,
     error_result,
     json_object,
     require_client,
@@ -47,6 +60,7 @@ from portal.sms.providers.base import (
 )
 
 API_URL = "https://api-v2.thaibulksms.com/sms"
+CREDIT_URL = "https://api-v2.thaibulksms.com/credit"
 ID_KEYS = ("message_id", "messageId", "id")
 STATUS_KEYS = ("status", "message_status", "dr_status")
 DELIVERED = frozenset({"delivered", "delivrd", "success", "sent_success"})
@@ -62,6 +76,7 @@ class ThaiBulkSmsProvider(SharedTokenReports):
     report_token: str | None = None
     client: httpx.AsyncClient | None = None
     api_url: str = API_URL
+    credit_url: str = CREDIT_URL
     name: str = "thaibulksms"
 
     async def send(self, message: OutgoingSms) -> SendResult:
@@ -92,6 +107,29 @@ class ThaiBulkSmsProvider(SharedTokenReports):
             return SendResult(Outcome.rejected, error=f"bad phone number: {detail}"[:500])
         return SendResult(Outcome.accepted, provider_message_id=_message_id(body))
 
+    async def check_credentials(self, client: httpx.AsyncClient) -> CredentialCheck:
+        """Ask for the credit left (see the module's docstring): a 2xx means the key and secret
+        work; an account with no credit of our ``force`` type cannot send, so it is reported."""
+        try:
+            response = await client.get(
+                self.credit_url,
+                auth=(self.api_key, self.api_secret),
+                headers={"Accept": "application/json"},
+                timeout=CREDENTIAL_CHECK_TIMEOUT_S,
+            )
+        except httpx.HTTPError as error:
+            return credential_transport_failure(error)
+        if not response.is_success:
+            return credential_answer(response)
+        credit = _remaining_credit(json_object(response), self.force)
+        if credit is None:
+            return credential_answer(response)
+        amount = _amount(credit)
+        if amount is not None and amount <= 0:
+            detail = f"no {self.force} credit left (credit {credit})"
+            return CredentialCheck(CredentialVerdict.unusable, detail, response.status_code)
+        return credential_answer(response, f"credit {credit}")
+
     def parse_report(self, report: IncomingReport) -> list[DeliveryReport]:
         items: list[Any]
         if isinstance(report.json, list):
@@ -109,6 +147,27 @@ def _error_detail(body: Mapping[str, Any]) -> str:
         parts = (error.get("code"), error.get("name"), error.get("description"))
         return " ".join(str(part) for part in parts if part)
     return str(error or "")
+
+
+def _remaining_credit(body: Mapping[str, Any], force: str) -> str | None:
+    """The credit left as the answer shows it (a number, or the ``force`` type's entry of an
+    object keyed by credit type), or None when the answer does not say."""
+    value = body.get("remaining_credit")
+    if isinstance(value, Mapping):
+        value = value.get(force)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text[:40] or None
+
+
+def _amount(credit: str) -> float | None:
+    try:
+        return float(credit.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def _says_no_credit(detail: str) -> bool:

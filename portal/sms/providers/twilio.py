@@ -17,6 +17,11 @@ in ``X-Twilio-Signature``: base64 of HMAC-SHA1, keyed with the Auth Token, over 
 Twilio called followed by every POST parameter name and value, sorted by name, with no
 separators (twilio.com/docs/usage/security#validating-requests, as implemented by Twilio's
 helper libraries' ``RequestValidator``).
+
+Credential check (``portal check``): ``GET https://api.twilio.com/2010-04-01/Accounts/<AccountSid>
+.json`` with the same Basic auth fetches the Account resource and sends nothing: 200 means the
+SID and token work, 401 that they do not. Its ``status`` (``active``, ``suspended``, ``closed``)
+tells whether the account can send at all.
 """
 
 from __future__ import annotations
@@ -30,12 +35,17 @@ from dataclasses import dataclass
 import httpx
 
 from portal.sms.providers.base import (
+    CREDENTIAL_CHECK_TIMEOUT_S,
+    CredentialCheck,
+    CredentialVerdict,
     DeliveryReport,
     IncomingReport,
     Outcome,
     OutgoingSms,
     ReportState,
     SendResult,
+    credential_answer,
+    credential_transport_failure,
     error_result,
     json_object,
     require_client,
@@ -96,6 +106,24 @@ class TwilioProvider:
             )
         sid = body.get("sid")
         return SendResult(Outcome.accepted, provider_message_id=str(sid) if sid else None)
+
+    async def check_credentials(self, client: httpx.AsyncClient) -> CredentialCheck:
+        """Read our own Account resource (see the module's docstring); a suspended or closed
+        account takes the token but sends nothing, so it is reported as unusable."""
+        url = f"{self.api_base}/Accounts/{self.account_sid}.json"
+        try:
+            response = await client.get(
+                url, auth=(self.account_sid, self.auth_token), timeout=CREDENTIAL_CHECK_TIMEOUT_S
+            )
+        except httpx.HTTPError as error:
+            return credential_transport_failure(error)
+        if not response.is_success:
+            return credential_answer(response)
+        status = str(json_object(response).get("status") or "").strip().lower()[:40]
+        if status and status != "active":
+            detail = f"the account is {status}: Twilio sends nothing for it"
+            return CredentialCheck(CredentialVerdict.unusable, detail, response.status_code)
+        return credential_answer(response, f"account {status}" if status else "")
 
     def authenticate(self, report: IncomingReport, token: str) -> bool:
         signature = report.headers.get(SIGNATURE_HEADER, "")

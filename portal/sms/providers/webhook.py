@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from portal.sms.providers.base import (
+    CredentialsNotChecked,
     DeliveryReport,
     IncomingReport,
     Outcome,
@@ -62,7 +63,10 @@ FAILED = frozenset({"failed", "undelivered", "rejected", "expired"})
 
 
 @dataclass
-class WebhookProvider(SharedTokenReports):
+class WebhookProvider(CredentialsNotChecked, SharedTokenReports):
+    """The credentials are not checked (``CredentialsNotChecked``): the contract has only the
+    send call, and any request to the URL could be taken as a message."""
+
     url: str
     report_token: str | None = None
     client: httpx.AsyncClient | None = None

@@ -13,13 +13,15 @@ import pytest
 import respx
 
 from portal.sms.providers.base import (
+    CredentialCheck,
+    CredentialVerdict,
     IncomingReport,
     Outcome,
     OutgoingSms,
     ReportState,
     classify_status,
 )
-from portal.sms.providers.thaibulksms import API_URL, ThaiBulkSmsProvider
+from portal.sms.providers.thaibulksms import API_URL, CREDIT_URL, ThaiBulkSmsProvider
 
 MESSAGE = OutgoingSms(id=5, to="+66800000202", sender="OSS-LOCAL", text="ได้รับคำร้องเลขที่ 69-1")
 KEY, SECRET = "test-api-key", "test-api-secret"
@@ -175,3 +177,86 @@ def test_an_account_without_credit_is_retried_and_told_apart(
     result, _ = send(httpx.Response(status, json={"error": error}))
     assert result.no_credit is no_credit
     assert result.outcome is (Outcome.retry if no_credit else classify_status(status))
+
+
+def check_credentials(
+    response: httpx.Response | Exception, **overrides: Any
+) -> tuple[CredentialCheck, httpx.Request | None]:
+    async def go() -> tuple[CredentialCheck, httpx.Request | None]:
+        with respx.mock as mock:  # any other request (e.g. to /sms) fails the test
+            route = mock.get(CREDIT_URL)
+            if isinstance(response, Exception):
+                route.side_effect = response
+            else:
+                route.return_value = response
+            async with httpx.AsyncClient() as client:
+                result = await provider(**overrides).check_credentials(client)
+            return result, route.calls.last.request if route.called else None
+
+    return asyncio.run(go())
+
+
+def test_credential_check_gets_the_credit_with_basic_auth_and_sends_nothing() -> None:
+    result, request = check_credentials(httpx.Response(200, json={"remaining_credit": 1234}))
+    assert request is not None
+    assert request.method == "GET"
+    assert str(request.url) == "https://api-v2.thaibulksms.com/credit"
+    expected_auth = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected_auth}"
+    assert request.headers["accept"] == "application/json"
+    assert request.content == b""
+    assert result == CredentialCheck(CredentialVerdict.accepted, "credit 1234", 200)
+
+
+@pytest.mark.parametrize(
+    ("body", "force", "detail"),
+    [
+        ({"remaining_credit": {"standard": 10, "corporate": 250.0}}, "corporate", "credit 250"),
+        ({"remaining_credit": {"standard": 10, "corporate": 250}}, "standard", "credit 10"),
+        ({"remaining_credit": "1,500"}, "corporate", "credit 1,500"),
+        ({}, "corporate", ""),
+        ({"remaining_credit": {"premium": 5}}, "corporate", ""),
+    ],
+)
+def test_the_credit_is_read_as_a_number_or_per_credit_type(
+    body: dict[str, Any], force: str, detail: str
+) -> None:
+    result, _ = check_credentials(httpx.Response(200, json=body), force=force)
+    assert (result.verdict, result.detail) == (CredentialVerdict.accepted, detail)
+
+
+def test_no_credit_of_our_type_makes_the_account_unusable() -> None:
+    body = {"remaining_credit": {"standard": 900, "corporate": 0}}
+    result, _ = check_credentials(httpx.Response(200, json=body))
+    assert result.verdict is CredentialVerdict.unusable
+    assert result.detail == "no corporate credit left (credit 0)"
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (401, CredentialVerdict.refused),
+        (403, CredentialVerdict.refused),
+        (503, CredentialVerdict.unreachable),
+        (404, CredentialVerdict.unexpected),
+    ],
+)
+def test_credential_check_answers_by_status(status: int, verdict: CredentialVerdict) -> None:
+    body = {"error": {"code": 401, "name": "UNAUTHORIZED", "description": SECRET}}
+    result, _ = check_credentials(httpx.Response(status, json=body))
+    assert result == CredentialCheck(verdict, f"HTTP {status}", status)
+
+
+@pytest.mark.parametrize(
+    ("error", "detail"),
+    [
+        (
+            httpx.ConnectError("[Errno -3] Temporary failure\nin name resolution"),
+            "[Errno -3] Temporary failure in name resolution",
+        ),
+        (httpx.ReadTimeout("timed out"), "no answer in 5 s"),
+    ],
+)
+def test_no_answer_is_unreachable_with_a_short_reason(error: Exception, detail: str) -> None:
+    result, _ = check_credentials(error)
+    assert result == CredentialCheck(CredentialVerdict.unreachable, detail)

@@ -12,7 +12,14 @@ import httpx
 import pytest
 import respx
 
-from portal.sms.providers.base import IncomingReport, Outcome, OutgoingSms, ReportState
+from portal.sms.providers.base import (
+    CredentialCheck,
+    CredentialVerdict,
+    IncomingReport,
+    Outcome,
+    OutgoingSms,
+    ReportState,
+)
 from portal.sms.providers.twilio import TwilioProvider, twilio_signature
 
 SID, TOKEN = "AC00000000000000000000000000000000", "test-auth-token"
@@ -173,3 +180,55 @@ def test_an_account_without_credit_is_told_apart(status: int, code: int, no_cred
     assert result.no_credit is no_credit
     if no_credit:
         assert result.outcome is Outcome.retry
+
+
+ACCOUNT_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json"
+
+
+def check_credentials(
+    response: httpx.Response | Exception,
+) -> tuple[CredentialCheck, httpx.Request | None]:
+    async def go() -> tuple[CredentialCheck, httpx.Request | None]:
+        with respx.mock as mock:  # any other request (e.g. to Messages.json) fails the test
+            route = mock.get(ACCOUNT_URL)
+            if isinstance(response, Exception):
+                route.side_effect = response
+            else:
+                route.return_value = response
+            async with httpx.AsyncClient() as client:
+                result = await provider().check_credentials(client)
+            return result, route.calls.last.request if route.called else None
+
+    return asyncio.run(go())
+
+
+def test_credential_check_reads_the_account_with_basic_auth_and_sends_nothing() -> None:
+    body = {"sid": SID, "status": "active", "friendly_name": "test account"}
+    result, request = check_credentials(httpx.Response(200, json=body))
+    assert request is not None
+    assert request.method == "GET"
+    assert str(request.url) == ACCOUNT_URL
+    expected_auth = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert request.headers["authorization"] == f"Basic {expected_auth}"
+    assert request.content == b""
+    assert result == CredentialCheck(CredentialVerdict.accepted, "account active", 200)
+
+
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_a_suspended_or_closed_account_is_unusable(status: str) -> None:
+    result, _ = check_credentials(httpx.Response(200, json={"sid": SID, "status": status}))
+    assert result.verdict is CredentialVerdict.unusable
+    assert result.detail == f"the account is {status}: Twilio sends nothing for it"
+
+
+def test_a_wrong_token_is_refused() -> None:
+    body = {"code": 20003, "message": "Authenticate", "status": 401}
+    result, _ = check_credentials(httpx.Response(401, json=body))
+    assert result == CredentialCheck(CredentialVerdict.refused, "HTTP 401", 401)
+
+
+def test_an_unreachable_twilio_is_reported_not_raised() -> None:
+    result, _ = check_credentials(httpx.ConnectError("All connection attempts failed"))
+    assert result == CredentialCheck(
+        CredentialVerdict.unreachable, "All connection attempts failed"
+    )

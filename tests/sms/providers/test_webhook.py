@@ -13,12 +13,15 @@ import pytest
 import respx
 
 from portal.sms.providers.base import (
+    CredentialCheck,
+    CredentialVerdict,
     IncomingReport,
     Outcome,
     OutgoingSms,
     ReportState,
     SendResult,
 )
+from portal.sms.providers.outbox import OutboxProvider
 from portal.sms.providers.webhook import WebhookProvider, webhook_signature
 
 URL = "http://127.0.0.1:9/sms"
@@ -147,3 +150,18 @@ def test_without_a_secret_nothing_is_signed() -> None:
     request = signed_send(None)
     assert "x-portal-signature" not in request.headers
     assert "x-portal-timestamp" not in request.headers
+
+
+@pytest.mark.parametrize(
+    "gateway", [WebhookProvider(url=URL, secret="webhook-secret-0123456789"), OutboxProvider()]
+)
+def test_no_credential_check_without_sending(gateway: WebhookProvider | OutboxProvider) -> None:
+    async def go() -> tuple[CredentialCheck, respx.Route]:
+        with respx.mock(assert_all_called=False) as mock:
+            route = mock.route(url__startswith="http://127.0.0.1:9/")
+            async with httpx.AsyncClient() as client:
+                return await gateway.check_credentials(client), route
+
+    result, route = asyncio.run(go())
+    assert result == CredentialCheck(CredentialVerdict.unchecked, "not checked without sending")
+    assert not route.called
