@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.office.contact import configured_contact
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import utcnow
-from portal.tracking.tokens import new_tracking_token, token_digest
+from portal.tracking.tokens import new_tracking_token, token_digest, tracking_link
 
 MIN_REASON_LENGTH = 5
 
@@ -30,16 +32,28 @@ class PhoneChanged:
 
 
 async def change_phone(
-    *, number: str, new_phone: str, reason: str, base_url: str, sms: SmsConfig
+    *,
+    number: str,
+    new_phone: str,
+    reason: str,
+    base_url: str,
+    sms: SmsConfig,
+    office_phone: str | None = None,
 ) -> PhoneChanged:
-    """Call inside the caller's transaction (with its audit row). ``new_phone`` is E.164."""
+    """Call inside the caller's transaction (with its audit row). ``new_phone`` is E.164.
+
+    The new number gets the new tracking link; the old number gets one SMS saying the request
+    now reports to another number and whom to ask (``office_phone``, by default the contact
+    page's phone), without the new number or any link. The old link's digest is kept so that
+    ``/t/<old token>`` says the request moved (``portal/tracking/routes.py``).
+    """
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise PhoneChangeError("reason_required")
     row = (
         await CitizenRequest.select(
             CitizenRequest.id,
             CitizenRequest.phone,
-            CitizenRequest.tracking_token,
+            CitizenRequest.tracking_token_hash,
             CitizenRequest.anonymised_at,
         )
         .where(CitizenRequest.number == number)
@@ -64,12 +78,25 @@ async def change_phone(
             CitizenRequest.tracking_token_hash: token_digest(token),
         }
     ).where(CitizenRequest.id == row["id"])
-    text = render_sms("phone_changed.txt", number=number, tracking_url=f"{base_url}/t/{token}")
+    await MovedToken(
+        token_hash=row["tracking_token_hash"], request=int(row["id"]), moved_at=now
+    ).save()
+    link = tracking_link(sms.link_base or base_url, token)
+    text = render_sms("phone_changed.txt", number=number, tracking_url=link)
     await enqueue(
         sms,
         to_phone=new_phone,
         text=text,
         purpose=SmsPurpose.phone_changed,
+        now=now,
+        request_id=int(row["id"]),
+    )
+    dial = configured_contact().dial if office_phone is None else office_phone
+    await enqueue(
+        sms,
+        to_phone=row["phone"],
+        text=render_sms("phone_moved_away.txt", number=number, office_phone=dial),
+        purpose=SmsPurpose.phone_moved,
         now=now,
         request_id=int(row["id"]),
     )

@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.moved_token import MovedToken
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
@@ -34,6 +35,7 @@ ALL_TABLES = [
     StaffEnrolment,
     UploadRefusal,
     SmsGatewayState,
+    MovedToken,
 ]
 
 APP_CONFIG = AppConfig(

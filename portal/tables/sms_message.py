@@ -21,6 +21,8 @@ class SmsPurpose(StrEnum):
     receipt = "receipt"
     status = "status"
     phone_changed = "phone_changed"
+    phone_moved = "phone_moved"
+    """To the old number of a request staff moved to a new one (no link in it)."""
 
 
 class SmsMessage(Table):

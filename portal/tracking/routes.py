@@ -8,14 +8,31 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.otp.phone import ThaiMobile
+from portal.tables.moved_token import MovedToken
 from portal.tracking.service import find_by_token
+from portal.tracking.tokens import looks_like_token, token_digest
+
+MOVED_STATUS = 410
+"""Gone: the link did work, and never will again (staff moved the request to a new phone).
+Not 404, which says the link was mistyped or never existed: this page tells the holder of the
+old number what happened and whom to ask, and a 410 is as permanent to caches and crawlers."""
+
+
+async def link_moved(token: str) -> bool:
+    """The token was a request's link before staff moved it to a new phone."""
+    if not looks_like_token(token):
+        return False
+    return bool(await MovedToken.exists().where(MovedToken.token_hash == token_digest(token)))
 
 
 @get("/t/{token:str}", name="track_link")
 async def track_link(token: FromPath[str]) -> Template:
-    """Every bad token, malformed or unknown, gets the same 404."""
+    """Every bad token, malformed or unknown, gets the same 404; an old link of a request moved
+    to a new phone gets the "moved" page, which shows nothing of the request."""
     tracked = await find_by_token(token)
     if tracked is None:
+        if await link_moved(token):
+            return Template(template_name="tracking/moved.html", status_code=MOVED_STATUS)
         raise NotFoundException()
     return Template(
         template_name="tracking/status.html",

@@ -14,10 +14,14 @@ from portal.casework.phone_change import (
     PhoneChangeError,
     change_phone,
 )
+from portal.office import contact
+from portal.settings import Settings
 from portal.sms.texts import ucs2_parts
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsMessage
 from portal.tracking.service import phone_has_requests, request_for_phone
+from portal.tracking.tokens import token_digest
 from tests.staff.helpers import BASE_URL, SMS, empty_staff_tables, file_direct
 
 T = TypeVar("T")
@@ -38,10 +42,17 @@ def staff_tables(database: str) -> None:
     asyncio.run(empty_staff_tables())
 
 
-def change(number: str, new_phone: str = NEW, reason: str = REASON) -> PhoneChanged:
+def change(
+    number: str, new_phone: str = NEW, reason: str = REASON, office_phone: str | None = None
+) -> PhoneChanged:
     return fresh(
         lambda: change_phone(
-            number=number, new_phone=new_phone, reason=reason, base_url=BASE_URL, sms=SMS
+            number=number,
+            new_phone=new_phone,
+            reason=reason,
+            base_url=BASE_URL,
+            sms=SMS,
+            office_phone=office_phone,
         )
     )
 
@@ -79,8 +90,9 @@ def test_the_request_moves_to_the_new_phone_which_is_told_by_sms() -> None:
     assert f"{BASE_URL}/t/{after['tracking_token']}" in message["text"]
     assert "สมศรี" not in message["text"]
     assert REASON not in message["text"]
-    # The old phone gets nothing new beyond its filing receipt.
+    # The old phone keeps only its filing receipt, and is told the request moved (below).
     assert [m["to_phone"] for m in sms("receipt")] == [OLD]
+    assert [m["to_phone"] for m in sms("phone_moved")] == [OLD]
 
 
 def test_the_text_without_its_link_fits_one_thai_sms() -> None:
@@ -118,6 +130,8 @@ def test_the_same_phone_is_refused() -> None:
         change(filed.number, new_phone=OLD)
     assert refused.value.code == "same_phone"
     assert sms() == []
+    assert sms("phone_moved") == []
+    assert fresh(lambda: MovedToken.count()) == 0
 
 
 def test_an_unknown_request_is_refused() -> None:
@@ -135,3 +149,68 @@ def test_only_the_named_request_moves() -> None:
     change(moved.number)
     assert row(moved.number)["phone"] == NEW
     assert row(stays.number)["phone"] == OLD
+
+
+def test_the_old_number_is_told_the_request_moved_and_whom_to_call() -> None:
+    filed = file_direct(None, OLD)
+    change(filed.number, office_phone="021234567")
+    (message,) = sms("phone_moved")
+    assert message["to_phone"] == OLD
+    assert message["request"] == filed.id
+    assert message["state"] == "sent"
+    text = message["text"]
+    assert filed.number in text
+    assert "021234567" in text
+    assert "เบอร์อื่น" in text
+    # Nothing the old number's holder (a lost or passed-on SIM) should learn: no link, no
+    # new number, nothing the citizen wrote.
+    assert "http" not in text and "/t/" not in text
+    for secret in (NEW, NEW.replace("+66", "0"), "0396", "สมศรี", REASON):
+        assert secret not in text
+    assert ucs2_parts(text) == 1
+
+
+def test_without_an_office_phone_the_old_number_is_sent_to_the_office() -> None:
+    filed = file_direct(None, OLD)
+    change(filed.number, office_phone="")
+    (message,) = sms("phone_moved")
+    assert "สำนักงาน" in message["text"]
+    assert ucs2_parts(message["text"]) == 1
+
+
+def test_the_longest_office_phone_still_fits_one_sms() -> None:
+    filed = file_direct(None, OLD)
+    change(filed.number, office_phone="+" + "9" * 15)  # PORTAL_OFFICE_PHONE allows 15 digits
+    (message,) = sms("phone_moved")
+    assert ucs2_parts(message["text"]) == 1
+
+
+def test_the_configured_contact_phone_is_used_by_default(settings: Settings) -> None:
+    from tests.conftest import make_settings
+
+    configured = make_settings(
+        settings.data_dir, settings.database_url, PORTAL_OFFICE_PHONE="0 2123 4567"
+    )
+    contact.configure(configured)
+    try:
+        filed = file_direct(None, OLD)
+        change(filed.number)
+    finally:
+        contact.configure(settings)
+    (message,) = sms("phone_moved")
+    assert "021234567" in message["text"]  # digits only: phones turn it into a call link
+
+
+def test_the_old_links_are_remembered_by_digest_only() -> None:
+    filed = file_direct(None, OLD)
+    first = row(filed.number)["tracking_token"]
+    change(filed.number)
+    second = row(filed.number)["tracking_token"]
+    change(filed.number, new_phone=OLD, reason="เปลี่ยนกลับเบอร์เดิม ตรวจบัตรแล้ว")
+    kept = fresh(
+        lambda: MovedToken.select().where(MovedToken.request == filed.id).order_by(MovedToken.id)
+    )
+    assert [r["token_hash"] for r in kept] == [token_digest(first), token_digest(second)]
+    assert {r["request"] for r in kept} == {filed.id}
+    assert first not in str(kept) and second not in str(kept)
+    assert [m["to_phone"] for m in sms("phone_moved")] == [OLD, NEW]

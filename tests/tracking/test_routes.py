@@ -43,3 +43,77 @@ def test_bad_tokens_all_get_the_same_404(client: TestClient[Litestar], token: st
     response = client.get(f"/t/{token}")
     assert response.status_code == 404
     assert html(response).select_one("h1").get_text(strip=True) == "ไม่พบหน้าที่ต้องการ"
+
+
+def _move_to_new_phone(run_db: Any, number: str) -> None:
+    from portal.casework.phone_change import change_phone
+    from tests.staff.helpers import BASE_URL, SMS
+
+    run_db(
+        lambda: change_phone(
+            number=number,
+            new_phone="+66800000021",
+            reason="ตรวจบัตรประชาชนที่เคาน์เตอร์แล้ว",
+            base_url=BASE_URL,
+            sms=SMS,
+        )
+    )
+
+
+def test_an_old_link_after_a_phone_change_says_the_request_moved(
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
+) -> None:
+    request = _filed_request(client, run_db)
+    old_token = request.tracking_token
+    _move_to_new_phone(run_db, request.number)
+    response = new_browser().get(f"/t/{old_token}")
+    assert response.status_code == 410
+    page = html(response)
+    assert page.select_one("[data-moved]") is not None
+    assert page.select_one("h1").get_text(strip=True) == "คำร้องย้ายไปแจ้งผลที่เบอร์อื่นแล้ว"
+    assert page.select_one("a[data-contact-link]")["href"] == "/contact"
+    # Nothing of the request: not its number, status, service, either phone, or what was written.
+    text = page.get_text()
+    for private in (
+        request.number,
+        "แจ้งคำร้องทั่วไป",
+        "ได้รับเรื่องแล้ว",
+        "0020",
+        "0021",
+        "สมศรี",
+        "ท่อระบายน้ำหน้าบ้าน",
+    ):
+        assert private not in text, private
+    assert page.select_one("[data-request-number]") is None
+    assert page.select_one("[data-receipt-pdf]") is None
+    # The new link works; the old receipt links do not.
+    moved = run_db(lambda: CitizenRequest.objects().first())
+    assert new_browser().get(f"/t/{moved.tracking_token}").status_code == 200
+    assert new_browser().get(f"/t/{old_token}/receipt").status_code == 404
+
+
+def test_the_moved_page_in_english(
+    client: TestClient[Litestar], run_db: Any, new_browser: Any
+) -> None:
+    request = _filed_request(client, run_db)
+    _move_to_new_phone(run_db, request.number)
+    browser = new_browser()
+    browser.cookies.set("portal_lang", "en")
+    response = browser.get(f"/t/{request.tracking_token}")
+    assert response.status_code == 410
+    heading = html(response).select_one("h1").get_text(strip=True)
+    assert heading == "This request now reports to another phone number"
+
+
+def test_a_look_alike_of_an_old_link_is_a_plain_404(
+    client: TestClient[Litestar], run_db: Any
+) -> None:
+    request = _filed_request(client, run_db)
+    old_token = request.tracking_token
+    _move_to_new_phone(run_db, request.number)
+    for token in (old_token[:-1] + ("A" if old_token[-1] != "A" else "B"), old_token.upper()):
+        if token == old_token:
+            continue
+        response = client.get(f"/t/{token}")
+        assert response.status_code == 404
+        assert html(response).select_one("h1").get_text(strip=True) == "ไม่พบหน้าที่ต้องการ"

@@ -1,0 +1,1 @@
+"""The office itself: how citizens reach it (the contact page)."""
