@@ -24,6 +24,7 @@ from portal.attachments.config import AttachmentConfig
 from portal.citizen import form_routes, menu_routes, verify_routes
 from portal.citizen.deps import CitizenConfig
 from portal.db import PoolSize, close_pool, configure_database, start_pool
+from portal.office import contact as office_contact
 from portal.ops.gateway import install as install_ops
 from portal.otp.policy import OtpPolicy
 from portal.privacy import citizen_ids
@@ -75,6 +76,7 @@ def create_app(
 ) -> Litestar:
     configure_database(settings.database_url, PoolSize.from_settings(settings))
     citizen_ids.configure(settings)  # filing seals citizen IDs with keys from this secret
+    office_contact.configure(settings)  # the SMS to a request's old number names its phone
     secure = not settings.is_development
     citizen = CitizenConfig(
         otp_key=settings.derive_key("otp-code"),
@@ -86,7 +88,7 @@ def create_app(
             phones_per_ip_hour=settings.otp_ip_phones_hourly_limit,
             ipv6_prefix=settings.ipv6_prefix_length,
         ),
-        sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
+        sms=SmsConfig.from_settings(settings),
         base_url=settings.base_url,
         filings_per_phone_day=settings.filings_per_phone_day,
     )
@@ -166,6 +168,7 @@ def create_app(
         catalogue_routes.retire_template,
         language_routes.set_language,
         privacy_routes.privacy_notice,
+        office_contact.contact_page,
         privacy_staff_routes.reveal_citizen_id,
         privacy_staff_routes.export_form,
         privacy_staff_routes.export_submit,
@@ -224,7 +227,12 @@ def create_app(
         before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        on_startup=[start_pool, receipt_routes.warn_if_font_missing, *sms_startup],
+        on_startup=[
+            start_pool,
+            receipt_routes.warn_if_font_missing,
+            office_contact.warn_if_unset,
+            *sms_startup,
+        ],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=_worker_header(settings),

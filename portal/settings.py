@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal.keyring import KeyRing, derive_ring
 from portal.web.client_net import MAX_IPV6_PREFIX, MIN_IPV6_PREFIX
@@ -77,6 +78,14 @@ class Settings:
     retention_days: int = 1825
     privacy_contact_phone: str = ""
     privacy_contact_email: str = ""
+    # The contact page (/contact, portal/office/): how citizens reach the office; what is
+    # empty is not shown (phone and e-mail fall back to the privacy contact's).
+    office_phone: str = ""
+    office_line_url: str = ""
+    office_email: str = ""
+    office_address: str = ""
+    office_map_url: str = ""
+    office_hours: str = ""
     # The receipt PDF's Thai font (see portal/receipt/fonts.py); None: Debian's fonts-thai-tlwg.
     receipt_font_dir: Path | None = None
     # Abuse limits (see SECURITY.md): per-address limits count IPv6 clients per prefix of this
@@ -98,10 +107,17 @@ class Settings:
     sms_fallback_backend: str | None = None
     sms_webhook_secret: str | None = None
     log_format: str = "text"
+    # Issue 17: a short host for the links in SMS ("" = base_url), so each SMS is one part.
+    sms_link_base_url: str = ""
 
     @property
     def is_development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def sms_link_base(self) -> str:
+        """What the links in SMS start with (``PORTAL_SMS_LINK_BASE_URL``, else the base URL)."""
+        return self.sms_link_base_url or self.base_url
 
     def derive_key(self, purpose: str) -> KeyRing:
         """A 32-byte key for one purpose, so one secret never signs two kinds of thing; it
@@ -199,6 +215,99 @@ def _sms_gateway(env_vars: Mapping[str, str], backend: str) -> dict[str, Any]:
         "sms_twilio_from": value("PORTAL_SMS_TWILIO_FROM"),
         "sms_twilio_messaging_service_sid": value("PORTAL_SMS_TWILIO_MESSAGING_SERVICE_SID"),
     }
+
+
+OFFICE_PHONE_DIGITS = (4, 15)
+OFFICE_PHONE_MAX_LENGTH = 20
+LINE_URL_PREFIXES = ("https://line.me/", "https://lin.ee/")
+MAX_OFFICE_TEXT = 300
+
+
+def _office_contact(env_vars: Mapping[str, str]) -> dict[str, str]:
+    """The contact page's settings (``portal/office/contact.py``), checked for their form."""
+
+    def value(name: str) -> str:
+        return " ".join(env_vars.get(name, "").split())
+
+    phone = value("PORTAL_OFFICE_PHONE")
+    digits = phone.removeprefix("+").replace(" ", "").replace("-", "")
+    low, high = OFFICE_PHONE_DIGITS
+    if phone and (
+        not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high)
+        or len(phone) > OFFICE_PHONE_MAX_LENGTH
+    ):
+        raise SettingsError(
+            "PORTAL_OFFICE_PHONE must be a phone number: digits, spaces and hyphens"
+            f" (e.g. 0 2123 4567 or 1111), {low} to {high} digits"
+        )
+    line_url = value("PORTAL_OFFICE_LINE_URL")
+    if line_url and (not line_url.startswith(LINE_URL_PREFIXES) or " " in line_url):
+        raise SettingsError(
+            "PORTAL_OFFICE_LINE_URL must be a LINE link starting with https://line.me/"
+            " or https://lin.ee/"
+        )
+    email = value("PORTAL_OFFICE_EMAIL")
+    local, _, domain = email.partition("@")
+    if email and (not local or "." not in domain or "@" in domain or " " in email):
+        raise SettingsError("PORTAL_OFFICE_EMAIL must be an e-mail address (name@example.go.th)")
+    map_url = value("PORTAL_OFFICE_MAP_URL")
+    if map_url and (not map_url.startswith("https://") or len(map_url) <= 8 or " " in map_url):
+        raise SettingsError("PORTAL_OFFICE_MAP_URL must be an https:// link to a map")
+    texts = {
+        "office_address": value("PORTAL_OFFICE_ADDRESS"),
+        "office_hours": value("PORTAL_OFFICE_HOURS"),
+    }
+    for name, text in texts.items():
+        if len(text) > MAX_OFFICE_TEXT:
+            variable = "PORTAL_" + name.upper()
+            raise SettingsError(f"{variable} must be at most {MAX_OFFICE_TEXT} characters")
+    return {
+        "office_phone": phone,
+        "office_line_url": line_url,
+        "office_email": email,
+        "office_map_url": map_url,
+        **texts,
+    }
+
+
+MAX_SMS_LINK_PATH_LENGTH = 8
+"""A link base may carry a short path (``https://oss.go.th/p``); its length is advice, checked
+by ``portal check`` (20 characters keep every SMS one part), never refused."""
+
+
+def _sms_link_base_url(env_vars: Mapping[str, str], env: str) -> str:
+    raw = env_vars.get("PORTAL_SMS_LINK_BASE_URL", "").strip()
+    if not raw:
+        return ""
+    url = raw.rstrip("/")
+    wrong = SettingsError(
+        "PORTAL_SMS_LINK_BASE_URL must be an address like https://oss.go.th"
+        " (http or https, a host, no query)"
+    )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises
+    except ValueError as error:
+        raise wrong from error
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+        or any(ch.isspace() for ch in url)
+    ):
+        raise wrong
+    if len(parts.path) > MAX_SMS_LINK_PATH_LENGTH:
+        raise SettingsError(
+            f"PORTAL_SMS_LINK_BASE_URL: a path of at most {MAX_SMS_LINK_PATH_LENGTH} characters"
+            " (the link has to fit in the SMS)"
+        )
+    if env == "production" and parts.scheme != "https":
+        raise SettingsError("PORTAL_SMS_LINK_BASE_URL must start with https:// in production")
+    return url
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -319,6 +428,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=retention_days,
         privacy_contact_phone=env_vars.get("PORTAL_PRIVACY_CONTACT_PHONE", "").strip(),
         privacy_contact_email=privacy_email,
+        **_office_contact(env_vars),
         ipv6_prefix_length=ipv6_prefix,
         filings_per_phone_day=filings_per_phone_day,
         otp_ip_phones_hourly_limit=ip_phones_limit,
@@ -329,5 +439,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sms_fallback_backend=fallback,
         sms_webhook_secret=webhook_secret,
         log_format=log_format,
+        sms_link_base_url=_sms_link_base_url(env_vars, env),
         **sms_gateway,
     )

@@ -31,6 +31,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "PORTAL_BASE_URL", "http://127.0.0.1:8000", "address citizens use (https in production)"
     ),
+    EnvVar(
+        "PORTAL_SMS_LINK_BASE_URL",
+        "PORTAL_BASE_URL",
+        "short address for links in SMS (20 characters at most: one-part SMS)",
+    ),
     EnvVar("PORTAL_FORWARDED_ALLOW_IPS", "(none)", "reverse proxies whose X-Forwarded-For counts"),
     EnvVar("PORTAL_OFFICE_NAME", "(none)", "shown in the header and the privacy notice"),
     EnvVar("PORTAL_LOG_FORMAT", "json in production, else text", "json | text"),
@@ -60,6 +65,20 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("PORTAL_RETENTION_DAYS", "1825", "days closed requests keep personal data (>= 30)"),
     EnvVar("PORTAL_PRIVACY_CONTACT_PHONE", "(none)", "privacy notice: contact phone"),
     EnvVar("PORTAL_PRIVACY_CONTACT_EMAIL", "(none)", "privacy notice: contact e-mail"),
+    EnvVar("PORTAL_OFFICE_PHONE", "PORTAL_PRIVACY_CONTACT_PHONE", "contact page: phone to call"),
+    EnvVar(
+        "PORTAL_OFFICE_LINE_URL",
+        "(none)",
+        "contact page: https://line.me/... or https://lin.ee/...",
+    ),
+    EnvVar("PORTAL_OFFICE_EMAIL", "PORTAL_PRIVACY_CONTACT_EMAIL", "contact page: e-mail"),
+    EnvVar("PORTAL_OFFICE_ADDRESS", "(none)", "contact page: the office's address"),
+    EnvVar("PORTAL_OFFICE_MAP_URL", "(none)", "contact page: https:// map link"),
+    EnvVar(
+        "PORTAL_OFFICE_HOURS",
+        "จันทร์–ศุกร์ 08:30–16:30 น. เว้นวันหยุดราชการ",
+        "contact page: opening hours",
+    ),
     EnvVar("PORTAL_RECEIPT_FONT_DIR", "/usr/share/fonts/truetype/tlwg", "Thai font for receipts"),
     EnvVar("PORTAL_HOST", "127.0.0.1", "portal serve --host"),
     EnvVar("PORTAL_PORT", "8000", "portal serve --port"),

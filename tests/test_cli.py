@@ -232,7 +232,7 @@ def test_requests_status_sms_goes_to_the_requests_phone_without_the_note(
     assert "สมศรี" not in text
     # The link is built from the configured base URL, not the one the request was filed with.
     links = [word for word in text.split() if word.startswith("https://")]
-    assert [link[:-24] for link in links] == ["https://portal.example.go.th/t/"], text
+    assert [link[:-22] for link in links] == ["https://portal.example.go.th/t/"], text
 
 
 @pytest.mark.usefixtures("portal_env")

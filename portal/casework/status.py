@@ -14,6 +14,7 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import utcnow
+from portal.tracking.tokens import tracking_link
 
 CLOSED = frozenset({RequestStatus.completed, RequestStatus.rejected, RequestStatus.cancelled})
 ALLOWED: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -90,7 +91,7 @@ async def change_status(
             "status.txt",
             number=number,
             status=status.value,
-            tracking_url=f"{base_url}/t/{row['tracking_token']}",
+            tracking_url=tracking_link(sms.link_base or base_url, row["tracking_token"]),
         )
         await enqueue(
             sms,

@@ -22,7 +22,7 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import buddhist_year, utcnow
-from portal.tracking.tokens import new_tracking_token, token_digest
+from portal.tracking.tokens import new_tracking_token, token_digest, tracking_link
 
 NUMBER_ATTEMPTS = 8
 CITIZEN_ACTOR = "citizen"
@@ -210,7 +210,8 @@ async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledReques
             public_note="",
             created_at=now,
         ).save()
-        text = render_sms("receipt.txt", number=number, tracking_url=f"{base_url}/t/{token}")
+        link = tracking_link(sms.link_base or base_url, token)
+        text = render_sms("receipt.txt", number=number, tracking_url=link)
         await enqueue(
             sms,
             to_phone=phone,

@@ -24,7 +24,7 @@ async def _change_status(settings: Settings, args: argparse.Namespace) -> str:
         actor=args.actor,
         public_note=args.note,
         base_url=settings.base_url,
-        sms=SmsConfig(sender=settings.sms_sender, backend=settings.sms_backend),
+        sms=SmsConfig.from_settings(settings),
     )
     return f"{changed.number}: {changed.old.value} -> {changed.new.value}"
 

@@ -122,6 +122,42 @@ def check_sms(settings: Settings | None) -> CheckResult:
     return CheckResult("sms", OK, detail)
 
 
+def check_sms_links(settings: Settings | None) -> CheckResult:
+    """Advice, never a refusal: a long link base makes every SMS with a link two parts (each
+    billed); the OTP SMS keeps its WebOTP line only while it fits one part."""
+    from portal.otp.policy import OtpPolicy
+    from portal.sms.texts import (
+        MAX_LINK_BASE_LENGTH,
+        link_sms_parts,
+        render_sms,
+        webotp_host,
+        with_webotp_line,
+    )
+
+    if settings is None:
+        return CheckResult("sms links", SKIP, "not checked until the configuration loads")
+    base = settings.sms_link_base
+    variable = "PORTAL_SMS_LINK_BASE_URL" if settings.sms_link_base_url else "PORTAL_BASE_URL"
+    host = webotp_host(settings.base_url)
+    minutes = int(OtpPolicy().validity.total_seconds() // 60)
+    otp = render_sms("otp.txt", code="999999", minutes=minutes)
+    webotp = (
+        f"the code SMS ends with @{host} #code (WebOTP)"
+        if host and with_webotp_line(otp, host=host, code="999999") != otp
+        else "the code SMS has no WebOTP line (host too long)"
+    )
+    parts = link_sms_parts(base)
+    if parts == 1 and len(base) <= MAX_LINK_BASE_LENGTH:
+        return CheckResult("sms links", OK, f"{base}: every SMS one part; {webotp}")
+    detail = (
+        f"{variable}={base} is {len(base)} characters: SMS with a link take {parts} parts;"
+        f" set PORTAL_SMS_LINK_BASE_URL to a short host of at most {MAX_LINK_BASE_LENGTH}"
+        f" characters (e.g. https://oss.go.th) for one part; {webotp}"
+    )
+    # Advice for the SMS the office pays for; in development nothing is sent.
+    return CheckResult("sms links", OK if settings.is_development else WARN, detail)
+
+
 def _credential_result(backend: str, check: CredentialCheck, hidden: list[str]) -> CheckResult:
     name = f"sms credentials ({backend})"
     detail = check.detail
@@ -184,6 +220,30 @@ async def check_sms_credentials(
                 check = CredentialCheck(CredentialVerdict.unreachable, reason)
             results.append(_credential_result(backend, check, hidden))
     return results
+
+
+def check_office_contact(settings: Settings | None) -> CheckResult:
+    """The contact page every "ติดต่อเจ้าหน้าที่" links to (``portal/office/contact.py``)."""
+    from portal.office.contact import OfficeContact
+
+    if settings is None:
+        return CheckResult("office contact", SKIP, "not checked until the configuration loads")
+    contact = OfficeContact.from_settings(settings)
+    shown = [
+        label
+        for label, value in (
+            ("phone", contact.dial),
+            ("LINE", contact.line_url),
+            ("e-mail", contact.email),
+            ("address", contact.address),
+            ("map", contact.map_url),
+        )
+        if value
+    ]
+    if not contact.dial:
+        detail = "PORTAL_OFFICE_PHONE is not set: the contact page (/contact) has no number to call"
+        return CheckResult("office contact", OK if settings.is_development else WARN, detail)
+    return CheckResult("office contact", OK, "/contact shows " + ", ".join(shown))
 
 
 def check_font(environ: Mapping[str, str]) -> CheckResult:
@@ -293,7 +353,9 @@ def run_checks(
         lambda: asyncio.run(check_database(environ)),
         lambda: [check_secret(environ)],
         lambda: [check_sms(settings)],
+        lambda: [check_sms_links(settings)],
         lambda: asyncio.run(check_sms_credentials(settings, offline=offline)),
+        lambda: [check_office_contact(settings)],
         lambda: [check_font(environ)],
         lambda: [check_data_dir(environ)],
         lambda: check_base_url(environ),

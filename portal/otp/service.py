@@ -26,7 +26,7 @@ from portal.otp.codes import (
 from portal.otp.policy import OtpPolicy
 from portal.sms import budget as sms_budget
 from portal.sms.outbox import SmsConfig, enqueue
-from portal.sms.texts import render_sms
+from portal.sms.texts import render_sms, with_webotp_line
 from portal.tables.otp_challenge import OtpChallenge, OtpPurpose
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import utcnow
@@ -233,7 +233,11 @@ async def issue_code(
             expires_at=now + policy.validity,
         )
         await challenge.save()
-        text = render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60))
+        text = with_webotp_line(
+            render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60)),
+            host=sms.web_host,
+            code=code,
+        )
         await enqueue(
             sms,
             to_phone=phone,

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from portal.sms.texts import webotp_host
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+
+if TYPE_CHECKING:
+    from portal.settings import Settings
 
 RETRY_WINDOW = timedelta(hours=4)
 """How long the dispatcher keeps trying a message other than an OTP before it is failed; a
@@ -24,6 +28,19 @@ wait for room in the daily budget moves this window on (``portal/sms/budget.py``
 class SmsConfig:
     sender: str
     backend: str
+    link_base: str = ""
+    """Base of the links in SMS (``PORTAL_SMS_LINK_BASE_URL``); empty: the caller's base URL."""
+    web_host: str = ""
+    """The pages' own host for the OTP SMS's WebOTP line (``@host #code``); empty: no line."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmsConfig:
+        return cls(
+            sender=settings.sms_sender,
+            backend=settings.sms_backend,
+            link_base=settings.sms_link_base,
+            web_host=webotp_host(settings.base_url),
+        )
 
 
 async def enqueue(

@@ -12,6 +12,7 @@ from litestar.response import Response, Template
 
 from portal.attachments.service import media_for_phone
 from portal.citizen.deps import CitizenConfig
+from portal.office.contact import OfficeContact
 from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
 from portal.otp.session_state import (
@@ -24,18 +25,32 @@ from portal.otp.session_state import (
     set_pending_code,
     verified_phone,
 )
+from portal.sms.texts import render_sms
 from portal.tables.otp_challenge import OtpPurpose
 from portal.timeutil import utcnow
 from portal.tracking.numbers import parse_request_number
-from portal.tracking.service import phone_has_requests, request_for_phone, requests_for_phone
+from portal.tracking.service import request_for_phone, requests_for_phone
+from portal.tracking.tokens import tracking_link
 from portal.web.code_step import CodeStepLinks, render_code_step
 from portal.web.rendering import client_ip, go_to, render
 
 TRACK = OtpPurpose.track
+EXAMPLE_NUMBER = "69-000123"
+EXAMPLE_LINK_ID = "Xk3vQ9pLm2Rt7Wz4Yb8Nc6"
+"""Way 1's example SMS: made-up, shaped like the real ones (22 URL-safe characters)."""
+
+
+def example_receipt_sms(link_base: str) -> str:
+    """The receipt SMS as it goes out (its own template, the SMS link host), with an example
+    number and link."""
+    return render_sms(
+        "receipt.txt", number=EXAMPLE_NUMBER, tracking_url=tracking_link(link_base, EXAMPLE_LINK_ID)
+    )
 
 
 def _lookup_step(
     request: Request[Any, Any, Any],
+    citizen: CitizenConfig,
     *,
     phone: str = "",
     number: str = "",
@@ -57,6 +72,8 @@ def _lookup_step(
             "error_field": error_field,
             "retry_after": retry_after,
             "notice": notice,
+            "example_sms": example_receipt_sms(citizen.sms.link_base or citizen.base_url),
+            "example_number": EXAMPLE_NUMBER,
         },
         status_code=status_code,
         headers=headers,
@@ -98,23 +115,27 @@ def _tracking_phone(request: Request[Any, Any, Any], citizen: CitizenConfig) -> 
     return phone
 
 
-def _lapsed(request: Request[Any, Any, Any]) -> Response[Any]:
+def _lapsed(request: Request[Any, Any, Any], citizen: CitizenConfig) -> Response[Any]:
     """Ask again, saying why when a session had been verified and went idle."""
     had_session = f"verified:{TRACK}" in request.session
     forget_verified(request.session, TRACK)
-    return _lookup_step(request, notice="expired" if had_session else None)
+    return _lookup_step(request, citizen, notice="expired" if had_session else None)
 
 
 @get("/track", name="track_lookup")
-async def track_lookup(request: Request[Any, Any, Any]) -> Template:
-    return _lookup_step(request)
+async def track_lookup(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Template:
+    """The manual's step 6: both ways, way 2's phone step below way 1's example."""
+    return _lookup_step(request, citizen)
 
 
 async def _send_code(
     request: Request[Any, Any, Any], citizen: CitizenConfig, phone: str, next_step: str
 ) -> None:
-    # Same work, same answer whether or not the phone filed anything; only a phone that did
-    # gets a real SMS (see issue_code's ``deliver``).
+    # Every valid Thai mobile gets a real code, whether or not it filed anything: the answers
+    # are the same until the code is entered, and only the phone's holder learns what it filed
+    # (an empty list says so honestly). Limits and the daily SMS budget apply as to any code.
     issued = await issue_code(
         phone=phone,
         purpose=TRACK,
@@ -123,7 +144,6 @@ async def _send_code(
         key=citizen.otp_key,
         sms=citizen.sms,
         policy=citizen.otp_policy,
-        deliver=await phone_has_requests(phone),
     )
     set_pending_code(
         request.session,
@@ -143,6 +163,7 @@ async def track_lookup_submit(
     if number is None:
         return _lookup_step(
             request,
+            citizen,
             phone=raw_phone,
             number=raw_number,
             error="number_invalid",
@@ -153,13 +174,14 @@ async def track_lookup_submit(
         mobile = parse_thai_mobile(raw_phone)
     except PhoneError as error:
         return _lookup_step(
-            request, phone=raw_phone, number=raw_number, error=error.code, status_code=422
+            request, citizen, phone=raw_phone, number=raw_number, error=error.code, status_code=422
         )
     try:
         await _send_code(request, citizen, mobile.e164, number)
     except RateLimited as limit:
         return _lookup_step(
             request,
+            citizen,
             phone=raw_phone,
             number=raw_number,
             error=f"limit_{limit.reason}",
@@ -183,7 +205,7 @@ async def track_code_submit(
 ) -> Response[Any]:
     pending = pending_code(request.session, TRACK)
     if pending is None:
-        return _lookup_step(request, error="code_session_lost", status_code=422)
+        return _lookup_step(request, citizen, error="code_session_lost", status_code=422)
     form = await request.form()
     try:
         result = await check_code(
@@ -245,7 +267,7 @@ async def track_list(
 ) -> Response[Any]:
     phone = _tracking_phone(request, citizen)
     if phone is None:
-        return _lapsed(request)
+        return _lapsed(request, citizen)
     return render(
         request,
         page="tracking/list.html",
@@ -253,6 +275,9 @@ async def track_list(
         context={
             "requests": await requests_for_phone(phone),
             "masked_phone": ThaiMobile(phone).masked,
+            # A phone with nothing filed is told so, with how to reach the office (only its
+            # holder gets here: the code proved the phone).
+            "office_contact": OfficeContact.from_settings(request.app.state["settings"]),
         },
     )
 
@@ -263,7 +288,7 @@ async def track_detail(
 ) -> Response[Any]:
     phone = _tracking_phone(request, citizen)
     if phone is None:
-        return _lapsed(request)
+        return _lapsed(request, citizen)
     canonical = parse_request_number(number)
     tracked = await request_for_phone(canonical, phone) if canonical else None
     if tracked is None:

@@ -34,6 +34,8 @@ def _production_env(data_dir: Path, database: str) -> dict[str, str]:
         "PORTAL_SMS_BACKEND": "twilio",
         "PORTAL_SMS_TWILIO_ACCOUNT_SID": "AC-test-account",
         "PORTAL_SMS_TWILIO_AUTH_TOKEN": "test-auth-token",
+        "PORTAL_SMS_LINK_BASE_URL": "https://oss.go.th",  # every SMS one part
+        "PORTAL_OFFICE_PHONE": "0 2123 4567",  # the contact page's number to call
     }
 
 
@@ -81,7 +83,9 @@ ALL_OK = {
     "migrations": "OK",
     "secret": "OK",
     "sms": "OK",
+    "sms links": "OK",
     "sms credentials (twilio)": "OK",
+    "office contact": "OK",
     "receipt font": "OK",
     "data dir": "OK",
     "base url": "OK",
@@ -117,6 +121,20 @@ def test_development_defaults_pass_once_migrated(
     assert (code, statuses) == (0, expected), out
     assert "SKIP sms credentials (outbox): outbox: nothing is sent, nothing to check" in out
     assert "secret: generated in PORTAL_DATA_DIR (development)" in out
+
+
+def test_production_without_an_office_phone_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    database: str,
+    gateway: respx.MockRouter,
+) -> None:
+    env = _production_env(tmp_path, database)
+    del env["PORTAL_OFFICE_PHONE"]
+    code, statuses, out = _check(monkeypatch, capsys, env)
+    assert (code, statuses) == (0, {**ALL_OK, "office contact": "WARN"}), out
+    assert "PORTAL_OFFICE_PHONE is not set" in out
 
 
 def test_https_without_trusted_proxy_addresses_is_a_warning_not_a_failure(
@@ -233,7 +251,13 @@ def test_a_bad_configuration_still_checks_the_rest(
     env = {**_production_env(tmp_path, database), "PORTAL_SMS_TWILIO_AUTH_TOKEN": ""}
     code, statuses, out = _check(monkeypatch, capsys, env)
     assert code == 1
-    expected = {**ALL_OK, "configuration": "FAIL", "sms": "SKIP"}
+    expected = {
+        **ALL_OK,
+        "configuration": "FAIL",
+        "sms": "SKIP",
+        "sms links": "SKIP",
+        "office contact": "SKIP",
+    }
     del expected["sms credentials (twilio)"]  # nothing to ask without a configuration
     assert statuses == expected, out
     assert "PORTAL_SMS_BACKEND=twilio needs PORTAL_SMS_TWILIO_AUTH_TOKEN" in out

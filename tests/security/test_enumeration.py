@@ -1,7 +1,9 @@
 """Nobody learns who filed a request or who works at the office by asking.
 
-Already proved elsewhere: the tracking lookup answers and times alike for a phone with and
-without requests (``tests/tracking/test_lookup_routes.py``); tracking tokens, foreign and
+Every valid phone gets a real code, so nothing differs until the code is entered; after it only
+the phone's holder learns whether it filed anything. Already proved elsewhere: the tracking
+lookup answers and times alike for a phone with and without requests
+(``tests/tracking/test_lookup_routes.py``); tracking tokens, foreign and
 unknown request numbers all get the same 404 (``tests/tracking/test_routes.py``, same file,
 ``tests/security/test_idor.py`` for the success page); every kind of wrong sign-in gets the
 same message and throttling treats known and unknown usernames alike
@@ -16,8 +18,10 @@ import time
 from typing import Any
 
 from portal.settings import Settings
+from portal.sms.outbox import list_messages
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
+from tests.citizen.helpers import latest_code
 from tests.conftest import csrf_token
 from tests.security.helpers import Browser, RunDb, page_without_tokens, phone
 from tests.staff.helpers import Clock, file_via_routes, make_staff, post_sign_in, track_lookup
@@ -60,6 +64,29 @@ def test_every_tracking_step_looks_the_same_for_a_phone_without_requests(
     _same_page(resend(known), resend(unknown), known_last4, unknown_last4)
     _same_page(again(known, FILED[0]), again(unknown, NEVER[0]), FILED[0], NEVER[0])
     _same_page(known.get("/track/verify"), unknown.get("/track/verify"), known_last4, unknown_last4)
+
+    # Every send above was a real SMS to both phones, none a stand-in: the budget, the outbox
+    # and the phone itself see the same (the filer's one extra code was for filing).
+    def codes(e164: str) -> list[dict[str, Any]]:
+        sent = run_db(lambda: list_messages(to_phone=e164))
+        return [m for m in sent if m["purpose"] == "otp"]
+
+    assert len(codes(FILED[1])) - 1 == len(codes(NEVER[1])) >= 1
+    assert all(m["state"] != "suppressed" and m["text"] for m in codes(NEVER[1]))
+
+    # The right code takes both to the same address; only there does the holder learn.
+    answers = []
+    for browser, number in ((known, FILED), (unknown, NEVER)):
+        token = csrf_token(browser, "/track/verify")
+        answers.append(
+            browser.post(
+                "/track/verify",
+                data={"code": latest_code(run_db, number[1]), "_csrf_token": token},
+                follow_redirects=False,
+            )
+        )
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"] == "/track/requests"
 
 
 def _sign_in_page(browser: Browser, username: str, password: str) -> Any:

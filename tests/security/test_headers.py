@@ -178,6 +178,7 @@ def crawl_plan(
         Visit("staff_audit", "/staff/audit", admin),
         Visit("staff_privacy_export", "/staff/privacy/export", admin),
         Visit("privacy_notice", "/privacy", anonymous),
+        Visit("contact", "/contact", anonymous),
         Visit("staff_accounts", "/staff/accounts", admin),
         Visit("staff_sms", "/staff/sms", admin),
         Visit("staff_catalogue", "/staff/catalogue", admin),

@@ -276,10 +276,10 @@ def test_many_phones_from_many_addresses_stop_at_the_daily_budget(
             statuses.append(response.status_code)
             if response.status_code == 429:
                 assert "ครบจำนวน" in error_summary(response)
-    # Lookups for phones with no request are never sent, so they cost nothing (issue 13,
-    # point 2): the twelve real codes are sent by n = 23, and from then on both forms answer 429.
-    assert statuses == [303] * 24 + [429] * 6
-    assert sms_count(run_db) == 24
+    # Every lookup is a real code, whether or not the phone filed (issue 17): the twelve codes
+    # are sent by n = 11, and from then on both forms answer 429.
+    assert statuses == [303] * 12 + [429] * 18
+    assert sms_count(run_db) == 12
     delivered = run_db(lambda: SmsMessage.count().where(SmsMessage.state != SmsState.suppressed))
     assert delivered == 12
 

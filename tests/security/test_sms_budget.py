@@ -8,7 +8,7 @@ on 127.0.0.1:
 - with a budget of N, filings past it are all accepted (the success page shows the number and
   says the SMS comes later, in Thai and English) and exactly N messages reach the gateway, each
   request checked as sent;
-- tracking lookups for phones with no request (suppressed rows) are admitted and cost nothing;
+- a tracking lookup is a code like any other, whether or not the phone filed (no stand-ins);
 - a code asked for at the budget gets the Thai 429 with a ``Retry-After`` equal to when the
   oldest counted message leaves the rolling 24 hours (not a fixed 3600);
 - staff see a red banner in the back office;
@@ -51,7 +51,7 @@ from tests.security.figures import FIGURES
 from tests.security.helpers import browser_from, phone
 from tests.sms.gateway import FakeGateway, running_gateway, wait_until
 from tests.sms.messages import queue
-from tests.staff.helpers import Clock, make_staff, sign_in, track_lookup
+from tests.staff.helpers import Clock, make_staff, sign_in
 
 BUDGET = 6
 CITIZENS = 4
@@ -124,13 +124,6 @@ def test_filings_past_the_budget_wait_codes_get_429_and_the_window_releases_them
         def run_db(function: Callable[[], Any]) -> Any:
             assert client.blocking_portal is not None
             return client.blocking_portal.call(function)
-
-        # Suppressed rows: lookups for phones that never filed are admitted and cost nothing.
-        for n in range(3):
-            lookup = track_lookup(browser_from(app, client, f"198.51.100.{n + 1}"), phone(n)[0])
-            assert lookup.status_code == 303
-        assert run_db(lambda: SmsMessage.count().where(SmsMessage.state == "suppressed")) == 3
-        assert run_db(lambda: budget.used(utcnow())) == 0
 
         # Four citizens prove their phones (four codes: four of the six).
         citizens = []
@@ -306,7 +299,7 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
     policy = OtpPolicy(daily_budget=limit, sends_per_ip_hour=1000)
     sms = SmsConfig(sender=SENDER, backend="webhook")
 
-    async def ask(n: int, deliver: bool) -> str:
+    async def ask(n: int) -> str:
         try:
             await issue_code(
                 phone=phone(300 + n)[1],
@@ -316,15 +309,10 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
                 key=b"k" * 32,
                 sms=sms,
                 policy=policy,
-                deliver=deliver,
             )
         except RateLimited as limited:
             return limited.reason
-        return "sent" if deliver else "suppressed"
-
-    # Tracking lookups for phones with no request: admitted, written suppressed, never sent.
-    lookups = [asyncio.run(ask(n, deliver=False)) for n in range(5)]
-    assert lookups == ["suppressed"] * 5
+        return "sent"
 
     with running_gateway() as gateway:
         gateway.delay = 0.02  # sends overlap: the workers claim side by side
@@ -340,7 +328,7 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
         with sms_workers(env, tmp_path / "workers.log", 2):
 
             async def burst() -> list[str]:
-                asks = [ask(n, deliver=True) for n in range(5, 5 + codes)]
+                asks = [ask(n) for n in range(5, 5 + codes)]
                 return list(await asyncio.gather(*asks))
 
             outcomes = asyncio.run(burst())
@@ -355,10 +343,10 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
         accepted = gateway.accepted_ids()
     admitted_codes = outcomes.count("sent")
     assert set(outcomes) <= {"sent", "budget"}
-    assert len(accepted) == limit  # exactly the budget: the five lookups took no place
+    assert len(accepted) == limit  # exactly the budget
     assert all(n == 1 for n in accepted.values())
     stored = asyncio.run(_rows())
-    otp_ids = {str(r["id"]) for r in stored if r["purpose"] == "otp" and r["state"] != "suppressed"}
+    otp_ids = {str(r["id"]) for r in stored if r["purpose"] == "otp"}
     assert otp_ids <= set(accepted)  # every admitted code went; none waited behind receipts
     assert len(otp_ids) == admitted_codes
     left = [r for r in stored if r["purpose"] == "receipt" and r["state"] == "queued"]

@@ -37,6 +37,8 @@ def test_what_counts_sent_sending_and_admitted_codes_never_the_unsent() -> None:
         counted += [sending, reported_failed]
 
         await queue()  # a receipt waiting: not sent yet
+        # A suppressed row, as the tracking lookup wrote before every phone got a real code:
+        # such rows stay in databases until retention, and never count.
         await enqueue(
             WEBHOOK, to_phone=PHONES[5], text="", purpose=SmsPurpose.otp, now=now, suppressed=True
         )

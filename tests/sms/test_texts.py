@@ -1,27 +1,22 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 from jinja2 import UndefinedError
 
-from portal.sms.texts import render_sms, ucs2_parts
-from portal.tracking.tokens import new_tracking_token
+from portal.sms.parts import sms_parts
+from portal.sms.texts import render_sms, webotp_host, with_webotp_line
+from portal.tables.citizen_request import RequestStatus
+from portal.tracking.tokens import new_tracking_token, tracking_link
 
-BASE_URL = "https://eservice.example.go.th"
-
-
-def test_otp_text_fits_one_thai_sms_part() -> None:
-    text = render_sms("otp.txt", code="123456", minutes=5)
-    assert len(text) <= 70
-    assert ucs2_parts(text) == 1
+LINK_BASE = "https://oss.go.th"
 
 
 def test_otp_text_carries_the_code_and_minutes_and_no_other_digits() -> None:
     text = render_sms("otp.txt", code="042917", minutes=5)
     assert re.findall(r"\d+", text) == ["042917", "5"]
+    assert "ห้ามบอก" in text  # says not to share the code
 
 
 def test_otp_text_is_one_line_without_stray_spaces() -> None:
@@ -31,14 +26,36 @@ def test_otp_text_is_one_line_without_stray_spaces() -> None:
     assert "  " not in text
 
 
-def test_receipt_with_a_real_tracking_link_fits_two_parts() -> None:
-    token = new_tracking_token()
-    assert len(token) == 24
-    url = f"{BASE_URL}/t/{token}"
+def test_receipt_carries_the_number_and_the_link_as_the_manual_promises() -> None:
+    url = tracking_link(LINK_BASE, new_tracking_token())
     text = render_sms("receipt.txt", number="69-482913", tracking_url=url)
-    assert "69-482913" in text
-    assert url in text.split()
-    assert ucs2_parts(text) <= 2
+    assert text == f"รับคำร้อง 69-482913 แล้ว {url}"
+    assert text.split()[-1] == url  # last: a phone's link detection stops at nothing after it
+
+
+def test_phone_changed_carries_the_number_and_the_link() -> None:
+    url = tracking_link(LINK_BASE, new_tracking_token())
+    text = render_sms("phone_changed.txt", number="69-482913", tracking_url=url)
+    assert "69-482913" in text.split()
+    assert text.split()[-1] == url
+
+
+@pytest.mark.parametrize("status", list(RequestStatus))
+def test_status_text_has_a_short_thai_word_for_every_status(status: RequestStatus) -> None:
+    text = render_sms("status.txt", number="69-1", status=status.value, tracking_url="u")
+    number, *words, link = text.split()
+    assert (number, link) == ("69-1", "u")
+    assert words
+    assert status.value not in text
+    assert all(re.search("[\u0e00-\u0e7f]", word) for word in words)
+
+
+def test_status_words_differ_between_statuses() -> None:
+    texts = {
+        render_sms("status.txt", number="69-1", status=status.value, tracking_url="u")
+        for status in RequestStatus
+    }
+    assert len(texts) == len(RequestStatus)
 
 
 def test_missing_template_value_is_an_error_not_a_blank() -> None:
@@ -46,65 +63,38 @@ def test_missing_template_value_is_an_error_not_a_blank() -> None:
         render_sms("otp.txt", code="123456")
 
 
-@pytest.mark.parametrize(
-    ("length", "parts"),
-    [(0, 1), (1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)],
-)
-def test_ucs2_parts_are_70_single_and_67_each_when_split(length: int, parts: int) -> None:
-    assert ucs2_parts("ก" * length) == parts
+# The WebOTP line (origin-bound one-time code)
 
 
-def test_characters_outside_the_basic_plane_take_two_ucs2_units() -> None:
-    assert ucs2_parts("ก" * 68 + "😀") == 1
-    assert ucs2_parts("ก" * 69 + "😀") == 2
+def test_webotp_line_is_the_last_line_with_the_pages_host_and_the_code() -> None:
+    text = with_webotp_line(
+        render_sms("otp.txt", code="042917", minutes=5), host="oss.go.th", code="042917"
+    )
+    *_, last = text.split("\n")
+    assert last == "@oss.go.th #042917"
+    assert sms_parts(text) == 1
 
 
-# Every template's length, with the longest values each can carry.
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates" / "sms"
-LONGEST_BASE_URL = "https://eservice.tambon-example.go.th"
-"""37 characters: the longest office address the two-part texts leave room for."""
-STATUSES = ["received", "in_progress", "completed", "rejected", "cancelled"]
+def test_webotp_line_is_left_out_when_it_would_make_two_parts() -> None:
+    body = render_sms("otp.txt", code="042917", minutes=5)
+    host = "e-service." + "a" * 40 + ".go.th"
+    assert with_webotp_line(body, host=host, code="042917") == body
 
 
-def _worst_cases() -> dict[str, list[dict[str, Any]]]:
-    url = f"{LONGEST_BASE_URL}/t/{new_tracking_token()}"
-    number = "69-999999"
-    return {
-        "otp.txt": [{"code": "999999", "minutes": 5}],
-        "receipt.txt": [{"number": number, "tracking_url": url}],
-        "status.txt": [
-            {"number": number, "status": status, "tracking_url": url} for status in STATUSES
-        ],
-        "phone_changed.txt": [{"number": number, "tracking_url": url}],
-    }
-
-
-def test_every_sms_template_has_a_length_check() -> None:
-    on_disk = {path.name for path in TEMPLATES.glob("*.txt")}
-    assert on_disk <= set(_worst_cases()), f"add a length case for {on_disk - set(_worst_cases())}"
+def test_no_host_no_webotp_line() -> None:
+    body = render_sms("otp.txt", code="042917", minutes=5)
+    assert with_webotp_line(body, host="", code="042917") == body
 
 
 @pytest.mark.parametrize(
-    ("template", "context"),
+    ("base_url", "host"),
     [
-        (name, context)
-        for name, contexts in _worst_cases().items()
-        if (TEMPLATES / name).exists()
-        for context in contexts
+        ("https://eservice.example.go.th", "eservice.example.go.th"),
+        ("https://EService.Example.go.th:8443", "eservice.example.go.th"),  # no port in the line
+        ("http://127.0.0.1:8000", "127.0.0.1"),
+        ("http://[::1]:8000", ""),  # Chrome reads no brackets
+        ("", ""),
     ],
 )
-def test_every_template_fits_its_parts(template: str, context: dict[str, Any]) -> None:
-    text = render_sms(template, **context)
-    if template == "otp.txt":
-        assert ucs2_parts(text) == 1  # one Thai part: 70 UCS-2 characters
-        assert len(text.encode("utf-16-le")) // 2 <= 70
-        assert "ห้ามบอกรหัส" in text  # says not to share the code
-    else:
-        assert ucs2_parts(text) <= 2
-
-
-def test_status_labels_in_sms_are_thai_for_every_status() -> None:
-    for status in STATUSES:
-        text = render_sms("status.txt", number="69-1", status=status, tracking_url="u")
-        assert status not in text
+def test_webotp_host_is_the_pages_host_name(base_url: str, host: str) -> None:
+    assert webotp_host(base_url) == host
