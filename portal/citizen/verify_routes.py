@@ -12,11 +12,12 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
 from portal.otp.session_state import (
     PendingCode,
     browser_id,
+    last_verified_phone,
     mark_verified,
     pending_code,
     set_pending_code,
@@ -123,9 +124,18 @@ async def phone_form(
     return _phone_step(
         request,
         await _service_or_404(slug),
+        phone=_known_phone(request),
         notice="again" if again else None,
         resume=bool(resume),
     )
+
+
+def _known_phone(request: Request[Any, Any, Any]) -> str:
+    """The number this browser last typed (to correct it) or verified (a second request in
+    the same visit needs a new code, not retyping): from the session, never from the URL."""
+    pending = pending_code(request.session, SUBMIT)
+    phone = pending.phone if pending is not None else last_verified_phone(request.session, SUBMIT)
+    return ThaiMobile(phone).national if phone and phone.startswith("+66") else ""
 
 
 async def _send_code(

@@ -8,6 +8,22 @@
 
   function stepDialog() { return document.getElementById("step-dialog"); }
 
+  // A page swapped into <main> is a new page: start at its top, focus on its heading (or on
+  // its error summary), as a full page load would.
+  function focusPage(root) {
+    if (root.querySelector("[data-step]")) {  // a step shown as a page (tracking): its field
+      window.scrollTo(0, 0);
+      focusStep(root);
+      return;
+    }
+    var target = root.querySelector("[data-focus-on-load]") || root.querySelector("h1");
+    if (target) {
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+      target.focus({ preventScroll: true });
+    }
+    window.scrollTo(0, 0);
+  }
+
   function focusStep(root) {
     var summary = root.querySelector("[data-focus-on-load]");
     var target = summary || root.querySelector("input:not([type=hidden]), select, textarea") ||
@@ -27,6 +43,10 @@
       var text = form && form.querySelector("[data-countdown-text]");
       var seconds = form && form.querySelector("[data-countdown-seconds]");
       if (left <= 0) { return; }
+      // Without JavaScript the sentence gives the time of day; here the seconds count down.
+      var clock = form.querySelector("[data-countdown-clock]");
+      var live = form.querySelector("[data-countdown-live]");
+      if (clock && live) { clock.hidden = true; live.hidden = false; }
       button.disabled = true;
       var timer = setInterval(function () {
         left -= 1;
@@ -53,7 +73,19 @@
     } else if (target.id === "main") {
       if (dialog && dialog.open) { dialog.close(); }
       startCountdowns(target);
-      focusStep(target);
+      focusPage(target);
+    }
+  });
+
+  // A step in the dialog is not a page: the address bar keeps the page beneath it, so closing
+  // the dialog (or reloading) shows that page, and the back button never lands on a dead step.
+  // htmx would push the step's URL (HX-Location pushes by default): replace with the same URL.
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var target = event.detail.target;
+    var history = event.detail.history;
+    if (target && target.id === "dialog-body" && history) {
+      history.type = "replace";
+      history.path = window.location.pathname + window.location.search;
     }
   });
 

@@ -66,7 +66,9 @@ def test_good_phone_sends_code_and_redirects_to_code_step(
     assert challenge.phone == E164
     assert code not in challenge.code_hash
     page = html(client.get("/e-service/general-request/verify"))
-    assert "08x-xxx-0001" in page.get_text()
+    # The number just typed, in full (masking would hide a typo), and in one unbroken piece.
+    assert page.select_one("[data-phone]").get_text() == "080-000-0001"
+    assert "nowrap" in page.select_one("[data-phone]")["class"]
     assert page.select_one("#code")["autocomplete"] == "one-time-code"
     assert page.select_one("#code")["inputmode"] == "numeric"
     assert page.find("button", string="ตรวจสอบรหัสยืนยัน") is not None
