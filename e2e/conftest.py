@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -71,22 +72,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("portal-e2e")
-    env = {
-        **os.environ,
-        "PORTAL_DATA_DIR": str(data_dir),
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-        "PORTAL_OTP_IP_HOURLY_LIMIT": "1000",
-        # Every browser comes from 127.0.0.1: the distinct phones one address may bring is
-        # tested in tests/security/test_otp_address_limits.py, not here.
-        "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT": "1000",
-    }
-    env.pop("PORTAL_SECRET_KEY", None)
-    if os.environ.get("PORTAL_TEST_DATABASE_URL"):
-        env["PORTAL_DATABASE_URL"] = os.environ["PORTAL_TEST_DATABASE_URL"]
+@contextlib.contextmanager
+def serve_portal(data_dir: Path, port: int, env: dict[str, str]) -> Iterator[RunningPortal]:
+    """`portal serve` as an operator starts it, on this port with this environment, until the
+    home page answers; stopped on exit. Its log is ``data_dir/serve.log``."""
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],
@@ -106,10 +95,32 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
             process.kill()
             raise RuntimeError((data_dir / "serve.log").read_text())
         time.sleep(0.2)
-    yield RunningPortal(base_url=base_url, env=env)
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        yield RunningPortal(base_url=base_url, env=env)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("portal-e2e")
+    env = {
+        **os.environ,
+        "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_OTP_IP_HOURLY_LIMIT": "1000",
+        # Every browser comes from 127.0.0.1: the distinct phones one address may bring is
+        # tested in tests/security/test_otp_address_limits.py, not here.
+        "PORTAL_OTP_IP_PHONES_HOURLY_LIMIT": "1000",
+    }
+    env.pop("PORTAL_SECRET_KEY", None)
+    if os.environ.get("PORTAL_TEST_DATABASE_URL"):
+        env["PORTAL_DATABASE_URL"] = os.environ["PORTAL_TEST_DATABASE_URL"]
+    with serve_portal(data_dir, port, env) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import RunningPortal, _free_port, new_phone_context
+from e2e.conftest import RunningPortal, _free_port, new_phone_context, serve_portal
 from e2e.journeys import file_general_request, tracking_link
 from e2e.test_staff_journey import create_staff, enrol_through_link
 
@@ -43,29 +39,8 @@ def office_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningP
     }
     for name in ("PORTAL_SECRET_KEY", "PORTAL_DATABASE_URL"):
         env.pop(name, None)
-    log = (data_dir / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base_url + "/contact", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((data_dir / "serve.log").read_text())
-        time.sleep(0.2)
-    yield RunningPortal(base_url=base_url, env=env)
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with serve_portal(data_dir, port, env) as running:
+        yield running
 
 
 def test_the_contact_page_on_a_phone(
