@@ -127,6 +127,7 @@ def create_app(
         verify_routes.code_resend,
         form_routes.service_form,
         form_routes.service_submit,
+        form_routes.service_form_draft,
         form_routes.submitted,
         tracking_routes.track_link,
         receipt_routes.receipt_page,

@@ -28,6 +28,7 @@ from portal.settings import Settings, load_settings
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.form_draft import FormDraft
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_gateway_state import SmsGatewayState
@@ -65,6 +66,7 @@ async def _empty_tables() -> None:
         CitizenRequest,
         OtpChallenge,
         SmsGatewayState,
+        FormDraft,
     )
     for table in tables:
         await table.delete(force=True)

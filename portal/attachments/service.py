@@ -22,6 +22,7 @@ from portal.attachments.processing import Processed, UploadRejected, process_upl
 from portal.attachments.storage import AttachmentStore, MissingFile, new_key
 from portal.casework.activity import record_work
 from portal.catalogue.location import Place
+from portal.citizen.drafts import clean_stale_drafts
 from portal.db import write_transaction
 from portal.staff import audit
 from portal.tables.attachment import Attachment, AttachmentStage
@@ -519,6 +520,8 @@ async def clean_stale_pending(
     await UploadRefusal.delete().where(
         UploadRefusal.created_at < (now or utcnow()) - REFUSAL_WINDOW
     )
+    # Drafts of forms never sent (typed answers) go after the same day.
+    await clean_stale_drafts(now or utcnow())
     return len(rows)
 
 

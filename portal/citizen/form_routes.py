@@ -20,6 +20,12 @@ from portal.attachments.processing import UploadRejected
 from portal.catalogue.fields import FieldError, FormResult, validate
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
+from portal.citizen.drafts import (
+    DRAFT_MAX_BYTES,
+    draft_answers,
+    load_draft,
+    save_draft,
+)
 from portal.citizen.form_keys import form_key_verification, is_form_key, issue_form_key
 from portal.citizen.service import (
     FilingLimited,
@@ -119,7 +125,73 @@ async def service_form(
     keep_verified(request.session, SUBMIT, utcnow())
     key = _new_key(request, citizen, phone, verification)
     uploads = await current_uploads(service.fields, key, phone)
-    return _form_step(request, service, phone, submission_key=key, uploads=uploads)
+    # A reload (or a form opened again after a dropped connection) keeps what was typed.
+    draft = await load_draft(
+        verification=verification,
+        service=service.id,
+        phone=phone,
+        browser=browser_id(request.session),
+        now=utcnow(),
+    )
+    return _form_step(
+        request,
+        service,
+        phone,
+        submission_key=key,
+        uploads=uploads,
+        result=FormResult(values=draft),
+        notice="draft_restored" if draft else "",
+    )
+
+
+async def _keep_draft(
+    request: Request[Any, Any, Any],
+    service: ServiceInfo,
+    phone: str,
+    verification: int,
+    raw: dict[str, str],
+) -> bool:
+    """Save what was typed as this browser's draft, unless the verification filed already."""
+    if not await verification_is_open(verification, phone):
+        return False
+    await save_draft(
+        verification=verification,
+        service=service.id,
+        phone=phone,
+        browser=browser_id(request.session),
+        answers=draft_answers(service.fields, raw),
+        now=utcnow(),
+    )
+    return True
+
+
+@post(
+    "/e-service/{slug:str}/form/draft",
+    name="service_form_draft",
+    request_max_body_size=DRAFT_MAX_BYTES,
+    status_code=204,
+)
+async def service_form_draft(
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
+) -> Response[None]:
+    """Keep what is typed so far (htmx, a moment after typing stops): 204, or the same 404
+    for an unknown service and for a key that is not this browser's, this phone's and of a
+    verification that has not filed yet. Only the size is checked, never completeness."""
+    service = await get_active_service(slug)
+    if service is None:
+        raise NotFoundException()
+    form = await request.form()
+    raw = {name: value for name, value in form.items() if isinstance(value, str)}
+    vouched = vouched_filing(request, citizen, raw.get("submission_key", ""))
+    if vouched is None:
+        raise NotFoundException()
+    phone, verification = vouched
+    if not await _keep_draft(request, service, phone, verification, raw):
+        raise NotFoundException()
+    now = utcnow()
+    if verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for) == phone:
+        keep_verified(request.session, SUBMIT, now)  # typing is working, not idling
+    return Response(content=None, status_code=204)
 
 
 def vouched_filing(
@@ -193,6 +265,8 @@ async def service_submit(
     if uploads.error is not None:
         result.errors.append(uploads.error)
     if not result.ok or uploads.removed:
+        # Also without JavaScript, a form sent with a mistake is kept: a reload restores it.
+        await _keep_draft(request, service, phone, verification, raw)
         return _form_step(
             request,
             service,

@@ -19,6 +19,7 @@ from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.tables.form_draft import FormDraft
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
 from portal.timeutil import buddhist_year, utcnow
@@ -197,6 +198,9 @@ async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledReques
             filing.verification, phone, now
         ):
             raise VerificationUsed
+        if filing.verification is not None:
+            # What was kept while typing (portal/citizen/drafts.py) goes with the verification.
+            await FormDraft.delete().where(FormDraft.verification == filing.verification)
         await link_pending(
             request_id=int(request.id),
             upload_group=submission_key,

@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.form_draft import FormDraft
 from portal.tables.moved_token import MovedToken
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.reply_template import ReplyTemplate
@@ -36,6 +37,7 @@ ALL_TABLES = [
     UploadRefusal,
     SmsGatewayState,
     MovedToken,
+    FormDraft,
 ]
 
 APP_CONFIG = AppConfig(
