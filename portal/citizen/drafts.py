@@ -8,7 +8,8 @@ phone, a consumed verification). Never in the browser's storage: phones are shar
 
 Kept: typed answers and the typed place, each cut to its field's limit; never citizen IDs
 (not kept in the clear, and quick to type again) and never files (pending uploads are kept
-per form key already). Deleted in the filing's transaction (portal/citizen/service.py) and after ``DRAFT_MAX_AGE``.
+per form key already). Deleted in the filing's transaction (portal/citizen/service.py) and
+after ``DRAFT_MAX_AGE``.
 """
 
 from __future__ import annotations
