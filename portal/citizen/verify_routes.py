@@ -13,7 +13,13 @@ from litestar.response import Response, Template
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
 from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
-from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
+from portal.otp.service import (
+    CheckOutcome,
+    RateLimited,
+    check_code,
+    issue_code,
+    spent_code_error,
+)
 from portal.otp.session_state import (
     PendingCode,
     browser_id,
@@ -204,12 +210,15 @@ async def phone_submit(
 
 
 @get("/e-service/{slug:str}/verify", name="code_form")
-async def code_form(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
+async def code_form(
+    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
     service = await _service_or_404(slug)
     pending = pending_code(request.session, SUBMIT)
     if pending is None:
         return go_to(request, "phone_form", slug=slug, target=step_target(request))
-    return _code_step(request, service, pending)
+    spent = await spent_code_error(pending.challenge_id, pending.phone, citizen.otp_policy)
+    return _code_step(request, service, pending, error=spent)
 
 
 @post("/e-service/{slug:str}/verify", name="code_submit")

@@ -357,6 +357,31 @@ async def _check_code(
     return CheckResult(CheckOutcome.passed)
 
 
+async def spent_code_error(challenge_id: int, phone: str, policy: OtpPolicy) -> str | None:
+    """Why a pending code can no longer pass (the code step's error name), or None while it can.
+
+    The code step drawn again (a reload, the back button) must not offer a dead code's input
+    as if it were live: after five wrong tries, expiry or a newer code, only "ขอรหัสใหม่" helps.
+    """
+    row = (
+        await OtpChallenge.select(
+            OtpChallenge.failed_attempts,
+            OtpChallenge.expires_at,
+            OtpChallenge.used_at,
+            OtpChallenge.killed_at,
+        )
+        .where(OtpChallenge.id == challenge_id, OtpChallenge.phone == phone)
+        .first()
+    )
+    if row is None or row["used_at"] is not None or row["killed_at"] is not None:
+        return f"code_{CheckOutcome.unknown.value}"
+    if row["failed_attempts"] >= policy.wrong_tries_per_code:
+        return f"code_{CheckOutcome.exhausted.value}"
+    if row["expires_at"] <= utcnow():
+        return f"code_{CheckOutcome.expired.value}"
+    return None
+
+
 def _open_verification(challenge_id: int, phone: str) -> tuple[Combinable, ...]:
     return (
         OtpChallenge.id == challenge_id,

@@ -14,7 +14,13 @@ from portal.attachments.service import media_for_phone
 from portal.citizen.deps import CitizenConfig
 from portal.office.contact import OfficeContact
 from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
-from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
+from portal.otp.service import (
+    CheckOutcome,
+    RateLimited,
+    check_code,
+    issue_code,
+    spent_code_error,
+)
 from portal.otp.session_state import (
     PendingCode,
     browser_id,
@@ -192,11 +198,14 @@ async def track_lookup_submit(
 
 
 @get("/track/verify", name="track_code_form")
-async def track_code_form(request: Request[Any, Any, Any]) -> Response[Any]:
+async def track_code_form(
+    request: Request[Any, Any, Any], citizen: NamedDependency[CitizenConfig]
+) -> Response[Any]:
     pending = pending_code(request.session, TRACK)
     if pending is None:
         return go_to(request, "track_lookup")
-    return _code_step(request, pending)
+    spent = await spent_code_error(pending.challenge_id, pending.phone, citizen.otp_policy)
+    return _code_step(request, pending, error=spent)
 
 
 @post("/track/verify", name="track_code_submit")

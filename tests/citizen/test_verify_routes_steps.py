@@ -91,6 +91,19 @@ def test_after_five_wrong_codes_the_input_is_disabled_and_a_new_code_is_the_way_
     assert resend.select_one("button[type=submit]").get_text(strip=True) == "ขอรหัสใหม่"
     assert "ครบ 5 ครั้ง" in page.select_one("#code-error").get_text()
     assert "เหลือโอกาสอีก 0" not in page.get_text()
+    # A reload (or the back button) draws the step again: the dead code stays dead on screen.
+    reloaded = html(client.get(VERIFY))
+    assert reloaded.select_one("#code").has_attr("disabled")
+    assert "ครบ 5 ครั้ง" in reloaded.select_one("#code-error").get_text()
+    assert reloaded.select_one("form.resend button[type=submit]").get_text(strip=True) == "ขอรหัสใหม่"
+
+
+def test_a_live_code_reloaded_keeps_its_input(client: TestClient[Litestar], run_db: Any) -> None:
+    send_code(client, PHONE)
+    enter_code(client, _wrong(latest_code(run_db, E164)))
+    page = html(client.get(VERIFY))
+    assert not page.select_one("#code").has_attr("disabled")
+    assert page.select(".error-summary") == []
 
 
 def test_without_javascript_the_resend_wait_is_a_time_of_day(
