@@ -23,6 +23,7 @@ PRECACHE = (
     "app.css",
     "app.js",
     "uploads.js",
+    "drafts.js",
     "vendor/htmx.min.js",
     "icons/icon-192.png",
 )

@@ -68,6 +68,7 @@ def bodies(
         "staff_request_note": {"text": "บันทึกภายใน"},
         "staff_request_photo": {},
         "attachment_upload": {"submission_key": "x"},
+        "service_form_draft": {"submission_key": "x", "subject": "ร่าง"},
         "staff_request_assign": {"staff_id": str(officer_id)},
         "staff_request_phone": {"new_phone": phone(22)[0], "reason": "ตรวจบัตรแล้ว"},
         "staff_reveal_citizen_id": {},

@@ -63,6 +63,9 @@ ACCESS_RULES = {
     "static": "public: files of portal/static only",
     "sms_report": "the secret URL token of the configured gateway",
     "set_language": "public: a language code; the cookie holds no personal data",
+    "service_form_draft": "public: a service of the catalogue; the form's key must vouch for "
+    "this browser, its verified phone and an unfiled verification, else the same 404 "
+    "(tests/citizen/test_drafts.py)",
     "attachment_upload": "public: a service of the catalogue; the form's key must vouch for "
     "this browser and its verified phone (tests/attachments/test_routes.py)",
     "upload_file": "the uploader: the form's key vouching for this browser and phone, a "
