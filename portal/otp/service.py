@@ -199,13 +199,11 @@ async def issue_code(
     key: bytes,
     sms: SmsConfig,
     policy: OtpPolicy,
-    deliver: bool = True,
 ) -> IssuedCode:
     """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser.
 
-    ``deliver=False`` does the same work but writes the SMS as suppressed (never sent): the
-    tracking lookup uses it for a phone with no requests, so that limits, rows and timing look
-    the same as for a phone that has some, and nobody learns who filed a request by asking.
+    Every valid phone gets a real code, the tracking lookup's too (issue 17): only the phone's
+    holder, after the code, learns whether it filed a request.
     """
     bound_session = session_hash(session_id)
     client_net = address_group(client_ip, policy.ipv6_prefix)
@@ -244,7 +242,6 @@ async def issue_code(
             text=text,
             purpose=SmsPurpose.otp,
             now=now,
-            suppressed=not deliver,
             expires_at=challenge.expires_at,  # never sent once the code is dead
         )
     return IssuedCode(
