@@ -21,9 +21,9 @@ import logging
 from dataclasses import dataclass
 
 from portal.db import write_transaction
+from portal.kernel import audit, sealing
 from portal.keyring import as_ring
 from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
-from portal.staff import audit, crypto
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.staff_user import StaffUser
 
@@ -45,7 +45,9 @@ class RotationReport:
 
 
 async def _reseal_citizen_ids(vault: CitizenIdVault) -> tuple[int, int]:
-    current = f"{crypto.ID_PREFIX}{as_ring(vault.encryption_key).current_id}{crypto.ID_SEPARATOR}%"
+    current = (
+        f"{sealing.ID_PREFIX}{as_ring(vault.encryption_key).current_id}{sealing.ID_SEPARATOR}%"
+    )
     resealed = unreadable = 0
     last_id = 0
     while True:
@@ -88,7 +90,7 @@ async def _reseal_citizen_ids(vault: CitizenIdVault) -> tuple[int, int]:
 
 async def _reseal_totp_secrets(totp_key: bytes) -> tuple[int, int]:
     ring = as_ring(totp_key)
-    current = f"{crypto.ID_PREFIX}{ring.current_id}{crypto.ID_SEPARATOR}%"
+    current = f"{sealing.ID_PREFIX}{ring.current_id}{sealing.ID_SEPARATOR}%"
     resealed = unreadable = 0
     last_id = 0
     while True:
@@ -107,14 +109,14 @@ async def _reseal_totp_secrets(totp_key: bytes) -> tuple[int, int]:
         last_id = int(rows[-1]["id"])
         async with write_transaction():
             for row in rows:
-                secret = crypto.decrypt(ring, row["totp_secret_encrypted"])
+                secret = sealing.decrypt(ring, row["totp_secret_encrypted"])
                 if secret is None:
                     logger.warning("staff id %s: TOTP secret no key opens, left", row["id"])
                     unreadable += 1
                     continue
                 updated = (
                     await StaffUser.update(
-                        {StaffUser.totp_secret_encrypted: crypto.encrypt(ring, secret)}
+                        {StaffUser.totp_secret_encrypted: sealing.encrypt(ring, secret)}
                     )
                     .where(
                         StaffUser.id == row["id"],

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from portal.keyring import KeyRing, derive_ring
-from portal.web.client_net import MAX_IPV6_PREFIX, MIN_IPV6_PREFIX
 
 ENVIRONMENTS = ("development", "production")
 SMS_BACKENDS = ("outbox", "webhook", "thaibulksms", "twilio")
@@ -33,6 +32,9 @@ start-up from the ceiling (see portal/attachments/routes.py)."""
 
 
 MIN_SECRET_LENGTH = 32
+# Bounds of PORTAL_IPV6_PREFIX_LENGTH: wider than a /32 would lump whole carriers together.
+MIN_IPV6_PREFIX = 32
+MAX_IPV6_PREFIX = 128
 MIN_RETENTION_DAYS = 30
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from portal.cli import main
+from portal.kernel.clock import utcnow
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.sms_message import SmsPurpose
-from portal.timeutil import utcnow
 from tests.conftest import TEST_SECRET
 
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")

@@ -60,8 +60,8 @@ def staff_tables(database: str) -> None:
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fixed = Clock()
-    for where in ("sign_in", "audit", "enrolment", "own_password"):
-        monkeypatch.setattr(f"portal.staff.{where}.utcnow", fixed)
+    for where in ("staff.sign_in", "kernel.audit", "staff.enrolment", "staff.own_password"):
+        monkeypatch.setattr(f"portal.{where}.utcnow", fixed)
     return fixed
 
 

@@ -36,14 +36,14 @@ from portal.attachments.service import (
 from portal.catalogue.service import get_active_service
 from portal.citizen.deps import CitizenConfig
 from portal.citizen.form_routes import vouched_filing
+from portal.kernel.clock import utcnow
+from portal.kernel.request_numbers import parse_request_number
 from portal.otp.session_state import verified_phone
 from portal.staff.guards import staff_guard
 from portal.staff.request_routes import render_request_page
 from portal.staff.session_state import StaffSession
 from portal.tables.otp_challenge import OtpPurpose
 from portal.tables.staff_user import StaffUser
-from portal.timeutil import utcnow
-from portal.tracking.numbers import parse_request_number
 from portal.web.rendering import client_ip
 
 

@@ -24,11 +24,11 @@ from portal.casework.activity import record_work
 from portal.catalogue.location import Place
 from portal.citizen.drafts import clean_stale_drafts
 from portal.db import write_transaction
-from portal.staff import audit
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
 from portal.tables.attachment import Attachment, AttachmentStage
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.upload_refusal import UploadRefusal
-from portal.timeutil import utcnow
 
 PENDING_MAX_AGE = timedelta(days=1)
 MAX_AFTER_PHOTOS = 5

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from portal.kernel.clock import utcnow
 from portal.tables.citizen_request import CitizenRequest
-from portal.timeutil import utcnow
 
 
 async def record_work(request_id: int, now: datetime | None = None) -> bool:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.casework.activity import record_work
+from portal.kernel.clock import utcnow
 from portal.tables.staff_note import StaffNote
-from portal.timeutil import utcnow
 
 MAX_NOTE_LENGTH = 4000
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.kernel.clock import utcnow
+from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
 from portal.office.contact import configured_contact
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsPurpose
-from portal.timeutil import utcnow
-from portal.tracking.tokens import new_tracking_token, token_digest, tracking_link
 
 MIN_REASON_LENGTH = 5
 

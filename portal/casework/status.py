@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.db import write_transaction
+from portal.kernel.clock import utcnow
+from portal.kernel.tracking_links import tracking_link
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
-from portal.timeutil import utcnow
-from portal.tracking.tokens import tracking_link
 
 CLOSED = frozenset({RequestStatus.completed, RequestStatus.rejected, RequestStatus.cancelled})
 ALLOWED: dict[RequestStatus, frozenset[RequestStatus]] = {

@@ -35,7 +35,8 @@ from portal.citizen.service import (
     file_request,
     get_filed_request,
 )
-from portal.otp.phone import ThaiMobile
+from portal.kernel.clock import utcnow
+from portal.kernel.phone import ThaiMobile
 from portal.otp.service import verification_is_open
 from portal.otp.session_state import (
     browser_id,
@@ -49,7 +50,6 @@ from portal.otp.session_state import (
 )
 from portal.sms.budget import receipt_waits
 from portal.tables.otp_challenge import OtpPurpose
-from portal.timeutil import utcnow
 from portal.web.rendering import go_to, render, step_target
 
 SUBMIT = OtpPurpose.submit

@@ -12,9 +12,9 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import get_active_service, list_active_services
 from portal.citizen.deps import CitizenConfig
+from portal.kernel.clock import utcnow
 from portal.otp.session_state import pending_code, verified_phone
 from portal.tables.otp_challenge import OtpPurpose
-from portal.timeutil import utcnow
 from portal.web.rendering import go_to, render, step_target
 
 SUBMIT = OtpPurpose.submit

@@ -13,6 +13,8 @@ from portal.attachments.service import link_pending
 from portal.catalogue.location import Place
 from portal.catalogue.service import ServiceInfo
 from portal.db import is_unique_violation, write_transaction
+from portal.kernel.clock import buddhist_year, utcnow
+from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
 from portal.otp.service import consume_verification
 from portal.privacy.citizen_ids import protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
@@ -22,8 +24,6 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.form_draft import FormDraft
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsPurpose
-from portal.timeutil import buddhist_year, utcnow
-from portal.tracking.tokens import new_tracking_token, token_digest, tracking_link
 
 NUMBER_ATTEMPTS = 8
 CITIZEN_ACTOR = "citizen"

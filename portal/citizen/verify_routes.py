@@ -12,7 +12,8 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
 from portal.citizen.deps import CitizenConfig
-from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.kernel.clock import utcnow
+from portal.kernel.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.otp.service import (
     CheckOutcome,
     RateLimited,
@@ -29,7 +30,6 @@ from portal.otp.session_state import (
     set_pending_code,
 )
 from portal.tables.otp_challenge import OtpPurpose
-from portal.timeutil import utcnow
 from portal.web.code_step import CodeStepLinks, render_code_step
 from portal.web.rendering import client_ip, go_to, render, step_target, wants_partial
 

@@ -13,9 +13,9 @@ from portal.settings import Settings
 async def _change_status(settings: Settings, args: argparse.Namespace) -> str:
     from portal.casework.status import change_status
     from portal.db import configure_database
+    from portal.kernel.request_numbers import parse_request_number
     from portal.sms.outbox import SmsConfig
     from portal.tables.citizen_request import RequestStatus
-    from portal.tracking.numbers import parse_request_number
 
     configure_database(settings.database_url)
     changed = await change_status(

@@ -27,7 +27,7 @@ async def _outbox_rows(settings: Settings, to: str | None) -> list[dict[str, Any
 
 
 def _outbox(args: argparse.Namespace, settings: Settings) -> int:
-    from portal.otp.phone import PhoneError, parse_thai_mobile
+    from portal.kernel.phone import PhoneError, parse_thai_mobile
 
     to = None
     if args.to:

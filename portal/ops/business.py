@@ -33,13 +33,13 @@ from datetime import timedelta
 from piccolo.query.functions.aggregate import Count, Sum
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.sms.health import sms_health
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.service import Service
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 
 TIMEOUT = 5.0
 """Seconds the scrape's database reads may take before the scrape answers without them."""

@@ -40,7 +40,7 @@ class OtpPolicy:
     """Distinct phones one address group may ask codes for in an hour: a bot walking a list
     of numbers stops here, while an honest shared address brings a few new phones an hour."""
     ipv6_prefix: int = 64
-    """IPv6 clients are counted per prefix of this length (``portal.web.client_net``)."""
+    """IPv6 clients are counted per prefix of this length (``portal.kernel.client_net``)."""
     daily_budget: int = 2000
     verified_for: timedelta = timedelta(minutes=30)
     """How long a passed check lets the browser file requests before asking again (idle)."""

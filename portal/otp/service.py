@@ -15,6 +15,8 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count, Sum
 
 from portal.db import write_transaction
+from portal.kernel.client_net import address_group
+from portal.kernel.clock import utcnow
 from portal.otp.codes import (
     code_hash,
     code_matches,
@@ -29,8 +31,6 @@ from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms, with_webotp_line
 from portal.tables.otp_challenge import OtpChallenge, OtpPurpose
 from portal.tables.sms_message import SmsPurpose
-from portal.timeutil import utcnow
-from portal.web.client_net import address_group
 
 
 class RateLimited(Exception):

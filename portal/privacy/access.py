@@ -15,16 +15,16 @@ from piccolo.query.functions.aggregate import Count
 
 from portal.catalogue.service import load_fields
 from portal.db import json_object
-from portal.otp.phone import ThaiMobile
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
+from portal.kernel.phone import ThaiMobile
 from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
-from portal.staff import audit
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
-from portal.timeutil import utcnow
 
 EXPORT_FORMAT = "oss-local/personal-data-export/1"
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.fields import FormField
+from portal.kernel import sealing
 from portal.keyring import as_ring
 from portal.settings import Settings
-from portal.staff import crypto
 
 KIND = "citizen_id"
 CONTEXT = b"citizen-id"
@@ -107,7 +107,7 @@ class CitizenIdVault:
     def seal(self, values: Mapping[str, str]) -> str:
         if not values:
             return ""
-        return crypto.encrypt(
+        return sealing.encrypt(
             self.encryption_key, json.dumps(dict(values), ensure_ascii=False), context=CONTEXT
         )
 
@@ -115,10 +115,10 @@ class CitizenIdVault:
         """The {field name: ID} sealed at filing; {} for a request with none (or anonymised)."""
         if not sealed:
             return {}
-        opened = crypto.decrypt(self.encryption_key, sealed, context=CONTEXT)
+        opened = sealing.decrypt(self.encryption_key, sealed, context=CONTEXT)
         try:
             if opened is None:
-                raise ValueError("no configured key opens it")  # logged by crypto.decrypt
+                raise ValueError("no configured key opens it")  # logged by sealing.decrypt
             data = json.loads(opened)
             return {str(name): str(value) for name, value in data.items()}
         except (ValueError, AttributeError) as error:
@@ -126,7 +126,7 @@ class CitizenIdVault:
 
     def is_current(self, sealed: str) -> bool:
         """Sealed with the current key: nothing for ``portal keys rotate`` to do."""
-        return not sealed or crypto.is_current(self.encryption_key, sealed)
+        return not sealed or sealing.is_current(self.encryption_key, sealed)
 
     def reseal(self, sealed: str) -> tuple[str, str]:
         """The same IDs sealed and hashed under the current key: (sealed, search hash).

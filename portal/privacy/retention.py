@@ -38,8 +38,10 @@ from typing import Any, Protocol
 
 from portal.catalogue.service import load_fields
 from portal.db import json_object, write_transaction
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
+from portal.kernel.tracking_links import new_tracking_token, token_digest
 from portal.privacy.citizen_ids import CitizenIdVault
-from portal.staff import audit
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
@@ -48,8 +50,6 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsState
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
-from portal.timeutil import utcnow
-from portal.tracking.tokens import new_tracking_token, token_digest
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.phone import PhoneError, parse_thai_mobile
+from portal.kernel.request_numbers import parse_request_number
 from portal.privacy.access import export_personal_data, reveal_citizen_ids
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings
 from portal.staff.admin_routes import actor_name
 from portal.staff.guards import admin_guard, staff_guard
 from portal.staff.session_state import StaffSession
-from portal.timeutil import BANGKOK, utcnow
-from portal.tracking.numbers import parse_request_number
 from portal.web.rendering import client_ip
 
 NO_STORE = {"Cache-Control": "no-store"}

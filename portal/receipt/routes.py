@@ -14,12 +14,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from portal.kernel.clock import utcnow
 from portal.receipt.fonts import ReceiptFontMissing, find_fonts
 from portal.receipt.pdf import ReceiptText, render_receipt_pdf
 from portal.receipt.qr import qr_svg
 from portal.receipt.service import Receipt, receipt_for_token
 from portal.settings import Settings
-from portal.timeutil import utcnow
 from portal.web.rendering import render
 
 logger = logging.getLogger("portal")

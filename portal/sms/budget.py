@@ -38,11 +38,11 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from portal.db import current_engine, write_transaction
+from portal.kernel.clock import utcnow
 from portal.sms import queue
 from portal.sms.outbox import RETRY_WINDOW
 from portal.sms.queue import ClaimedSms, Due
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 
 WINDOW = timedelta(hours=24)
 LONGEST_WAIT = timedelta(hours=48)

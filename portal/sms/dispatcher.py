@@ -27,12 +27,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.kernel.clock import utcnow
+from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.sms import budget, failover, queue
 from portal.sms.failover import Route
 from portal.sms.providers.base import Outcome, OutgoingSms, SendResult, SmsProvider
 from portal.sms.queue import ClaimedSms
-from portal.timeutil import utcnow
 
 logger = logging.getLogger("portal.sms")
 

@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from portal.staff import audit
+from portal.kernel import audit
 from portal.tables.sms_gateway_state import SmsGatewayState
 
 logger = logging.getLogger("portal.sms")

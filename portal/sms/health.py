@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from portal.kernel.clock import utcnow
 from portal.sms import budget, failover
 from portal.tables.sms_message import SmsMessage, SmsState
-from portal.timeutil import utcnow
 
 STUCK_AFTER = timedelta(minutes=10)
 RECENT = 20

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from portal.kernel.clock import utcnow
 from portal.sms import budget
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 
 BUDGET_WARNING_SHARE = 0.8
 

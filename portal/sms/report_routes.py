@@ -30,11 +30,11 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath
 
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.sms.delivery import apply_reports
 from portal.sms.providers import REPORTS_PATH, build_provider
 from portal.sms.providers.base import IncomingReport
-from portal.timeutil import utcnow
 
 TOKEN_BACKENDS = ("webhook", "thaibulksms")
 CSRF_EXEMPT = {"exclude_from_csrf": True}

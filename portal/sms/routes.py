@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.sms.outbox import list_messages
 
 LOOPBACK = ("127.0.0.1", "::1")

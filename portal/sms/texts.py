@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from portal.kernel.tracking_links import TOKEN_LENGTH, tracking_link
 from portal.sms.parts import sms_parts
 from portal.sms.parts import ucs2_parts as ucs2_parts  # re-exported for older callers
 from portal.tables.citizen_request import RequestStatus
-from portal.tracking.tokens import TOKEN_LENGTH, tracking_link
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAX_LINK_BASE_LENGTH = 20

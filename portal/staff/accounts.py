@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.db import is_unique_violation, write_transaction
-from portal.staff import audit
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
 from portal.staff.enrolment import IssuedLink, new_link
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffRole, StaffUser
-from portal.timeutil import utcnow
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 ADMINS_LOCK = "staff-admins"

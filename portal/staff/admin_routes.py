@@ -10,14 +10,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from portal.kernel.audit import list_events
+from portal.kernel.request_numbers import parse_request_number
 from portal.staff.accounts import AccountError, create_account, list_accounts, set_active
-from portal.staff.audit import list_events
 from portal.staff.deps import StaffConfig
 from portal.staff.enrolment import EnrolmentError, IssuedLink, issue_reset_link
 from portal.staff.guards import admin_guard, staff_guard
 from portal.staff.session_state import StaffSession
 from portal.tables.staff_user import StaffRole, StaffUser
-from portal.tracking.numbers import parse_request_number
 from portal.web.hardening import query_text, whole_number
 from portal.web.rendering import client_ip
 

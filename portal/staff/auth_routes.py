@@ -12,13 +12,13 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
+from portal.kernel.clock import utcnow
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
 from portal.staff.own_password import PasswordChangeError, change_password
 from portal.staff.passwords import WeakPassword
 from portal.staff.session_state import StaffSession, current, end, start
 from portal.staff.sign_in import Outcome, end_all_sessions, sign_in
-from portal.timeutil import utcnow
 from portal.web.rendering import client_ip
 
 

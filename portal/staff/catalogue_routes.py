@@ -20,7 +20,7 @@ from portal.catalogue.admin import (
     save_service,
 )
 from portal.db import write_transaction
-from portal.staff import audit
+from portal.kernel import audit
 from portal.staff.admin_routes import ADMIN, actor_name
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.kernel.client_net import DEFAULT_IPV6_PREFIX
 from portal.sms.outbox import SmsConfig
-from portal.web.client_net import DEFAULT_IPV6_PREFIX
 
 
 @dataclass(frozen=True)

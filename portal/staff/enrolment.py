@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.db import write_transaction
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
+from portal.kernel.sealing import decrypt, encrypt
 from portal.keyring import as_ring
-from portal.staff import audit
-from portal.staff.crypto import decrypt, encrypt
 from portal.staff.passwords import check_policy, hash_password
 from portal.staff.totp import matching_step, new_secret, provisioning_uri
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
-from portal.timeutil import utcnow
 
 LINK_LIFETIME = timedelta(hours=72)
 TOKEN_BYTES = 32

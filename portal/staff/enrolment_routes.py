@@ -18,11 +18,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from portal.kernel.clock import utcnow
 from portal.staff.deps import StaffConfig
 from portal.staff.enrolment import EnrolmentError, LinkPage, complete, link_page
 from portal.staff.passwords import WeakPassword
 from portal.staff.session_state import start
-from portal.timeutil import utcnow
 from portal.web.rendering import client_ip
 
 

@@ -12,11 +12,11 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from portal.kernel.clock import utcnow
 from portal.sms import budget as sms_budget
 from portal.sms.health import sms_health
 from portal.staff.session_state import StaffSession, current
 from portal.tables.staff_user import StaffRole, StaffUser
-from portal.timeutil import utcnow
 
 
 async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

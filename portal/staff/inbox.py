@@ -13,10 +13,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
 from portal.db import current_engine, json_object
+from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.request_numbers import parse_request_number
 from portal.privacy.citizen_ids import configured_vault
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
-from portal.timeutil import BANGKOK, utcnow
-from portal.tracking.numbers import parse_request_number
 
 PAGE_SIZE = 25
 OPEN_STATUSES = (RequestStatus.received, RequestStatus.in_progress)

@@ -18,9 +18,10 @@ from litestar.response import Response, Template
 
 from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.service import list_active_services
-from portal.otp.phone import PhoneError, parse_thai_mobile
+from portal.kernel import audit
+from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.privacy.citizen_ids import mask
-from portal.staff import audit
 from portal.staff.admin_routes import actor_name
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
@@ -32,7 +33,6 @@ from portal.staff.inbox import (
 )
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
-from portal.timeutil import BANGKOK, utcnow
 from portal.web.hardening import query_text, whole_number
 from portal.web.rendering import client_ip
 

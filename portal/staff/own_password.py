@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.db import write_transaction
-from portal.staff import audit
+from portal.kernel import audit
+from portal.kernel.clock import utcnow
 from portal.staff.passwords import check_policy, hash_password, verify_password
 from portal.staff.sign_in import client_net, forget_check, reserve_check, retry_after, wait_needed
 from portal.tables.staff_user import StaffUser
-from portal.timeutil import utcnow
 
 
 class PasswordChangeError(ValueError):

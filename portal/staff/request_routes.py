@@ -14,7 +14,8 @@ from portal.attachments.service import media_for_staff
 from portal.casework.notes import NoteError
 from portal.casework.phone_change import PhoneChangeError
 from portal.casework.status import StatusChangeError
-from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.kernel.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.kernel.request_numbers import parse_request_number
 from portal.staff.accounts import active_officers
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
@@ -29,7 +30,6 @@ from portal.staff.request_work import (
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.tables.staff_user import StaffUser
-from portal.tracking.numbers import parse_request_number
 from portal.web.hardening import same_site_navigation, whole_number
 from portal.web.rendering import client_ip
 

@@ -9,9 +9,9 @@ from portal.casework.notes import InternalNote, NoteError, add_note, notes_for
 from portal.casework.phone_change import change_phone
 from portal.casework.status import ALLOWED, change_status
 from portal.db import write_transaction
-from portal.otp.phone import ThaiMobile
+from portal.kernel import audit
+from portal.kernel.phone import ThaiMobile
 from portal.sms.outbox import SmsConfig
-from portal.staff import audit
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.reply_template import ReplyTemplate
 from portal.tables.staff_user import StaffUser

@@ -38,15 +38,15 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from portal.db import write_transaction
-from portal.staff import audit
-from portal.staff.crypto import decrypt
+from portal.kernel import audit
+from portal.kernel.client_net import DEFAULT_IPV6_PREFIX, address_group
+from portal.kernel.clock import utcnow
+from portal.kernel.sealing import decrypt
 from portal.staff.passwords import verify_password
 from portal.staff.totp import matching_step
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
-from portal.timeutil import utcnow
-from portal.web.client_net import DEFAULT_IPV6_PREFIX, address_group
 
 FREE_FAILURES = 3
 """Failures per (username, address group) in the window before each further try must wait."""

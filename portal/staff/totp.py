@@ -22,7 +22,7 @@ def provisioning_uri(secret: str, username: str) -> str:
 def matching_step(secret: str | None, code: str, now: datetime) -> int | None:
     """The time step ``code`` belongs to, or None. The caller refuses steps already used.
 
-    No secret (one that no configured key opens, see ``portal.staff.crypto``) matches no
+    No secret (one that no configured key opens, see ``portal.kernel.sealing``) matches no
     code: the colleague is refused like for a wrong code and needs a reset link."""
     code = code.strip().replace(" ", "")
     if not secret or len(code) != 6 or not code.isascii() or not code.isdigit():

@@ -12,7 +12,7 @@ class StaffRole(StrEnum):
 
 
 class StaffUser(Table):
-    """An office staff member. The TOTP secret is stored encrypted (see portal.staff.crypto)."""
+    """An office staff member. The TOTP secret is stored encrypted (see portal.kernel.sealing)."""
 
     id = Serial(primary_key=True)
     username = Varchar(length=64, unique=True)

@@ -12,8 +12,11 @@ from litestar.response import Response, Template
 
 from portal.attachments.service import media_for_phone
 from portal.citizen.deps import CitizenConfig
+from portal.kernel.clock import utcnow
+from portal.kernel.phone import PhoneError, ThaiMobile, parse_thai_mobile
+from portal.kernel.request_numbers import parse_request_number
+from portal.kernel.tracking_links import tracking_link
 from portal.office.contact import OfficeContact
-from portal.otp.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.otp.service import (
     CheckOutcome,
     RateLimited,
@@ -33,10 +36,7 @@ from portal.otp.session_state import (
 )
 from portal.sms.texts import render_sms
 from portal.tables.otp_challenge import OtpPurpose
-from portal.timeutil import utcnow
-from portal.tracking.numbers import parse_request_number
 from portal.tracking.service import request_for_phone, requests_for_phone
-from portal.tracking.tokens import tracking_link
 from portal.web.code_step import CodeStepLinks, render_code_step
 from portal.web.rendering import client_ip, go_to, render
 

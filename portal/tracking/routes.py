@@ -7,10 +7,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
-from portal.otp.phone import ThaiMobile
+from portal.kernel.phone import ThaiMobile
+from portal.kernel.tracking_links import looks_like_token, token_digest
 from portal.tables.moved_token import MovedToken
 from portal.tracking.service import find_by_token
-from portal.tracking.tokens import looks_like_token, token_digest
 
 MOVED_STATUS = 410
 """Gone: the link did work, and never will again (staff moved the request to a new phone).

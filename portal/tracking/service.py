@@ -10,9 +10,9 @@ from typing import Any
 
 from portal.catalogue.service import load_fields
 from portal.db import json_object
+from portal.kernel.tracking_links import looks_like_token, token_digest
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
-from portal.tracking.tokens import looks_like_token, token_digest
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
-from portal.otp.phone import ThaiMobile
+from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.phone import ThaiMobile
 from portal.otp.session_state import PendingCode
-from portal.timeutil import BANGKOK, utcnow
 from portal.web.rendering import render
 
 

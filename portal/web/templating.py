@@ -8,9 +8,9 @@ from babel.dates import get_month_names
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
+from portal.kernel.clock import BANGKOK, BUDDHIST_ERA_OFFSET
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings
-from portal.timeutil import BANGKOK, BUDDHIST_ERA_OFFSET
 from portal.web import i18n
 from portal.web.assets import AssetManifest
 

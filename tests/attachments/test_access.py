@@ -11,9 +11,9 @@ from litestar.testing import TestClient
 
 from portal.attachments.config import AttachmentConfig
 from portal.attachments.service import clean_stale_pending
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.attachment import Attachment
-from portal.timeutil import utcnow
 from tests.attachments.helpers import (
     SERVICE,
     file_complaint,

@@ -12,10 +12,10 @@ from litestar.testing import TestClient
 
 from portal.attachments.config import AttachmentConfig
 from portal.attachments.service import clean_stale_pending, remove_pending
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
-from portal.timeutil import utcnow
 from tests.attachments.helpers import (
     file_complaint,
     jpeg_with_gps,

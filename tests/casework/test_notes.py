@@ -11,9 +11,9 @@ from typing import TypeVar
 import pytest
 
 from portal.casework.notes import MAX_NOTE_LENGTH, NoteError, add_note, notes_for
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.staff_note import StaffNote
-from portal.timeutil import utcnow
 from portal.tracking.service import find_by_token, request_for_phone
 from tests.staff.helpers import Staff, empty_staff_tables, file_direct, make_staff
 

@@ -14,6 +14,7 @@ from portal.casework.phone_change import (
     PhoneChangeError,
     change_phone,
 )
+from portal.kernel.tracking_links import token_digest
 from portal.office import contact
 from portal.settings import Settings
 from portal.sms.texts import ucs2_parts
@@ -21,7 +22,6 @@ from portal.tables.citizen_request import CitizenRequest
 from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsMessage
 from portal.tracking.service import phone_has_requests, request_for_phone
-from portal.tracking.tokens import token_digest
 from tests.staff.helpers import BASE_URL, SMS, empty_staff_tables, file_direct
 
 T = TypeVar("T")

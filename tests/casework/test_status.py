@@ -25,12 +25,12 @@ from portal.casework.status import (
 )
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.kernel.tracking_links import new_tracking_token
 from portal.sms.outbox import SmsConfig
 from portal.sms.texts import render_sms, ucs2_parts
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-from portal.tracking.tokens import new_tracking_token
 
 T = TypeVar("T")
 

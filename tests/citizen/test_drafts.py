@@ -14,9 +14,9 @@ from litestar.testing import TestClient
 from portal.attachments.service import clean_stale_pending
 from portal.catalogue.fields import FormField
 from portal.citizen.drafts import DRAFT_MAX_BYTES, draft_answers, load_draft
+from portal.kernel.clock import utcnow
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.form_draft import FormDraft
-from portal.timeutil import utcnow
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
 from tests.conftest import csrf_token, html
 

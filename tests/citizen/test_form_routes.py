@@ -9,10 +9,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import utcnow
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
-from portal.timeutil import utcnow
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, latest_code, submit_form, verify_phone
 from tests.conftest import csrf_token, html
 

@@ -115,7 +115,7 @@ def test_expired_code_is_refused(client: TestClient[Litestar], run_db: Any) -> N
     async def expire() -> None:
         from datetime import timedelta
 
-        from portal.timeutil import utcnow
+        from portal.kernel.clock import utcnow
 
         await OtpChallenge.update({OtpChallenge.expires_at: utcnow() - timedelta(seconds=1)}).where(
             OtpChallenge.phone == E164

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from portal.timeutil import BANGKOK, utcnow
+from portal.kernel.clock import BANGKOK, utcnow
 from tests.citizen.helpers import (
     GENERAL_REQUEST_ANSWERS,
     enter_code,

@@ -25,8 +25,8 @@ from piccolo.apps.migrations.tables import Migration
 
 from portal.app import create_app
 from portal.db import current_engine
+from portal.kernel.clock import utcnow
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.conftest import make_settings
 
 PG_CTL = os.environ.get("PORTAL_TEST_PG_CTL", "")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.otp.phone import MAX_INPUT_LENGTH, PhoneError, parse_thai_mobile
+from portal.kernel.phone import MAX_INPUT_LENGTH, PhoneError, parse_thai_mobile
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.otp.codes import session_hash
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import (
@@ -27,7 +28,6 @@ from portal.otp.service import (
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-from portal.timeutil import utcnow
 
 T = TypeVar("T")
 

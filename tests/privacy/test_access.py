@@ -11,9 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.staff_note import StaffNote
-from portal.timeutil import utcnow
 from tests.conftest import csrf_token, html
 from tests.privacy.helpers import CITIZEN_ID, MASKED_ID, RunDb, phone, raw_request
 from tests.staff.helpers import (

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from portal.catalogue.fields import FormField
+from portal.kernel import sealing
 from portal.keyring import KeyRing
 from portal.privacy import citizen_ids
 from portal.privacy.citizen_ids import (
@@ -14,7 +15,6 @@ from portal.privacy.citizen_ids import (
     mask,
     protect_answers,
 )
-from portal.staff import crypto
 from tests.conftest import make_settings
 from tests.privacy.helpers import CITIZEN_ID, MASKED_ID
 
@@ -101,8 +101,8 @@ def test_a_sealed_id_never_opens_as_a_staff_secret_and_back() -> None:
     """Same cipher, different associated data: the two uses cannot be swapped."""
     key = crypto_key("a" * 40, "enc")
     sealed_id = vault().seal({"citizen_id": CITIZEN_ID})
-    assert crypto.decrypt(key, sealed_id) is None
-    sealed_totp = crypto.encrypt(key, json.dumps({"citizen_id": CITIZEN_ID}))
+    assert sealing.decrypt(key, sealed_id) is None
+    sealed_totp = sealing.encrypt(key, json.dumps({"citizen_id": CITIZEN_ID}))
     with pytest.raises(SealedIdsUnreadable):
         vault().open(sealed_totp)
 

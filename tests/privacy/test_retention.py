@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from portal.attachments.storage import LocalDiskStore, MissingFile, new_key
+from portal.kernel.clock import utcnow
 from portal.privacy.retention import ACTOR, OTP_KEEP, SIGN_IN_KEEP, purge
 from portal.sms.outbox import enqueue
 from portal.tables.attachment import Attachment
@@ -20,7 +21,6 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
-from portal.timeutil import utcnow
 from tests.privacy.helpers import RunDb, close_and_age, phone, raw_request
 from tests.security.helpers import changed_rows, snapshot
 from tests.staff.helpers import SMS, file_direct

@@ -13,9 +13,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.app import create_app
+from portal.kernel.clock import buddhist_year
 from portal.otp.policy import OtpPolicy
 from portal.tables.service import Service
-from portal.timeutil import buddhist_year
 from tests.conftest import html, make_settings
 from tests.receipt.helpers import BASE_URL, file_request, pdf_reader, pdf_text, thai_letters
 

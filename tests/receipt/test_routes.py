@@ -11,9 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import buddhist_year
 from portal.settings import Settings
 from portal.tables.service import Service
-from portal.timeutil import buddhist_year
 from portal.web.templating import english_date, thai_date
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS
 from tests.conftest import html, make_settings

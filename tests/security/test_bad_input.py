@@ -28,14 +28,14 @@ from portal.catalogue.citizen_id import check_digit, is_valid_citizen_id
 from portal.catalogue.fields import FormField, validate
 from portal.catalogue.location import PARTS, input_name
 from portal.catalogue.service import ServiceInfo, list_active_services
+from portal.kernel.phone import PhoneError, parse_thai_mobile
+from portal.kernel.request_numbers import parse_request_number
 from portal.otp.codes import is_well_formed, normalise_code
-from portal.otp.phone import PhoneError, parse_thai_mobile
 from portal.otp.policy import OtpPolicy
 from portal.privacy.citizen_ids import mask
 from portal.settings import Settings
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.service import Service
-from portal.tracking.numbers import parse_request_number
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, send_code, verify_phone
 from tests.conftest import csrf_token, html, make_settings
 from tests.security.helpers import (

@@ -18,12 +18,12 @@ from litestar.testing import TestClient
 
 from portal.catalogue.service import list_active_services
 from portal.cli import main
+from portal.kernel.clock import utcnow
 from portal.privacy import citizen_ids
 from portal.settings import Settings
 from portal.sms.outbox import list_messages
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
-from portal.timeutil import utcnow
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, latest_code, send_code
 from tests.conftest import TEST_SECRET, csrf_token, html
 from tests.privacy.helpers import CITIZEN_ID, phone

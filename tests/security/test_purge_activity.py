@@ -24,6 +24,7 @@ from litestar.testing import TestClient
 
 from portal.casework import notes
 from portal.casework.notes import NoteError
+from portal.kernel.clock import utcnow
 from portal.privacy import retention
 from portal.privacy.retention import purge
 from portal.settings import Settings
@@ -31,7 +32,6 @@ from portal.staff.request_work import Actor, staff_add_note
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.staff_note import StaffNote
-from portal.timeutil import utcnow
 from tests.attachments.helpers import jpeg_with_gps
 from tests.conftest import TEST_SECRET, csrf_token
 from tests.privacy.helpers import close_and_age, raw_request

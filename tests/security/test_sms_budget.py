@@ -37,6 +37,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.app import create_app
+from portal.kernel.clock import utcnow
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import RateLimited, issue_code
 from portal.sms import budget
@@ -44,7 +45,6 @@ from portal.sms.dispatcher import SmsTiming
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, enter_code, send_code, submit_form
 from tests.conftest import TEST_SECRET, html, make_settings
 from tests.security.figures import FIGURES

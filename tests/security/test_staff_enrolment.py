@@ -18,9 +18,9 @@ from typing import Any
 import pyotp
 import pytest
 
+from portal.kernel.sealing import decrypt
 from portal.settings import Settings
 from portal.staff import enrolment
-from portal.staff.crypto import decrypt
 from portal.staff.enrolment import LINK_LIFETIME, EnrolmentError, complete
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
@@ -44,8 +44,8 @@ NEW_PASSWORD = "Suan-Dok-Mai-2569"
 
 @pytest.fixture(autouse=True)
 def one_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    for where in ("audit", "enrolment", "own_password"):
-        monkeypatch.setattr(f"portal.staff.{where}.utcnow", clock)
+    for where in ("kernel.audit", "staff.enrolment", "staff.own_password"):
+        monkeypatch.setattr(f"portal.{where}.utcnow", clock)
 
 
 @pytest.fixture

@@ -40,8 +40,8 @@ WRONG = "Wrong-Pass-999"
 @pytest.fixture(autouse=True)
 def one_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     """Refused codes are read back from the audit log: the same fixed clock there."""
-    for where in ("audit", "enrolment"):
-        monkeypatch.setattr(f"portal.staff.{where}.utcnow", clock)
+    for where in ("kernel.audit", "staff.enrolment"):
+        monkeypatch.setattr(f"portal.{where}.utcnow", clock)
 
 
 @pytest.fixture

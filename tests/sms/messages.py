@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from portal.kernel.clock import utcnow
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-from portal.timeutil import utcnow
 
 WEBHOOK = SmsConfig(sender="OSS-LOCAL", backend="webhook")
 OUTBOX = SmsConfig(sender="OSS-LOCAL", backend="outbox")

@@ -12,8 +12,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.app import create_app
+from portal.kernel.clock import utcnow
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.conftest import make_settings
 from tests.sms.messages import PHONES
 

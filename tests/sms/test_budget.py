@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms import budget
 from portal.sms.outbox import RETRY_WINDOW, enqueue
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, backdate, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms.delivery import apply_reports
 from portal.sms.providers.base import DeliveryReport, ReportState
 from portal.tables.sms_message import SmsMessage, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import PHONES, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms import queue as sms_queue
 from portal.sms.dispatcher import Dispatcher, SmsTiming, retry_delay
 from portal.sms.providers.base import (
@@ -20,7 +21,6 @@ from portal.sms.providers.base import (
     SendResult,
 )
 from portal.tables.sms_message import SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import NO_LIMIT, PHONES, backdate, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import respx
 
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.sms import failover
 from portal.sms.dispatcher import Dispatcher, SmsTiming
@@ -25,7 +26,6 @@ from portal.sms.providers.thaibulksms import API_URL as TBS_URL
 from portal.tables.audit_event import AuditEvent
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsState
-from portal.timeutil import utcnow
 from tests.conftest import make_settings
 from tests.sms.messages import NO_LIMIT, PHONES, queue, row
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms.dispatcher import Dispatcher, SmsTiming
 from portal.sms.providers.webhook import WebhookProvider
 from portal.tables.sms_message import SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.gateway import FakeGateway, eventually, running_gateway
 from tests.sms.messages import NO_LIMIT, PHONES, queue, row, rows
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms import budget, failover
 from portal.sms.health import RECENT, sms_health
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import OUTBOX, backdate, queue
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -9,10 +9,10 @@ import pytest
 
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import file_request, new_submission_key
+from portal.kernel.clock import utcnow
 from portal.sms.history import daily_usage, messages_for_request
 from portal.sms.outbox import enqueue
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, backdate, queue
 
 pytestmark = pytest.mark.usefixtures("database")

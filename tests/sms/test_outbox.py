@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from portal.db import write_transaction
+from portal.kernel.clock import utcnow
 from portal.sms.outbox import RETRY_WINDOW, enqueue, list_messages
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")

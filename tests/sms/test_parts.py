@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from jinja2 import meta
 
+from portal.kernel.tracking_links import new_tracking_token, tracking_link
 from portal.otp.policy import OtpPolicy
 from portal.sms.parts import sms_parts, sms_units, ucs2_parts
 from portal.sms.texts import (
@@ -24,7 +25,6 @@ from portal.sms.texts import (
     with_webotp_line,
 )
 from portal.tables.citizen_request import RequestStatus
-from portal.tracking.tokens import new_tracking_token, tracking_link
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "portal" / "templates" / "sms"
 WEBOTP_MAX_HOST = 22

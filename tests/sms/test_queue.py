@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from portal.kernel.clock import utcnow
 from portal.sms import queue as sms_queue
 from portal.tables.sms_message import SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.sms.messages import OUTBOX, PHONES, backdate, queue, row, rows
 
 pytestmark = pytest.mark.usefixtures("database")

@@ -5,10 +5,10 @@ import re
 import pytest
 from jinja2 import UndefinedError
 
+from portal.kernel.tracking_links import new_tracking_token, tracking_link
 from portal.sms.parts import sms_parts
 from portal.sms.texts import render_sms, webotp_host, with_webotp_line
 from portal.tables.citizen_request import RequestStatus
-from portal.tracking.tokens import new_tracking_token, tracking_link
 
 LINK_BASE = "https://oss.go.th"
 

@@ -18,6 +18,6 @@ def staff_tables(database: str) -> None:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fixed = Clock()
     # Sign-in reads refused codes back from the audit log: one clock for both.
-    for where in ("sign_in", "audit", "enrolment", "own_password"):
-        monkeypatch.setattr(f"portal.staff.{where}.utcnow", fixed)
+    for where in ("staff.sign_in", "kernel.audit", "staff.enrolment", "staff.own_password"):
+        monkeypatch.setattr(f"portal.{where}.utcnow", fixed)
     return fixed

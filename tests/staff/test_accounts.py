@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from portal.kernel.sealing import decrypt
 from portal.settings import Settings
 from portal.staff.accounts import (
     AccountError,
@@ -19,7 +20,6 @@ from portal.staff.accounts import (
     set_active,
     set_role,
 )
-from portal.staff.crypto import decrypt
 from portal.staff.enrolment import LINK_LIFETIME, link_page, token_hash
 from portal.staff.passwords import verify_password
 from portal.tables.audit_event import AuditEvent

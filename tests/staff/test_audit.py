@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from portal.staff.audit import PAGE_SIZE, list_events, record
+from portal.kernel.audit import PAGE_SIZE, list_events, record
 from tests.staff.helpers import file_direct
 
 T = TypeVar("T")

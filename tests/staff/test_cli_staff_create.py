@@ -11,8 +11,8 @@ import pyotp
 import pytest
 
 from portal.cli import main
+from portal.kernel.sealing import decrypt
 from portal.settings import load_settings
-from portal.staff.crypto import decrypt
 from portal.staff.enrolment import link_page
 from portal.tables.staff_user import StaffUser
 from tests.conftest import TEST_SECRET

@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
+from portal.kernel.sealing import decrypt, encrypt, is_current, sealed_key_id
 from portal.keyring import KeyRing, key_id
 from portal.settings import Settings
-from portal.staff.crypto import decrypt, encrypt, is_current, sealed_key_id
 
 KEY = bytes(range(32))
 OLD_KEY = bytes(range(1, 33))

@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import TypeVar
 
 from portal.casework.status import change_status
+from portal.kernel.clock import BANGKOK, utcnow
 from portal.staff.inbox import InboxFilter, InboxPage, export_csv, inbox_page
 from portal.tables.citizen_request import RequestStatus
-from portal.timeutil import BANGKOK, utcnow
 from tests.staff.helpers import BASE_URL, SMS, backdate, file_direct
 
 T = TypeVar("T")

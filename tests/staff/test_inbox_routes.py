@@ -15,10 +15,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.casework.status import change_status
+from portal.kernel.clock import BANGKOK, utcnow
 from portal.settings import Settings
 from portal.staff.inbox import CSV_HEADER, PAGE_SIZE
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
-from portal.timeutil import BANGKOK, utcnow
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS
 from tests.conftest import html
 from tests.staff.helpers import (

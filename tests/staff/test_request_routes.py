@@ -435,9 +435,9 @@ def test_an_anonymised_request_takes_no_new_work_and_offers_none(
     from datetime import timedelta
 
     import portal.privacy.retention as retention
+    from portal.kernel.clock import utcnow
     from portal.privacy.retention import purge
     from portal.tables.attachment import Attachment
-    from portal.timeutil import utcnow
 
     assert act(staff_browser, number, "status", {"status": "completed"}).status_code == 303
     # Purge runs an hour later: the audit log's clock is the fixed test clock, which may be

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import pytest
 
 from portal.casework.status import StatusChangeError
+from portal.kernel import audit
 from portal.settings import Settings
-from portal.staff import audit
 from portal.staff.request_work import (
     Actor,
     staff_add_note,
@@ -191,7 +191,7 @@ def test_notes_and_phone_fixes_take_the_lock_that_purge_and_status_changes_take(
 def test_an_anonymised_request_takes_no_note_status_or_phone(actor: Actor, number: str) -> None:
     from portal.casework.notes import NoteError
     from portal.casework.phone_change import PhoneChangeError
-    from portal.timeutil import utcnow
+    from portal.kernel.clock import utcnow
 
     fresh(
         lambda: CitizenRequest.update(

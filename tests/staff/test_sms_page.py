@@ -12,11 +12,11 @@ from bs4 import BeautifulSoup, Tag
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.sms import failover
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from portal.timeutil import utcnow
 from tests.conftest import html, make_settings
 from tests.staff.helpers import Clock, RunDb, Staff, make_staff, sign_in
 

@@ -78,7 +78,7 @@ def test_provisioning_uri_names_the_issuer_and_the_user() -> None:
 
 @pytest.mark.parametrize("secret", [None, ""])
 def test_no_secret_matches_no_code(secret: str | None) -> None:
-    """A secret no configured key opens (``portal.staff.crypto``) is None: every code fails
+    """A secret no configured key opens (``portal.kernel.sealing``) is None: every code fails
     (an empty one too: never a secret anyone could compute codes from)."""
     for code in ("123456", "000000", pyotp.TOTP(SECRET).at(NOW)):
         assert matching_step(secret, code, NOW) is None

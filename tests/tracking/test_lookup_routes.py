@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import utcnow
 from portal.otp.policy import OtpPolicy
 from portal.settings import Settings
 from portal.sms import budget
@@ -21,7 +22,6 @@ from portal.sms.outbox import list_messages
 from portal.sms.texts import render_sms
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.otp_challenge import OtpChallenge
-from portal.timeutil import utcnow
 from portal.tracking.lookup_routes import EXAMPLE_LINK_ID, EXAMPLE_NUMBER
 from tests.citizen.helpers import (
     GENERAL_REQUEST_ANSWERS,

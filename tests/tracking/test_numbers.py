@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.tracking.numbers import parse_request_number
+from portal.kernel.request_numbers import parse_request_number
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.kernel.clock import buddhist_year
 from portal.tables.citizen_request import CitizenRequest
-from portal.timeutil import buddhist_year
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
 from tests.conftest import html
 

@@ -15,9 +15,9 @@ import pytest
 from portal.casework.status import change_status
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.kernel.clock import utcnow
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
-from portal.timeutil import utcnow
 from portal.tracking.service import (
     find_by_token,
     phone_has_requests,

@@ -9,8 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from portal.tables.citizen_request import CitizenRequest
-from portal.tracking.tokens import (
+from portal.kernel.tracking_links import (
     TOKEN_BYTES,
     TOKEN_LENGTH,
     looks_like_token,
@@ -18,6 +17,7 @@ from portal.tracking.tokens import (
     token_digest,
     tracking_link,
 )
+from portal.tables.citizen_request import CitizenRequest
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
 from tests.conftest import html
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from portal.db import json_object
+from portal.kernel.clock import utcnow
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
-from portal.timeutil import utcnow
 
 PAGE_SIZE = 50
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import ipaddress
 
 DEFAULT_IPV6_PREFIX = 64
-MIN_IPV6_PREFIX = 32
-MAX_IPV6_PREFIX = 128
 
 
 def address_group(address: str, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
