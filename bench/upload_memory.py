@@ -4,7 +4,7 @@
 
 Each measurement runs in a fresh process: the portal's upload code is imported and the file's
 bytes are in memory first, the peak (``VmHWM``) is reset to the current size, then the file
-goes through ``portal.attachments.service.processed_upload`` (the semaphore included) and the
+goes through ``portal.attachments.intake.processed_upload`` (the semaphore included) and the
 growth of the peak is printed, with the answer (kept, or the refusal code). The samples are
 the attack shapes: small files that claim many pixels, 16-bit and alpha PNGs just under the
 pixel cap, truncated copies, a progressive JPEG of large dimensions, text-chunk bombs, and the
@@ -209,8 +209,8 @@ def child(paths: list[str]) -> None:
     """Process the files at ``paths`` at once; print the peak's growth (MB) and the answers."""
     import gc
 
+    from portal.attachments.intake import processed_upload
     from portal.attachments.processing import UploadRejected
-    from portal.attachments.service import processed_upload
 
     blobs = [Path(path).read_bytes() for path in paths]
 
@@ -237,7 +237,7 @@ def child(paths: list[str]) -> None:
 
 async def _warm_up() -> None:
     """One small photo first: codec libraries and thread pools loaded before the baseline."""
-    from portal.attachments.service import processed_upload
+    from portal.attachments.intake import processed_upload
 
     await processed_upload(jpeg((64, 48)), MAX_BYTES)
     await processed_upload(photo_png((64, 48)), MAX_BYTES)

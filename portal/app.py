@@ -1,13 +1,19 @@
-"""``create_app(settings)``: the one place the portal is assembled."""
+"""``create_app(settings)``: the one place the portal is assembled.
+
+Each feature brings its routes as a ``Router`` (``portal/<feature>/router.py``, built from the
+settings by ``build_router``); this module mounts them with the middleware, the templates and
+the app-wide dependencies, among them the typed ``settings: Settings`` every handler may take.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader, State
@@ -18,40 +24,34 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler, Middleware
 
-from portal.attachments import routes as attachment_routes
 from portal.attachments.config import AttachmentConfig
-from portal.citizen import form_routes, menu_routes, verify_routes
+from portal.citizen import router as citizen_router
 from portal.citizen.deps import CitizenConfig
-from portal.db import PoolSize, close_pool, configure_database, start_pool
+from portal.db import close_pool, configure_database, start_pool
+from portal.db_engines import PoolSize
 from portal.office import contact as office_contact
+from portal.office import router as office_router
 from portal.ops.gateway import install as install_ops
+from portal.otp.config import OtpConfig
 from portal.otp.policy import OtpPolicy
 from portal.privacy import citizen_ids
-from portal.privacy import routes as privacy_routes
-from portal.privacy import staff_routes as privacy_staff_routes
-from portal.pwa import routes as pwa_routes
-from portal.receipt import routes as receipt_routes
-from portal.settings import Settings, load_settings
-from portal.sms import report_routes as sms_report_routes
-from portal.sms import routes as sms_routes
+from portal.privacy import router as privacy_router
+from portal.pwa import router as pwa_router
+from portal.receipt import router as receipt_router
+from portal.receipt.fonts import warn_if_font_missing
+from portal.settings import SETTINGS_STATE_KEY, Settings, load_settings
+from portal.sms import router as sms_router
 from portal.sms.background import dispatcher_hooks
 from portal.sms.dispatcher import SmsTiming
 from portal.sms.outbox import SmsConfig
-from portal.staff import (
-    admin_routes,
-    auth_routes,
-    catalogue_routes,
-    enrolment_routes,
-    inbox_routes,
-    request_routes,
-)
-from portal.staff import sms_routes as staff_sms_routes
+from portal.staff import router as staff_router
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import signed_in_staff
-from portal.tracking import lookup_routes
-from portal.tracking import routes as tracking_routes
-from portal.web import errors, language_routes
+from portal.tracking import router as tracking_router
+from portal.web import errors
+from portal.web import router as web_router
 from portal.web.assets import AssetManifest
 from portal.web.body_limits import BodyLimits
 from portal.web.csrf_keys import CsrfKeyRotation
@@ -67,6 +67,19 @@ SESSION_COOKIE = "portal_session"
 MAX_BODY_BYTES = 1_000_000
 WORKER_HEADER = "x-portal-worker"
 
+ROUTER_BUILDERS: tuple[Callable[[Settings], Router], ...] = (
+    citizen_router.build_router,
+    tracking_router.build_router,
+    receipt_router.build_router,
+    staff_router.build_router,
+    privacy_router.build_router,
+    office_router.build_router,
+    sms_router.build_router,
+    pwa_router.build_router,
+    web_router.build_router,
+)
+"""Every feature's routes; a new feature adds its ``build_router`` here."""
+
 
 def create_app(
     settings: Settings,
@@ -76,168 +89,25 @@ def create_app(
 ) -> Litestar:
     configure_database(settings.database_url, PoolSize.from_settings(settings))
     citizen_ids.configure(settings)  # filing seals citizen IDs with keys from this secret
-    office_contact.configure(settings)  # the SMS to a request's old number names its phone
-    secure = not settings.is_development
-    citizen = CitizenConfig(
-        otp_key=settings.derive_key("otp-code"),
-        form_key=settings.derive_key("form-key"),
-        otp_policy=otp_policy
-        or OtpPolicy(
-            daily_budget=settings.sms_daily_budget,
-            sends_per_ip_hour=settings.otp_ip_hourly_limit,
-            phones_per_ip_hour=settings.otp_ip_phones_hourly_limit,
-            ipv6_prefix=settings.ipv6_prefix_length,
-        ),
-        sms=SmsConfig.from_settings(settings),
-        base_url=settings.base_url,
-        filings_per_phone_day=settings.filings_per_phone_day,
-    )
-    session = RotatingCookieBackendConfig(
-        secret=settings.derive_key("session-cookie"),  # old secrets still read (until expiry)
-        key=cookie_name(SESSION_COOKIE, secure=secure),
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-        max_age=60 * 60 * 12,
-    )
-    csrf = CSRFConfig(
-        secret=settings.derive_key("csrf").hex(),
-        cookie_name=cookie_name(CSRF_COOKIE, secure=secure),
-        cookie_httponly=True,
-        cookie_secure=secure,
-        cookie_samesite="lax",
-        header_name="x-csrftoken",
-    )
-    staff_config = StaffConfig(
-        totp_key=settings.derive_key("staff-totp"),
-        sms=citizen.sms,
-        base_url=settings.base_url,
-        sms_daily_limit=settings.sms_daily_budget,
-        enrolment_key=settings.derive_key("staff-enrolment"),
-        ipv6_prefix=settings.ipv6_prefix_length,
-    )
-    handlers: list[Any] = [
-        menu_routes.home,
-        menu_routes.menu,
-        menu_routes.service_start,
-        verify_routes.phone_form,
-        verify_routes.phone_submit,
-        verify_routes.code_form,
-        verify_routes.code_submit,
-        verify_routes.code_resend,
-        form_routes.service_form,
-        form_routes.service_submit,
-        form_routes.service_form_draft,
-        form_routes.submitted,
-        tracking_routes.track_link,
-        receipt_routes.receipt_page,
-        receipt_routes.receipt_pdf,
-        lookup_routes.track_lookup,
-        lookup_routes.track_lookup_submit,
-        lookup_routes.track_code_form,
-        lookup_routes.track_code_submit,
-        lookup_routes.track_code_resend,
-        lookup_routes.track_list,
-        lookup_routes.track_detail,
-        lookup_routes.track_sign_out,
-        auth_routes.sign_in_form,
-        auth_routes.sign_in_submit,
-        enrolment_routes.enrol_form,
-        enrolment_routes.enrol_submit,
-        auth_routes.sign_out,
-        auth_routes.password_form,
-        auth_routes.password_submit,
-        inbox_routes.inbox,
-        inbox_routes.export,
-        request_routes.request_page,
-        request_routes.change_status_action,
-        request_routes.add_note_action,
-        request_routes.assign_action,
-        request_routes.fix_phone_action,
-        admin_routes.audit_log,
-        admin_routes.accounts_page,
-        admin_routes.create_account_action,
-        admin_routes.set_active_action,
-        admin_routes.reset_enrolment_action,
-        *staff_sms_routes.handlers,
-        catalogue_routes.catalogue,
-        catalogue_routes.new_service,
-        catalogue_routes.edit_service,
-        catalogue_routes.create_service,
-        catalogue_routes.update_service,
-        catalogue_routes.create_template,
-        catalogue_routes.retire_template,
-        language_routes.set_language,
-        privacy_routes.privacy_notice,
-        office_contact.contact_page,
-        privacy_staff_routes.reveal_citizen_id,
-        privacy_staff_routes.export_form,
-        privacy_staff_routes.export_submit,
-        pwa_routes.manifest,
-        pwa_routes.service_worker,
-        pwa_routes.offline,
-        pwa_routes.asset,
-        create_static_files_router(
-            path="/static",
-            directories=[PACKAGE_DIR / "static"],
-            name="static",
-            cache_control=None,
-            guards=[static_path_guard],
-        ),
-    ]
-    if settings.is_development:
-        handlers.append(sms_routes.dev_sms)
-    handlers.extend(sms_report_routes.handlers)
-    handlers.extend(attachment_routes.handlers)
-    attachments = AttachmentConfig.from_settings(settings)
-    sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
-
+    citizen = citizen_config(settings, otp_policy or otp_policy_from(settings))
     assets = AssetManifest.scan(PACKAGE_DIR / "static")
-    template_config = TemplateConfig(
-        directory=PACKAGE_DIR / "templates",
-        engine=JinjaTemplateEngine,
-        engine_callback=lambda engine: configure_environment(
-            engine.engine, settings, citizen.otp_policy, assets
-        ),
-    )
+    csrf = csrf_config(settings)
+    sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
     app = Litestar(
-        route_handlers=handlers,
-        dependencies={
-            "citizen": Provide(lambda: citizen, sync_to_thread=False),
-            "staff_config": Provide(lambda: staff_config, sync_to_thread=False),
-            "attachments": Provide(lambda: attachments, sync_to_thread=False),
-            "staff": Provide(signed_in_staff, sync_to_thread=False),
-        },
-        template_config=template_config,
+        route_handlers=route_handlers(settings),
+        dependencies=dependencies(settings, citizen, assets),
+        template_config=template_config(settings, citizen.otp_policy, assets),
         plugins=[HTMXPlugin()],
         request_class=PortalRequest,
-        middleware=[
-            # Outside the CSRF middleware, which reads the form first: bodies that are too
-            # big are refused unread, bodies that come too slowly are cut off (a 408).
-            DefineMiddleware(
-                BodyLimits,
-                idle_timeout=settings.body_idle_timeout_s,
-                deadline=settings.body_deadline_s,
-                default_max_body=MAX_BODY_BYTES,
-            ),
-            # Before anything reads the cookies: a CSRF token an old secret signed is moved
-            # to the current one (only with PORTAL_OLD_SECRET_KEYS set).
-            DefineMiddleware(CsrfKeyRotation, csrf=csrf, key=settings.derive_key("csrf")),
-            session.middleware,
-        ],
+        middleware=middleware(settings, csrf),
         before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        on_startup=[
-            start_pool,
-            receipt_routes.warn_if_font_missing,
-            office_contact.warn_if_unset,
-            *sms_startup,
-        ],
+        on_startup=[start_pool, warn_if_font_missing, office_contact.warn_if_unset, *sms_startup],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=_worker_header(settings),
-        state=State({"settings": settings, "assets": assets}),
+        state=State({SETTINGS_STATE_KEY: settings}),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512),
         debug=False,
         # Logging is set up by `portal serve` (portal/web/access_log.py): Litestar's default
@@ -247,6 +117,127 @@ def create_app(
     )
     # Request ids, the request log, HTTP metrics, /healthz, /readyz and /metrics.
     return install_ops(app, settings)
+
+
+def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    """The features' routers and the static files."""
+    static = create_static_files_router(
+        path="/static",
+        directories=[PACKAGE_DIR / "static"],
+        name="static",
+        cache_control=None,
+        guards=[static_path_guard],
+    )
+    return [*(build(settings) for build in ROUTER_BUILDERS), static]
+
+
+def dependencies(
+    settings: Settings, citizen: CitizenConfig, assets: AssetManifest
+) -> dict[str, Provide]:
+    """What handlers receive by name; each value is built once, here."""
+    staff_config = staff_config_from(settings, citizen.sms)
+    attachments = AttachmentConfig.from_settings(settings)
+    return {
+        "settings": _constant(settings),
+        "assets": _constant(assets),
+        "citizen": _constant(citizen),
+        # Every OTP step (portal.otp.step_router) and the verified-phone dependencies.
+        "otp": _constant(
+            OtpConfig(settings.derive_key("otp-code"), citizen.otp_policy, citizen.sms)
+        ),
+        "staff_config": _constant(staff_config),
+        "attachments": _constant(attachments),
+        "staff": Provide(signed_in_staff, sync_to_thread=False),
+    }
+
+
+def _constant(value: Any) -> Provide:
+    return Provide(lambda: value, sync_to_thread=False, use_cache=True)
+
+
+def otp_policy_from(settings: Settings) -> OtpPolicy:
+    return OtpPolicy(
+        daily_budget=settings.sms_daily_budget,
+        sends_per_ip_hour=settings.otp_ip_hourly_limit,
+        phones_per_ip_hour=settings.otp_ip_phones_hourly_limit,
+        ipv6_prefix=settings.ipv6_prefix_length,
+    )
+
+
+def citizen_config(settings: Settings, otp_policy: OtpPolicy) -> CitizenConfig:
+    return CitizenConfig(
+        form_key=settings.derive_key("form-key"),
+        otp_policy=otp_policy,
+        sms=SmsConfig.from_settings(settings),
+        base_url=settings.base_url,
+        filings_per_phone_day=settings.filings_per_phone_day,
+    )
+
+
+def staff_config_from(settings: Settings, sms: SmsConfig) -> StaffConfig:
+    return StaffConfig(
+        totp_key=settings.derive_key("staff-totp"),
+        sms=sms,
+        base_url=settings.base_url,
+        sms_daily_limit=settings.sms_daily_budget,
+        enrolment_key=settings.derive_key("staff-enrolment"),
+        ipv6_prefix=settings.ipv6_prefix_length,
+        office_phone=office_contact.OfficeContact.from_settings(settings).dial,
+    )
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    secure = not settings.is_development
+    return CSRFConfig(
+        secret=settings.derive_key("csrf").hex(),
+        cookie_name=cookie_name(CSRF_COOKIE, secure=secure),
+        cookie_httponly=True,
+        cookie_secure=secure,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+    )
+
+
+def session_config(settings: Settings) -> RotatingCookieBackendConfig:
+    secure = not settings.is_development
+    return RotatingCookieBackendConfig(
+        secret=settings.derive_key("session-cookie"),  # old secrets still read (until expiry)
+        key=cookie_name(SESSION_COOKIE, secure=secure),
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+        max_age=60 * 60 * 12,
+    )
+
+
+def middleware(settings: Settings, csrf: CSRFConfig) -> list[Middleware]:
+    return [
+        # Outside the CSRF middleware, which reads the form first: bodies that are too
+        # big are refused unread, bodies that come too slowly are cut off (a 408).
+        DefineMiddleware(
+            BodyLimits,
+            idle_timeout=settings.body_idle_timeout_s,
+            deadline=settings.body_deadline_s,
+            default_max_body=MAX_BODY_BYTES,
+        ),
+        # Before anything reads the cookies: a CSRF token an old secret signed is moved
+        # to the current one (only with PORTAL_OLD_SECRET_KEYS set).
+        DefineMiddleware(CsrfKeyRotation, csrf=csrf, key=settings.derive_key("csrf")),
+        session_config(settings).middleware,
+    ]
+
+
+def template_config(
+    settings: Settings, otp_policy: OtpPolicy, assets: AssetManifest
+) -> TemplateConfig[JinjaTemplateEngine]:
+    valid_minutes = int(otp_policy.validity.total_seconds() // 60)
+    return TemplateConfig(
+        directory=PACKAGE_DIR / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: configure_environment(
+            engine.engine, settings, assets, otp_valid_minutes=valid_minutes
+        ),
+    )
 
 
 def _worker_header(settings: Settings) -> list[ResponseHeader]:

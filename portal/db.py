@@ -2,14 +2,15 @@
 
 Piccolo binds each table to an engine it finds through ``PICCOLO_CONF``. Rather than read
 settings at import time, ``configure_database`` builds the engine from the ``Settings`` a caller
-holds and points Piccolo (its config module and every table) at it.
+holds (``portal.db_engines`` picks SQLite or PostgreSQL) and points Piccolo (its config module
+and every table) at it.
 
-- SQLite (the embedded default): ``PortalSQLiteEngine`` (``portal/sqlite_engine.py``) keeps a
-  writer and a reader connection per process instead of one connection per query; WAL mode, a
-  busy timeout and foreign keys are set on each connection.
-- PostgreSQL: Piccolo's asyncpg engine with a connection pool per process, opened by
-  ``start_pool`` at start-up (``PORTAL_DATABASE_POOL_MIN``..``PORTAL_DATABASE_POOL_MAX``
-  connections) and closed by ``close_pool`` at shutdown.
+The engine is the portal's one process-wide mutable global, on purpose: Piccolo's tables find
+their engine through ``portal.piccolo_conf.DB`` and ``Table._meta.db``, not through an
+argument, so ``configure_database`` sets both once per process (again in tests). Everything
+else reaches settings through the ``settings`` dependency (``portal.app``) or, in start-up hooks
+and guards, ``portal.settings.settings_of(app)``. The only other module-level state is lazy,
+read-only caches (the receipt's Thai word-break dictionary, ``portal.receipt.thai_words``).
 """
 
 from __future__ import annotations
@@ -21,93 +22,21 @@ import sqlite3
 import time
 import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from portal.db_engines import (
+    SQLITE_BUSY_TIMEOUT_S,
+    PoolSize,
+    PortalPostgresEngine,
+    engine_for_url,
+    sqlite_path,
+)
 from portal.sqlite_engine import PortalSQLiteEngine
-
-if TYPE_CHECKING:
-    from portal.settings import Settings
-
-SQLITE_BUSY_TIMEOUT_S = 30
-"""How long a writer waits for another process's write lock before "database is locked"."""
-
-
-@dataclass(frozen=True)
-class PoolSize:
-    """Connections each process keeps to PostgreSQL (each worker and each SMS worker), and how
-    long a statement on one of them may wait for a lock or run at all.
-
-    The timeouts are set on the pool's connections only (asyncpg ``server_settings``), so
-    migrations, which run before the pool opens on a connection of their own, are exempt: an
-    ``ALTER TABLE`` may rightly wait its turn. A web request past either limit fails with
-    ``LockNotAvailableError``/``QueryCanceledError``, which ``portal.web.errors`` answers with
-    503 and Retry-After: a held lock costs a citizen seconds, never a hung page and a pool
-    drained by waiting requests.
-    """
-
-    min: int = 2
-    max: int = 10
-    lock_timeout_s: int = 5
-    statement_timeout_s: int = 15
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PoolSize:
-        return cls(
-            settings.database_pool_min,
-            settings.database_pool_max,
-            settings.database_lock_timeout_s,
-            settings.database_statement_timeout_s,
-        )
-
-    def server_settings(self) -> dict[str, str]:
-        """PostgreSQL session settings for each pooled connection (milliseconds)."""
-        return {
-            "lock_timeout": str(self.lock_timeout_s * 1000),
-            "statement_timeout": str(self.statement_timeout_s * 1000),
-        }
-
-
-class PortalPostgresEngine(PostgresEngine):
-    """Piccolo's asyncpg engine that knows the size of the pool it opens at start-up."""
-
-    def __init__(self, dsn: str, pool_size: PoolSize) -> None:
-        super().__init__(config={"dsn": dsn})
-        self.pool_size = pool_size
-
-    async def open_pool(self) -> None:
-        if self.pool is None:
-            await self.start_connection_pool(
-                min_size=self.pool_size.min,
-                max_size=self.pool_size.max,
-                # An idle worker gives connections back instead of holding them for ever.
-                max_inactive_connection_lifetime=300,
-                server_settings=self.pool_size.server_settings(),
-            )
-
-    async def close_pool(self) -> None:
-        if self.pool is not None:
-            await self.close_connection_pool()
-
-
-def sqlite_path(url: str) -> str:
-    return url.removeprefix("sqlite:///")
-
-
-def engine_for_url(url: str, pool_size: PoolSize | None = None) -> Engine[Any]:
-    if url.startswith("sqlite:///"):
-        path = sqlite_path(url)
-        directory = os.path.dirname(path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        return PortalSQLiteEngine(path, busy_timeout_s=SQLITE_BUSY_TIMEOUT_S)
-    dsn = url.replace("postgres://", "postgresql://", 1)
-    return PortalPostgresEngine(dsn, pool_size or PoolSize())
 
 
 def configure_database(url: str, pool_size: PoolSize | None = None) -> Engine[Any]:

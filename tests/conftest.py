@@ -1,8 +1,15 @@
 """Shared test set-up: one migrated database per run, emptied before each test.
 
 SQLite in a temporary folder by default; ``PORTAL_TEST_DATABASE_URL=postgresql://...`` runs the
-same tests on PostgreSQL. Database work in a test goes through ``run_db`` so that it happens in
-the app's event loop, where a PostgreSQL connection pool lives.
+same tests on PostgreSQL.
+
+Async work from a (synchronous) test goes through one of two helpers, and only two:
+
+- ``run_db`` (a fixture; ``app_loop(client)`` for a client a test starts itself) runs it in the
+  event loop of the running app: on PostgreSQL the connection pool belongs to that loop, and a
+  query from another loop fails ("attached to a different loop");
+- ``fresh(...)`` runs it in an event loop of its own, for tests that run no app (services,
+  queries, command-line set-up). It takes a coroutine or query, or a function that makes one.
 """
 
 from __future__ import annotations
@@ -10,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import pytest
 from bs4 import BeautifulSoup
@@ -34,9 +42,42 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
+from portal.tables.upload_refusal import UploadRefusal
 
 T = TypeVar("T")
+RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
+"""What ``run_db`` is: call a coroutine function in the app's event loop, return its result."""
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@overload
+def fresh(work: Callable[[], Awaitable[T]]) -> T: ...
+
+
+@overload
+def fresh(work: Awaitable[T]) -> T: ...
+
+
+def fresh(work: Callable[[], Awaitable[T]] | Awaitable[T]) -> T:
+    """Await ``work`` (a coroutine or Piccolo query, or a function making one) in an event loop
+    of its own. Only where no app runs: with one, ``run_db`` (see the module docstring)."""
+
+    async def wait() -> T:
+        return await (work() if callable(work) else work)
+
+    return asyncio.run(wait())
+
+
+def app_loop(client: TestClient[Any]) -> Callable[[Callable[[], Awaitable[T]]], T]:
+    """``run_db`` for the app ``client`` runs: a test that starts its own client (settings of its
+    own) uses this inside its ``with TestClient(...)`` block."""
+
+    def call(function: Callable[[], Awaitable[T]]) -> T:
+        portal = client.blocking_portal
+        assert portal is not None, "the client is not running: use it inside its with block"
+        return portal.call(function)
+
+    return call
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +91,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def migrated_database(database_url: str) -> str:
     configure_database(database_url)
-    asyncio.run(migrate())
-    asyncio.run(seed_default_services())
+    fresh(migrate)
+    fresh(seed_default_services)
     return database_url
 
 
@@ -67,6 +108,7 @@ async def _empty_tables() -> None:
         OtpChallenge,
         SmsGatewayState,
         FormDraft,
+        UploadRefusal,  # refused uploads count toward a phone's upload quota
     )
     for table in tables:
         await table.delete(force=True)
@@ -78,7 +120,7 @@ def database(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -
     vault keyed as the test settings key it (filing without an app, as casework tests do)."""
     configure_database(migrated_database)
     citizen_ids.configure(make_settings(tmp_path_factory.getbasetemp(), migrated_database))
-    asyncio.run(_empty_tables())
+    fresh(_empty_tables)
     return migrated_database
 
 
@@ -91,6 +133,23 @@ def make_settings(data_dir: Path, database_url: str, **overrides: str) -> Settin
         **overrides,
     }
     return load_settings(environ)
+
+
+@pytest.fixture
+def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> Path:
+    """Point the ``portal`` command (run in-process) at the test database, whatever the shell
+    had set; its data folder is ``tmp_path``, which is returned."""
+    for name in (
+        "PORTAL_ENV",
+        "PORTAL_SMS_BACKEND",
+        "PORTAL_SMS_DAILY_LIMIT",
+        "PORTAL_OTP_IP_HOURLY_LIMIT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
+    return tmp_path
 
 
 @pytest.fixture
@@ -135,13 +194,15 @@ def new_browser(app: Litestar, client: TestClient[Litestar]) -> Callable[[], Tes
 @pytest.fixture
 def run_db(client: TestClient[Litestar]) -> Callable[[Callable[[], Awaitable[T]]], T]:
     """Run a coroutine function in the app's event loop (PostgreSQL pools live there)."""
+    return app_loop(client)
 
-    def call(function: Callable[[], Awaitable[T]]) -> T:
-        portal = client.blocking_portal
-        assert portal is not None
-        return portal.call(function)
 
-    return call
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released): for a server to
+    start on, or to be sure nobody answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def html(response: Any) -> BeautifulSoup:

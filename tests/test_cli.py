@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,24 +10,9 @@ from portal.cli import main
 from portal.kernel.clock import utcnow
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.sms_message import SmsPurpose
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
-
-
-@pytest.fixture
-def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> None:
-    """Point the ``portal`` command at the test database, whatever the shell had set."""
-    for name in (
-        "PORTAL_ENV",
-        "PORTAL_SMS_BACKEND",
-        "PORTAL_SMS_DAILY_LIMIT",
-        "PORTAL_OTP_IP_HOURLY_LIMIT",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
 
 
 def _send(*messages: tuple[str, str, SmsPurpose]) -> None:
@@ -39,7 +23,7 @@ def _send(*messages: tuple[str, str, SmsPurpose]) -> None:
                 SMS, to_phone=phone, text=text, purpose=purpose, now=start + timedelta(minutes=n)
             )
 
-    asyncio.run(write())
+    fresh(write)
 
 
 def _outbox_json(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
@@ -148,7 +132,8 @@ STATUS_PHONE = "+66800000040"
 def _file_request() -> str:
     """File a general request for STATUS_PHONE; return its number."""
     from portal.catalogue.service import get_active_service
-    from portal.citizen.service import file_request, new_submission_key
+    from portal.citizen.service import file_request
+    from tests.citizen.helpers import new_submission_key
 
     async def go() -> str:
         service = await get_active_service("general-request")
@@ -163,7 +148,7 @@ def _file_request() -> str:
         )
         return filed.number
 
-    return asyncio.run(go())
+    return fresh(go)
 
 
 def _request_state(number: str) -> tuple[str, list[tuple[str, str, str]], int]:
@@ -187,7 +172,7 @@ def _request_state(number: str) -> tuple[str, list[tuple[str, str, str]], int]:
             sent,
         )
 
-    return asyncio.run(read())
+    return fresh(read)
 
 
 @pytest.mark.usefixtures("portal_env")
@@ -283,7 +268,7 @@ def test_purge_uses_the_configured_pool_and_prints_a_whole_summary(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import portal.db
-    from portal.db import PoolSize
+    from portal.db_engines import PoolSize
 
     monkeypatch.setenv("PORTAL_DATABASE_POOL_MAX", "7")
     monkeypatch.setenv("PORTAL_DATABASE_LOCK_TIMEOUT", "3")

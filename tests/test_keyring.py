@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.citizen.form_keys import form_key_verification, issue_form_key
 from portal.keyring import KeyRing, as_ring, derive, key_id
+from portal.otp.form_keys import form_key_verification, issue_form_key
 from portal.settings import SettingsError
 from tests.conftest import make_settings
 

@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import portal.settings
+import portal.settings_parsing
 from portal.settings_catalogue import ENV_VARS
 
 
 def test_every_variable_settings_read_is_in_the_catalogue() -> None:
-    source = Path(portal.settings.__file__).read_text(encoding="utf-8")
+    modules = (portal.settings, portal.settings_parsing)  # load_settings and its readers
+    source = "".join(Path(str(module.__file__)).read_text(encoding="utf-8") for module in modules)
     read = set(re.findall(r"PORTAL_[A-Z0-9_]+", source))
     assert len(read) > 30
     assert read - {var.name for var in ENV_VARS} == set()

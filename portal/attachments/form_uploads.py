@@ -1,9 +1,9 @@
 """The form's files: what one POST of the service form brings, removes and refers to.
 
-With JavaScript each file was already uploaded on its own (``routes.upload``) and the form
-carries only the ids of those pending uploads. Without it the form itself is multipart and
-brings the files; they become pending uploads first, so a mistake elsewhere in the form
-re-renders it with the files kept and nothing picked twice.
+With JavaScript each file was already uploaded on its own (``citizen.upload_routes``) and
+the form carries only the ids of those pending uploads. Without it the form itself is
+multipart and brings the files; they become pending uploads first, so a mistake elsewhere in
+the form re-renders it with the files kept and nothing picked twice.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from dataclasses import dataclass
 from litestar.datastructures import FormMultiDict, UploadFile
 
 from portal.attachments.config import AttachmentConfig
+from portal.attachments.intake import read_upload
+from portal.attachments.pending import add_pending, pending_for, remove_pending
 from portal.attachments.processing import UploadRejected
-from portal.attachments.service import (
-    AttachmentInfo,
-    add_pending,
-    pending_for,
-    read_upload,
-    remove_pending,
-)
+from portal.attachments.records import AttachmentInfo
 from portal.catalogue.fields import FieldError, FormField
 from portal.web.hardening import whole_number
 

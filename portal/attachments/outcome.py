@@ -14,6 +14,12 @@ class UploadRejected(ValueError):
         super().__init__(code)
         self.code = code
 
+    @property
+    def http_status(self) -> int:
+        """The answer's status: 413 for a file too large, 409 for a form already sent,
+        otherwise 422 (the same for the citizen's upload and staff's "after" photo)."""
+        return {"too_large": 413, "already_sent": 409}.get(self.code, 422)
+
 
 @dataclass(frozen=True)
 class Processed:

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.casework.activity import record_work
+from portal.casework.case import CaseError, open_case
 from portal.kernel.clock import utcnow
 from portal.tables.staff_note import StaffNote
 
 MAX_NOTE_LENGTH = 4000
 
 
-class NoteError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class NoteError(CaseError):
+    """``code``: ``note_required``, ``note_too_long``, ``unknown_request`` or ``anonymised``."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,14 @@ async def add_note(*, request_id: int, author_id: int, text: str) -> None:
     if not await record_work(request_id, now):
         raise NoteError("anonymised")
     await StaffNote(request=request_id, author=author_id, text=text, created_at=now).save()
+
+
+async def add_note_to(number: str, *, author_id: int, text: str) -> int:
+    """``add_note`` on the request ``number``, inside the caller's ``request_lock(number)``
+    (the lock purge takes too); answers the request's id."""
+    case = await open_case(number, NoteError)
+    await add_note(request_id=case.id, author_id=author_id, text=text)
+    return case.id
 
 
 async def notes_for(request_id: int) -> list[InternalNote]:

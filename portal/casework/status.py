@@ -5,9 +5,9 @@ Shared by the staff back office and the ``portal requests status`` command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from portal.db import write_transaction
+from portal.casework.case import CaseError, open_case, request_lock
 from portal.kernel.clock import utcnow
 from portal.kernel.tracking_links import tracking_link
 from portal.sms.outbox import SmsConfig, enqueue
@@ -28,13 +28,9 @@ ALLOWED: dict[RequestStatus, frozenset[RequestStatus]] = {
 MAX_NOTE_LENGTH = 1000
 
 
-class StatusChangeError(ValueError):
+class StatusChangeError(CaseError):
     """``code`` names why: ``unknown_request``, ``anonymised``, ``not_allowed`` or
     ``note_too_long``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -42,6 +38,7 @@ class StatusChanged:
     number: str
     old: RequestStatus
     new: RequestStatus
+    request_id: int = field(default=0, compare=False)
 
 
 async def change_status(
@@ -53,52 +50,53 @@ async def change_status(
     base_url: str,
     sms: SmsConfig,
 ) -> StatusChanged:
+    """Change the status under the request's own lock (for ``portal requests status``).
+
+    Serialised per request, so two simultaneous changes (two officers, a double click) check
+    the transition one after the other instead of both from the same old status."""
+    async with request_lock(number):
+        return await apply_status_change(
+            number=number,
+            status=status,
+            actor=actor,
+            public_note=public_note,
+            base_url=base_url,
+            sms=sms,
+        )
+
+
+async def apply_status_change(
+    *,
+    number: str,
+    status: RequestStatus,
+    actor: str,
+    public_note: str,
+    base_url: str,
+    sms: SmsConfig,
+) -> StatusChanged:
+    """The change itself, inside the caller's ``request_lock(number)``."""
     note = public_note.strip()
+    # The note is checked first: a refusal says nothing about which numbers exist.
     if len(note) > MAX_NOTE_LENGTH:
         raise StatusChangeError("note_too_long")
-    # Serialised per request, so two simultaneous changes (two officers, a double click)
-    # check the transition one after the other instead of both from the same old status.
-    async with write_transaction(serialize=f"request-status:{number}"):
-        row = (
-            await CitizenRequest.select(
-                CitizenRequest.id,
-                CitizenRequest.status,
-                CitizenRequest.phone,
-                CitizenRequest.tracking_token,
-                CitizenRequest.anonymised_at,
-            )
-            .where(CitizenRequest.number == number)
-            .first()
-        )
-        if row is None:
-            raise StatusChangeError("unknown_request")
-        # Purge never looks at a request again: reopening one would collect new personal
-        # data (notes, SMS) that then stays forever.
-        if row["anonymised_at"] is not None:
-            raise StatusChangeError("anonymised")
-        old = RequestStatus(row["status"])
-        if status not in ALLOWED[old]:
-            raise StatusChangeError("not_allowed")
-        now = utcnow()
-        await CitizenRequest.update(
-            {CitizenRequest.status: status, CitizenRequest.updated_at: now}
-        ).where(CitizenRequest.id == row["id"])
-        await RequestEvent(
-            request=row["id"], status=status, actor=actor, public_note=note, created_at=now
-        ).save()
-        # The note may carry personal details; the SMS only says that something changed.
-        text = render_sms(
-            "status.txt",
-            number=number,
-            status=status.value,
-            tracking_url=tracking_link(sms.link_base or base_url, row["tracking_token"]),
-        )
-        await enqueue(
-            sms,
-            to_phone=row["phone"],
-            text=text,
-            purpose=SmsPurpose.status,
-            now=now,
-            request_id=int(row["id"]),
-        )
-    return StatusChanged(number=number, old=old, new=status)
+    case = await open_case(number, StatusChangeError)
+    if status not in ALLOWED[case.status]:
+        raise StatusChangeError("not_allowed")
+    now = utcnow()
+    await CitizenRequest.update(
+        {CitizenRequest.status: status, CitizenRequest.updated_at: now}
+    ).where(CitizenRequest.id == case.id)
+    await RequestEvent(
+        request=case.id, status=status, actor=actor, public_note=note, created_at=now
+    ).save()
+    # The note may carry personal details; the SMS only says that something changed.
+    text = render_sms(
+        "status.txt",
+        number=number,
+        status=status.value,
+        tracking_url=tracking_link(sms.link_base or base_url, case.tracking_token),
+    )
+    await enqueue(
+        sms, to_phone=case.phone, text=text, purpose=SmsPurpose.status, now=now, request_id=case.id
+    )
+    return StatusChanged(number=number, old=case.status, new=status, request_id=case.id)

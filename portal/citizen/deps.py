@@ -10,7 +10,6 @@ from portal.sms.outbox import SmsConfig
 
 @dataclass(frozen=True)
 class CitizenConfig:
-    otp_key: bytes
     form_key: bytes
     otp_policy: OtpPolicy
     sms: SmsConfig

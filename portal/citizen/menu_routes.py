@@ -11,13 +11,9 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.catalogue.service import get_active_service, list_active_services
-from portal.citizen.deps import CitizenConfig
-from portal.kernel.clock import utcnow
-from portal.otp.session_state import pending_code, verified_phone
-from portal.tables.otp_challenge import OtpPurpose
+from portal.otp.purposes import SUBMIT
+from portal.otp.verified import code_on_its_way, verified_phone
 from portal.web.rendering import go_to, render, step_target
-
-SUBMIT = OtpPurpose.submit
 
 
 @get("/", name="home")
@@ -36,18 +32,22 @@ async def menu(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-@get("/e-service/{slug:str}", name="service_start")
+@get(
+    "/e-service/{slug:str}",
+    name="service_start",
+    dependencies={"verified_phone": verified_phone(SUBMIT)},
+)
 async def service_start(
-    request: Request[Any, Any, Any], slug: FromPath[str], citizen: NamedDependency[CitizenConfig]
+    request: Request[Any, Any, Any],
+    slug: FromPath[str],
+    verified_phone: NamedDependency[str | None],
 ) -> Response[Any]:
     """A card's link: straight to the form when this browser's phone is verified."""
     if await get_active_service(slug) is None:
         raise NotFoundException()
-    now = utcnow()
-    if verified_phone(request.session, SUBMIT, now, citizen.otp_policy.verified_for):
+    if verified_phone:
         return go_to(request, "service_form", slug=slug)
-    pending = pending_code(request.session, SUBMIT)
-    if pending is not None and pending.next_step == slug and pending.is_live(now):
+    if code_on_its_way(request.session, SUBMIT, slug):
         # A code is on its way for this service: back to it, not to a new send.
         return go_to(request, "code_form", slug=slug, target=step_target(request))
     return go_to(request, "phone_form", slug=slug, target=step_target(request))

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from portal.attachments.service import link_pending
+from portal.attachments.pending import link_pending
 from portal.catalogue.location import Place
 from portal.catalogue.service import ServiceInfo
 from portal.db import is_unique_violation, write_transaction
 from portal.kernel.clock import buddhist_year, utcnow
 from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
-from portal.otp.service import consume_verification
-from portal.privacy.citizen_ids import protect_answers
+from portal.otp.verifications import consume_verification
+from portal.privacy.citizen_ids import SplitAnswers, protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.attachment import Attachment
@@ -67,11 +67,6 @@ def new_request_number(now: datetime) -> str:
     it is never a credential (the tracking token is).
     """
     return f"{buddhist_year(now) % 100:02d}-{secrets.randbelow(10**6):06d}"
-
-
-def new_submission_key() -> str:
-    """Put in each rendered form; the same key twice files one request (double click, refresh)."""
-    return secrets.token_urlsafe(24)
 
 
 async def _by_submission_key(key: str) -> FiledRequest | None:
@@ -163,34 +158,40 @@ async def _ensure_below_daily_limit(phone: str, limit: int, now: datetime) -> No
         raise FilingLimited(frees_at - now)
 
 
+def _request_row(
+    filing: _Filing, protected: SplitAnswers, number: str, token: str, now: datetime
+) -> CitizenRequest:
+    place = filing.place
+    return CitizenRequest(
+        number=number,
+        service=filing.service.id,
+        phone=filing.phone,
+        answers=json.dumps(protected.answers, ensure_ascii=False),
+        citizen_id_encrypted=protected.citizen_id_encrypted,
+        citizen_id_hash=protected.citizen_id_hash,
+        status=RequestStatus.received,
+        tracking_token=token,
+        tracking_token_hash=token_digest(token),
+        submission_key=filing.submission_key,
+        created_at=now,
+        updated_at=now,
+        location_lat=place.lat if place else None,
+        location_lng=place.lng if place else None,
+        location_text=place.text if place else "",
+    )
+
+
 async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledRequest:
     service, phone, submission_key = filing.service, filing.phone, filing.submission_key
     token = new_tracking_token()
     # PDPA: citizen IDs leave ``answers`` (masked there), sealed and hashed beside them.
     protected = protect_answers(service.fields, filing.answers)
-    place = filing.place
     async with write_transaction(serialize=f"filing:{phone}"):
         now = utcnow()  # after the lock: a wait for it must not stretch the window
         number = new_request_number(now)
         if filing.daily_limit is not None:
             await _ensure_below_daily_limit(phone, filing.daily_limit, now)
-        request = CitizenRequest(
-            number=number,
-            service=service.id,
-            phone=phone,
-            answers=json.dumps(protected.answers, ensure_ascii=False),
-            citizen_id_encrypted=protected.citizen_id_encrypted,
-            citizen_id_hash=protected.citizen_id_hash,
-            status=RequestStatus.received,
-            tracking_token=token,
-            tracking_token_hash=token_digest(token),
-            submission_key=submission_key,
-            created_at=now,
-            updated_at=now,
-            location_lat=place.lat if place else None,
-            location_lng=place.lng if place else None,
-            location_text=place.text if place else "",
-        )
+        request = _request_row(filing, protected, number, token, now)
         await request.save()
         # After the insert: a second press of this very form meets the unique key first and
         # is answered with this request; any other form under this verification stops here.

@@ -12,8 +12,9 @@ from portal.settings import Settings
 
 
 async def _run_rotate(settings: Settings) -> Any:
-    from portal.db import PoolSize, close_pool, configure_database, start_pool
-    from portal.keyring_rotation import rotate
+    from portal.db import close_pool, configure_database, start_pool
+    from portal.db_engines import PoolSize
+    from portal.ops.keyring_rotation import rotate
     from portal.privacy.citizen_ids import CitizenIdVault
 
     configure_database(settings.database_url, PoolSize.from_settings(settings))

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from portal.cli.commands import Commands, add_command
 from portal.settings import Settings
 
+if TYPE_CHECKING:
+    from portal.attachments.storage import AttachmentStore
+
 
 async def _run_purge(settings: Settings, dry_run: bool) -> Any:
     from portal.attachments.config import AttachmentConfig
-    from portal.db import PoolSize, close_pool, configure_database, start_pool
+    from portal.db import close_pool, configure_database, start_pool
+    from portal.db_engines import PoolSize
     from portal.privacy.citizen_ids import CitizenIdVault
     from portal.privacy.retention import purge
 
@@ -50,15 +55,27 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def clean_unsent_forms(store: AttachmentStore, now: datetime | None = None) -> int:
+    """What forms never sent leave behind, after a day: uploads (rows and files) and refusals
+    (``portal.attachments.pending``), then typed drafts (``portal.citizen.drafts``). Returns
+    how many uploads went."""
+    from portal.attachments.pending import clean_stale_pending
+    from portal.citizen.drafts import clean_stale_drafts
+    from portal.kernel.clock import utcnow
+
+    removed = await clean_stale_pending(store, now=now)
+    await clean_stale_drafts(now or utcnow())
+    return removed
+
+
 async def _run_clean_uploads(settings: Settings) -> int:
     from portal.attachments.config import AttachmentConfig
-    from portal.attachments.service import clean_stale_pending
     from portal.db import close_pool, configure_database, start_pool
 
     configure_database(settings.database_url)
     await start_pool()
     try:
-        return await clean_stale_pending(AttachmentConfig.from_settings(settings).store)
+        return await clean_unsent_forms(AttachmentConfig.from_settings(settings).store)
     finally:
         await close_pool()
 

@@ -80,7 +80,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_level="info",
-        # One line per request, written by the portal (portal/ops/log_format.py): uvicorn's
+        # One line per request, written by the portal (portal/web/log_format.py): uvicorn's
         # access log is off. Tracking tokens and searches are kept out of the log.
         log_config=uvicorn_log_config(settings.log_format),
         access_log=False,

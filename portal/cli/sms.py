@@ -59,7 +59,8 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_sms_worker(settings: Settings, once: bool) -> int:
     from dataclasses import replace
 
-    from portal.db import PoolSize, configure_database
+    from portal.db import configure_database
+    from portal.db_engines import PoolSize
     from portal.sms.background import run_worker
 
     # A dispatcher needs few connections: one per message in flight, a batch at most.

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
-from portal.settings import Settings
+from portal.settings import Settings, settings_of
 
 logger = logging.getLogger("portal")
 
@@ -53,23 +53,9 @@ class OfficeContact:
         return bool(self.dial or self.line_url or self.email or self.address or self.map_url)
 
 
-_configured = OfficeContact()
-
-
-def configure(settings: Settings) -> OfficeContact:
-    """Called by ``create_app``, so casework (the SMS to an old number) knows the phone."""
-    global _configured
-    _configured = OfficeContact.from_settings(settings)
-    return _configured
-
-
-def configured_contact() -> OfficeContact:
-    return _configured
-
-
 async def warn_if_unset(app: Litestar) -> None:
     """At start-up in production: a contact page without a phone leaves citizens stuck."""
-    settings: Settings = app.state["settings"]
+    settings = settings_of(app)
     if settings.is_development:
         return
     if not OfficeContact.from_settings(settings).dial:
@@ -79,8 +65,7 @@ async def warn_if_unset(app: Litestar) -> None:
 
 
 @get("/contact", name="contact")
-async def contact_page(request: Request[Any, Any, Any]) -> Template:
-    settings: Settings = request.app.state["settings"]
+async def contact_page(settings: NamedDependency[Settings]) -> Template:
     return Template(
         template_name="citizen/contact.html",
         context={"contact": OfficeContact.from_settings(settings)},

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from portal.db import sqlite_path
+from portal.db_engines import sqlite_path
 from portal.settings import Settings
 
 MANIFEST = "manifest.json"

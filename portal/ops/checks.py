@@ -42,7 +42,7 @@ CREDENTIAL_VARIABLES = {
     "thaibulksms": ("PORTAL_SMS_THAIBULKSMS_API_KEY", "PORTAL_SMS_THAIBULKSMS_API_SECRET"),
     "twilio": ("PORTAL_SMS_TWILIO_ACCOUNT_SID", "PORTAL_SMS_TWILIO_AUTH_TOKEN"),
 }
-"""The settings a gateway's refusal points at (``portal/settings.py`` ``_sms_gateway``)."""
+"""The settings a gateway's refusal points at (``portal/settings_parsing.py`` ``sms_gateway``)."""
 OK = "OK"
 WARN = "WARN"
 FAIL = "FAIL"

@@ -36,9 +36,9 @@ from litestar.types import (
 )
 
 from portal.ops import business, metrics, readiness
-from portal.ops.log_format import request_line
-from portal.ops.request_id import HEADER, current, request_id_for
 from portal.settings import Settings
+from portal.web.log_format import request_line
+from portal.web.request_id import HEADER, current, request_id_for
 
 HEALTHZ = "/healthz"
 READYZ = "/readyz"

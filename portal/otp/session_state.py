@@ -8,6 +8,7 @@ proved for reading, and the other way round.
 - ``otp:<purpose>``: the code being waited for (challenge id, phone, when a resend is allowed).
 - ``verified:<purpose>``: the phone that passed, when it was last used, and which code passed
   (``challenge``): for filing that row is the verification a filing consumes, server-side.
+- ``resume:<purpose>``: the open page a verification again should close onto.
 - ``submitted``: request numbers this browser filed, each with a fingerprint of the tracking
   link it was given, so it alone sees their success pages, and only while that link stands.
 """
@@ -120,8 +121,24 @@ def expire_verified(session: dict[str, Any], purpose: str) -> None:
         session[f"verified:{purpose}"] = {**data, "at": 0}
 
 
-def forget_verified(session: dict[str, Any], purpose: str) -> None:
-    session.pop(f"verified:{purpose}", None)
+def forget_verified(session: dict[str, Any], purpose: str) -> bool:
+    """Forget the phone that passed; True if one had (so a page can say the check lapsed)."""
+    return session.pop(f"verified:{purpose}", None) is not None
+
+
+def set_resume(session: dict[str, Any], purpose: str, next_step: str | None) -> None:
+    """Note (or, with None, clear) that the phone is being verified again over an open page
+    of ``next_step`` (its words on screen): once the code passes, the dialog closes onto it."""
+    if next_step is None:
+        session.pop(f"resume:{purpose}", None)
+    else:
+        session[f"resume:{purpose}"] = next_step
+
+
+def take_resume(session: dict[str, Any], purpose: str) -> str | None:
+    """The page noted by ``set_resume``, forgotten as it is read."""
+    value = session.pop(f"resume:{purpose}", None)
+    return value if isinstance(value, str) else None
 
 
 def link_fingerprint(tracking_token: str) -> str:

@@ -95,15 +95,8 @@ def _sms_record(message: dict[str, Any], phone: str) -> dict[str, Any]:
     return record
 
 
-async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str) -> dict[str, Any]:
-    request_id = int(row["id"])
-    answers = json_object(row["answers"])
-    try:
-        citizen_ids = vault.open(row["citizen_id_encrypted"])
-        unreadable = False
-    except SealedIdsUnreadable:
-        # The answers keep the masked form; the export says why the full one is missing.
-        citizen_ids, unreadable = {}, True
+async def _request_rows(request_id: int) -> dict[str, list[dict[str, Any]]]:
+    """What hangs off one request: its timeline, notes, messages and files, oldest first."""
     events = (
         await RequestEvent.select(
             RequestEvent.status,
@@ -147,6 +140,18 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str
         .where(Attachment.request == request_id)
         .order_by(Attachment.id)
     )
+    return {"events": events, "notes": notes, "messages": messages, "files": files}
+
+
+async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str) -> dict[str, Any]:
+    answers = json_object(row["answers"])
+    try:
+        citizen_ids = vault.open(row["citizen_id_encrypted"])
+        unreadable = False
+    except SealedIdsUnreadable:
+        # The answers keep the masked form; the export says why the full one is missing.
+        citizen_ids, unreadable = {}, True
+    held = await _request_rows(int(row["id"]))
     return {
         "number": row["number"],
         "service": row["service_name"],
@@ -163,10 +168,10 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str
             "lng": row["location_lng"],
             "text": row["location_text"],
         },
-        "timeline": [{**e, "created_at": _iso(e["created_at"])} for e in events],
-        "internal_notes": [{**n, "created_at": _iso(n["created_at"])} for n in notes],
-        "sms": [_sms_record(m, phone) for m in messages],
-        "attachments": [{**f, "created_at": _iso(f["created_at"])} for f in files],
+        "timeline": [{**e, "created_at": _iso(e["created_at"])} for e in held["events"]],
+        "internal_notes": [{**n, "created_at": _iso(n["created_at"])} for n in held["notes"]],
+        "sms": [_sms_record(m, phone) for m in held["messages"]],
+        "attachments": [{**f, "created_at": _iso(f["created_at"])} for f in held["files"]],
     }
 
 

@@ -14,9 +14,12 @@ sealed IDs and still find a request by its hash (a search asks for the hash unde
 configured key opens are shown to staff as unavailable, never as an error.
 
 ``configure`` is called by ``create_app`` (and the ``portal`` commands that file or read
-requests), like ``configure_database``: filing takes the vault from here, so no caller can
-forget it and store an ID in the clear. Without a configured vault filing a citizen ID fails
-rather than store it unprotected.
+requests), like ``configure_database``: filing (``protect_answers``) takes the vault from here,
+so no caller can forget it and store an ID in the clear. Without a configured vault filing a
+citizen ID fails rather than store it unprotected. This process-wide vault is for filing only,
+and stays one on purpose (every path that files, from the web, the CLI or a test, must seal
+the same way); everything else (the staff's search, reveal and export, retention, key
+rotation) builds its vault from the typed settings it receives, ``CitizenIdVault.from_settings``.
 """
 
 from __future__ import annotations
@@ -160,12 +163,6 @@ _configured: CitizenIdVault | None = None
 def configure(settings: Settings) -> CitizenIdVault:
     global _configured
     _configured = CitizenIdVault.from_settings(settings)
-    return _configured
-
-
-def configured_vault() -> CitizenIdVault:
-    if _configured is None:
-        raise VaultNotConfigured("portal.privacy.citizen_ids.configure(settings) was not called")
     return _configured
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from portal.casework.case import request_lock
 from portal.catalogue.service import load_fields
 from portal.db import json_object, write_transaction
 from portal.kernel import audit
@@ -134,62 +135,74 @@ async def _recent_work(request_id: int, cutoff: datetime) -> bool:
     )
 
 
+async def _claim(request_id: int, now: datetime, cutoff: datetime) -> bool:
+    """Blank the request's own row if it is still due.
+
+    The claim is one UPDATE whose WHERE is the whole rule. On PostgreSQL it takes the row's
+    lock, which every piece of staff work takes too (``record_work``): work that committed
+    first makes it match nothing (changed since the cutoff); work that comes after finds the
+    request anonymised and is refused. Never both."""
+    token = new_tracking_token()
+    claimed = (
+        await CitizenRequest.update(
+            {
+                CitizenRequest.phone: "",
+                CitizenRequest.answers: "{}",
+                CitizenRequest.citizen_id_encrypted: "",
+                CitizenRequest.citizen_id_hash: "",
+                CitizenRequest.location_lat: None,
+                CitizenRequest.location_lng: None,
+                CitizenRequest.location_text: "",
+                CitizenRequest.tracking_token: token,
+                CitizenRequest.tracking_token_hash: token_digest(token),
+                CitizenRequest.anonymised_at: now,
+            }
+        )
+        .where(CitizenRequest.id == request_id, *_due(cutoff))
+        .returning(CitizenRequest.id)
+    )
+    return bool(claimed)
+
+
+async def _blank_messages(request_id: int, now: datetime) -> int:
+    """The request's SMS emptied; answers how many it had."""
+    sms = await SmsMessage.count().where(SmsMessage.request == request_id)
+    # Never send a blanked message: one still waiting (a gateway down for years) stops.
+    await SmsMessage.update(
+        {
+            SmsMessage.state: SmsState.failed,
+            SmsMessage.failed_at: now,
+            SmsMessage.next_attempt_at: None,
+            SmsMessage.last_error: "purged",
+        }
+    ).where(
+        SmsMessage.request == request_id,
+        SmsMessage.state.is_in([SmsState.queued.value, SmsState.sending.value]),
+    )
+    await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(
+        SmsMessage.request == request_id
+    )
+    return int(sms)
+
+
 async def _anonymise(
     request_id: int, number: str, now: datetime, cutoff: datetime
 ) -> _Anonymised | None:
     """One request, in one transaction; None when it is no longer due."""
-    async with write_transaction(serialize=f"request-status:{number}"):
+    async with request_lock(number):
         # Re-checked inside the transaction, all of it: staff may have reopened it a moment
         # ago, or reopened and closed it again (closed, but changed since the cutoff), or
         # added a note or a photo to it since the run listed it.
         if await _recent_work(request_id, cutoff):
             return None
-        # The claim is one UPDATE whose WHERE is the whole rule. On PostgreSQL it takes the
-        # row's lock, which every piece of staff work takes too (``record_work``): work that
-        # committed first makes it match nothing (changed since the cutoff); work that comes
-        # after finds the request anonymised and is refused. Never both.
-        token = new_tracking_token()
-        claimed = (
-            await CitizenRequest.update(
-                {
-                    CitizenRequest.phone: "",
-                    CitizenRequest.answers: "{}",
-                    CitizenRequest.citizen_id_encrypted: "",
-                    CitizenRequest.citizen_id_hash: "",
-                    CitizenRequest.location_lat: None,
-                    CitizenRequest.location_lng: None,
-                    CitizenRequest.location_text: "",
-                    CitizenRequest.tracking_token: token,
-                    CitizenRequest.tracking_token_hash: token_digest(token),
-                    CitizenRequest.anonymised_at: now,
-                }
-            )
-            .where(CitizenRequest.id == request_id, *_due(cutoff))
-            .returning(CitizenRequest.id)
-        )
-        if not claimed:
+        if not await _claim(request_id, now, cutoff):
             return None
         files = await Attachment.select(Attachment.storage_key, Attachment.preview_key).where(
             Attachment.request == request_id
         )
         keys = [key for row in files for key in (row["storage_key"], row["preview_key"]) if key]
         await Attachment.delete().where(Attachment.request == request_id)
-        sms = await SmsMessage.count().where(SmsMessage.request == request_id)
-        # Never send a blanked message: one still waiting (a gateway down for years) stops.
-        await SmsMessage.update(
-            {
-                SmsMessage.state: SmsState.failed,
-                SmsMessage.failed_at: now,
-                SmsMessage.next_attempt_at: None,
-                SmsMessage.last_error: "purged",
-            }
-        ).where(
-            SmsMessage.request == request_id,
-            SmsMessage.state.is_in([SmsState.queued.value, SmsState.sending.value]),
-        )
-        await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(
-            SmsMessage.request == request_id
-        )
+        sms = await _blank_messages(request_id, now)
         await RequestEvent.update({RequestEvent.public_note: ""}).where(
             RequestEvent.request == request_id
         )
@@ -198,9 +211,9 @@ async def _anonymise(
             actor=ACTOR,
             action="anonymise_request",
             request_id=request_id,
-            details={"attachments": len(files), "sms": int(sms)},
+            details={"attachments": len(files), "sms": sms},
         )
-    return _Anonymised(keys, len(files), int(sms))
+    return _Anonymised(keys, len(files), sms)
 
 
 async def _housekeeping(report: PurgeReport, now: datetime) -> None:

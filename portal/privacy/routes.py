@@ -3,9 +3,8 @@ footer, in Thai and (through the catalogue) English."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.settings import Settings
@@ -14,9 +13,8 @@ DAYS_PER_YEAR = 365
 
 
 @get("/privacy", name="privacy_notice")
-async def privacy_notice(request: Request[Any, Any, Any]) -> Template:
+async def privacy_notice(settings: NamedDependency[Settings]) -> Template:
     """Retention and contact come from the settings, so the notice says what the portal does."""
-    settings: Settings = request.app.state["settings"]
     return Template(
         template_name="privacy/notice.html",
         context={

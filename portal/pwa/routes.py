@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from typing import Any
 
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File, Template
@@ -39,8 +39,7 @@ async def manifest() -> Template:
 
 
 @get("/sw.js", name="pwa_service_worker", media_type="text/javascript")
-async def service_worker(request: Request[Any, Any, Any]) -> Template:
-    assets: AssetManifest = request.app.state.assets
+async def service_worker(assets: NamedDependency[AssetManifest]) -> Template:
     urls = [assets.url(name) for name in PRECACHE]
     version = hashlib.sha256("|".join(urls).encode()).hexdigest()[:12]
     return Template(
@@ -59,9 +58,8 @@ async def offline() -> Template:
 
 @get("/assets/{digest:str}/{name:path}", name="asset", include_in_schema=False)
 async def asset(
-    request: Request[Any, Any, Any], digest: FromPath[str], name: FromPath[str]
+    assets: NamedDependency[AssetManifest], digest: FromPath[str], name: FromPath[str]
 ) -> File:
-    assets: AssetManifest = request.app.state.assets
     path = assets.file_for(digest, name.lstrip("/"))
     if path is None:
         raise NotFoundException()

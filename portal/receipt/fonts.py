@@ -7,8 +7,15 @@ PDF viewers on phones and office PCs often have no Thai font, so the PDF embeds 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+
+from litestar import Litestar
+
+from portal.settings import settings_of
+
+logger = logging.getLogger("portal")
 
 DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/tlwg")
 FONT_FILES = (("Garuda.ttf", "Garuda-Bold.ttf"), ("Loma.ttf", "Loma-Bold.ttf"))
@@ -45,3 +52,11 @@ def find_fonts(font_dir: Path | None) -> ReceiptFonts:
         if (folder / regular).is_file() and (folder / bold).is_file():
             return ReceiptFonts(regular=folder / regular, bold=folder / bold)
     raise ReceiptFontMissing(folder)
+
+
+def warn_if_font_missing(app: Litestar) -> None:
+    """At start-up, so the operator reads it in the service log before a citizen meets it."""
+    try:
+        find_fonts(settings_of(app).receipt_font_dir)
+    except ReceiptFontMissing as missing:
+        logger.warning("%s", missing)

@@ -9,7 +9,8 @@ import logging
 from typing import Any
 
 import anyio
-from litestar import Litestar, Request, Response, get
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
@@ -25,17 +26,7 @@ from portal.web.rendering import render
 logger = logging.getLogger("portal")
 
 
-def warn_if_font_missing(app: Litestar) -> None:
-    """At start-up, so the operator reads it in the service log before a citizen meets it."""
-    settings: Settings = app.state["settings"]
-    try:
-        find_fonts(settings.receipt_font_dir)
-    except ReceiptFontMissing as missing:
-        logger.warning("%s", missing)
-
-
-async def _receipt(request: Request[Any, Any, Any], token: str) -> Receipt:
-    settings: Settings = request.app.state["settings"]
+async def _receipt(token: str, settings: Settings) -> Receipt:
     receipt = await receipt_for_token(token, settings.base_url)
     if receipt is None:
         raise NotFoundException()
@@ -52,8 +43,10 @@ def _render_words(request: Request[Any, Any, Any], receipt: Receipt) -> str:
 
 
 @get("/t/{token:str}/receipt", name="receipt_page")
-async def receipt_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-    receipt = await _receipt(request, token)
+async def receipt_page(
+    request: Request[Any, Any, Any], token: FromPath[str], settings: NamedDependency[Settings]
+) -> Template:
+    receipt = await _receipt(token, settings)
     return render(
         request,
         page="receipt/page.html",
@@ -68,9 +61,10 @@ async def receipt_page(request: Request[Any, Any, Any], token: FromPath[str]) ->
 
 
 @get("/t/{token:str}/receipt.pdf", name="receipt_pdf")
-async def receipt_pdf(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
-    receipt = await _receipt(request, token)
-    settings: Settings = request.app.state["settings"]
+async def receipt_pdf(
+    request: Request[Any, Any, Any], token: FromPath[str], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    receipt = await _receipt(token, settings)
     try:
         fonts = find_fonts(settings.receipt_font_dir)
     except ReceiptFontMissing as missing:

@@ -42,6 +42,9 @@ class _Tokenizer(Protocol):
 
 _lock = threading.Lock()
 _tokenizer: _Tokenizer | None = None
+"""A lazy, read-only cache (the dictionary takes a moment to load), not configuration: it
+depends on no setting, so it is one of the few module globals allowed besides the database
+engine (see ``portal/db.py``)."""
 
 
 def breakable(text: str) -> str:

@@ -51,13 +51,10 @@ async def enqueue(
     purpose: SmsPurpose,
     now: datetime,
     request_id: int | None = None,
-    suppressed: bool = False,
     expires_at: datetime | None = None,
 ) -> SmsMessage:
     """Write one message in the caller's transaction.
 
-    ``suppressed`` writes the row without its text and marks it never to be sent, so that a
-    caller hiding whether it really sends (the tracking lookup) costs the same work either way.
     ``expires_at``: when the message stops being worth sending; an OTP must pass its code's
     expiry (a code that arrives dead is worse than none), other messages default to
     ``RETRY_WINDOW`` from now.
@@ -65,9 +62,7 @@ async def enqueue(
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     # The outbox backend's job is done once the row exists; real gateways start at queued.
-    if suppressed:
-        state = SmsState.suppressed
-    elif config.backend == "outbox":
+    if config.backend == "outbox":
         state, sent_at = SmsState.sent, now
     else:
         if purpose == SmsPurpose.otp and expires_at is None:
@@ -76,7 +71,7 @@ async def enqueue(
     message = SmsMessage(
         to_phone=to_phone,
         sender=config.sender,
-        text="" if suppressed else text,
+        text=text,
         purpose=purpose,
         state=state,
         request=request_id,

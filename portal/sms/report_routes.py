@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response, post, route
+from litestar.di import NamedDependency
 from litestar.exceptions import (
     ClientException,
     HTTPException,
@@ -111,8 +112,9 @@ async def _incoming(request: Request[Any, Any, Any], base_url: str) -> IncomingR
     )
 
 
-async def _receive(request: Request[Any, Any, Any], backend: str, token: str) -> Response[None]:
-    settings: Settings = request.app.state["settings"]
+async def _receive(
+    request: Request[Any, Any, Any], settings: Settings, backend: str, token: str
+) -> Response[None]:
     if backend not in (settings.sms_backend, settings.sms_fallback_backend):
         raise NotFoundException()
     provider = build_provider(settings, backend=backend)
@@ -124,8 +126,10 @@ async def _receive(request: Request[Any, Any, Any], backend: str, token: str) ->
 
 
 @post(f"{REPORTS_PATH}/twilio", name="sms_report_twilio", opt=CSRF_EXEMPT, status_code=204)
-async def twilio_report(request: Request[Any, Any, Any]) -> Response[None]:
-    return await _receive(request, "twilio", token="")
+async def twilio_report(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> Response[None]:
+    return await _receive(request, settings, "twilio", token="")
 
 
 @route(
@@ -136,11 +140,14 @@ async def twilio_report(request: Request[Any, Any, Any]) -> Response[None]:
     status_code=204,
 )
 async def token_report(
-    request: Request[Any, Any, Any], backend: FromPath[str], token: FromPath[str]
+    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
+    backend: FromPath[str],
+    token: FromPath[str],
 ) -> Response[None]:
     if backend not in TOKEN_BACKENDS:
         raise NotFoundException()
-    return await _receive(request, backend, token)
+    return await _receive(request, settings, backend, token)
 
 
 handlers = [twilio_report, token_report]

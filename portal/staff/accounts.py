@@ -37,6 +37,17 @@ class AccountError(ValueError):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who does an audited staff action: the account, its sign-in name (the audit log keeps
+    the name, which outlives the account) and where the request came from
+    (``portal.staff.acting`` makes one per request)."""
+
+    staff_id: int
+    username: str
+    client_ip: str
+
+
+@dataclass(frozen=True)
 class StaffAccount:
     id: int
     username: str
@@ -130,9 +141,10 @@ async def create_account(
     return CreatedAccount(account, link)
 
 
-async def get_account(staff_id: int) -> StaffAccount | None:
-    row = await StaffUser.select(*_COLUMNS).where(StaffUser.id == staff_id).first()
-    return _account(row) if row else None
+async def username_of(staff_id: int) -> str | None:
+    """The sign-in name the audit log records for ``staff_id``; None for no such account."""
+    row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff_id).first()
+    return str(row["username"]) if row else None
 
 
 async def find_account(username: str) -> StaffAccount | None:

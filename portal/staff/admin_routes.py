@@ -13,22 +13,13 @@ from litestar.response import Redirect, Response, Template
 from portal.kernel.audit import list_events
 from portal.kernel.request_numbers import parse_request_number
 from portal.staff.accounts import AccountError, create_account, list_accounts, set_active
+from portal.staff.acting import acting_staff
 from portal.staff.deps import StaffConfig
 from portal.staff.enrolment import EnrolmentError, IssuedLink, issue_reset_link
-from portal.staff.guards import admin_guard, staff_guard
+from portal.staff.guards import ADMIN
 from portal.staff.session_state import StaffSession
-from portal.tables.staff_user import StaffRole, StaffUser
+from portal.tables.staff_user import StaffRole
 from portal.web.hardening import query_text, whole_number
-from portal.web.rendering import client_ip
-
-ADMIN = [staff_guard, admin_guard]
-
-
-async def actor_name(staff: StaffSession) -> str:
-    row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff.staff_id).first()
-    if row is None:
-        raise NotFoundException()
-    return str(row["username"])
 
 
 @get("/staff/audit", name="staff_audit", guards=ADMIN)
@@ -92,13 +83,14 @@ async def create_account_action(
 ) -> Response[Any]:
     form = {key: str(value)[:200] for key, value in (await request.form()).items()}
     form.pop("password", None)  # no field for it any more: the colleague chooses their own
+    actor = await acting_staff(request, staff)
     try:
         created = await create_account(
             username=form.get("username", "")[:64],
             role=form.get("role", ""),
             display_name=form.get("display_name", ""),
-            actor=await actor_name(staff),
-            client_ip=client_ip(request),
+            actor=actor.username,
+            client_ip=actor.client_ip,
             enrolment_key=staff_config.enrolment_key,
             totp_key=staff_config.totp_key,
         )
@@ -120,11 +112,12 @@ async def reset_enrolment_action(
     password and authenticator stop working now (audited)."""
     if staff_id == staff.staff_id:
         return _accounts_page(await list_accounts(), error="not_yourself_reset", status_code=422)
+    actor = await acting_staff(request, staff)
     try:
         link = await issue_reset_link(
             staff_id=staff_id,
-            actor=await actor_name(staff),
-            client_ip=client_ip(request),
+            actor=actor.username,
+            client_ip=actor.client_ip,
             key=staff_config.enrolment_key,
             totp_key=staff_config.totp_key,
         )
@@ -144,10 +137,9 @@ async def set_active_action(
     if staff_id == staff.staff_id:
         return _accounts_page(await list_accounts(), error="not_yourself", status_code=422)
     active = str((await request.form()).get("active", "")) == "1"
+    actor = await acting_staff(request, staff)
     try:
-        await set_active(
-            staff_id, active, actor=await actor_name(staff), client_ip=client_ip(request)
-        )
+        await set_active(staff_id, active, actor=actor.username, client_ip=actor.client_ip)
     except AccountError as error:
         if error.code == "unknown_account":
             raise NotFoundException() from error

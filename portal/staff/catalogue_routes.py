@@ -11,21 +11,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
-from portal.catalogue.admin import (
-    ICONS,
-    CatalogueError,
-    ServiceDraft,
-    draft_for,
-    list_all_services,
-    save_service,
-)
-from portal.db import write_transaction
-from portal.kernel import audit
-from portal.staff.admin_routes import ADMIN, actor_name
+from portal.catalogue.admin import ICONS, CatalogueError, ServiceDraft, draft_for, list_all_services
+from portal.staff import reply_templates
+from portal.staff.acting import acting_staff
+from portal.staff.catalogue_work import save_service_as
+from portal.staff.guards import ADMIN
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
-from portal.tables.reply_template import ReplyTemplate
-from portal.web.rendering import client_ip
 
 STARTER_FIELDS = Path(__file__).resolve().parent.parent / "catalogue" / "new_service_fields.json"
 """What a new service's form starts with: name and details, for the admin to extend."""
@@ -58,14 +50,11 @@ def _edit_page(
 
 @get("/staff/catalogue", name="staff_catalogue", guards=ADMIN)
 async def catalogue() -> Template:
-    templates = (
-        await ReplyTemplate.select().order_by(ReplyTemplate.status).order_by(ReplyTemplate.id)
-    )
     return Template(
         template_name="staff/catalogue.html",
         context={
             "services": await list_all_services(),
-            "templates": templates,
+            "templates": await reply_templates.all_templates(),
             "statuses": [status.value for status in RequestStatus],
         },
     )
@@ -92,14 +81,7 @@ async def _save(
     form = {key: str(value) for key, value in (await request.form()).items()}
     draft = _draft(form)
     try:
-        async with write_transaction():
-            saved = await save_service(draft, service_id)
-            await audit.record(
-                actor=await actor_name(staff),
-                action="service_saved",
-                client_ip=client_ip(request),
-                details={"service_id": saved, "slug": draft.slug, "active": draft.active},
-            )
+        await save_service_as(draft, service_id, await acting_staff(request, staff))
     except CatalogueError as error:
         return _edit_page(draft, service_id, error=error)
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
@@ -126,20 +108,12 @@ async def create_template(
     request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
 ) -> Response[Any]:
     form = {key: str(value) for key, value in (await request.form()).items()}
-    status, title, text = (
+    await reply_templates.add_template(
         form.get("status", ""),
-        form.get("title", "").strip(),
-        form.get("text", "").strip(),
+        form.get("title", ""),
+        form.get("text", ""),
+        await acting_staff(request, staff),
     )
-    if status in {s.value for s in RequestStatus} and title and text:
-        async with write_transaction():
-            await ReplyTemplate(status=status, title=title[:200], text=text[:1000]).save()
-            await audit.record(
-                actor=await actor_name(staff),
-                action="template_saved",
-                client_ip=client_ip(request),
-                details={"status": status, "title": title[:200]},
-            )
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
 
 
@@ -153,14 +127,5 @@ async def retire_template(
     template_id: FromPath[int],
     staff: NamedDependency[StaffSession],
 ) -> Response[Any]:
-    async with write_transaction():
-        await ReplyTemplate.update({ReplyTemplate.active: False}).where(
-            ReplyTemplate.id == template_id
-        )
-        await audit.record(
-            actor=await actor_name(staff),
-            action="template_retired",
-            client_ip=client_ip(request),
-            details={"template_id": template_id},
-        )
+    await reply_templates.retire_template(template_id, await acting_staff(request, staff))
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)

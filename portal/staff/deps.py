@@ -18,3 +18,5 @@ class StaffConfig:
     """Keys the stored hash of enrolment-link tokens (derived from the portal secret)."""
     ipv6_prefix: int = DEFAULT_IPV6_PREFIX
     """How the sign-in throttle groups IPv6 addresses (``PORTAL_IPV6_PREFIX_LENGTH``)."""
+    office_phone: str = ""
+    """The contact page's phone in dial form: the SMS to a request's old number names it."""

@@ -211,33 +211,12 @@ async def link_page(*, token: str, key: bytes, totp_key: bytes) -> LinkPage | No
     )
 
 
-async def complete(
-    *,
-    token: str,
-    password: str,
-    password_again: str,
-    code: str,
-    client_ip: str,
-    key: bytes,
-    totp_key: bytes,
-) -> Enrolled:
-    """Set the colleague's password and authenticator from a working link, once.
-
-    Raises ``EnrolmentError`` (``not_found``, ``mismatch``, ``code``) or ``WeakPassword``.
-    The slow password hash is made only once everything else is right.
-    """
-    now = utcnow()
-    row = await _valid_link(key, token, now)
-    if row is None:
-        raise EnrolmentError("not_found")
-    username = str(row["username"])
-    check_policy(password, username)
-    if password != password_again:
-        raise EnrolmentError("mismatch")
-    step = matching_step(decrypt(totp_key, str(row["secret"])), code, now)
-    if step is None:
-        raise EnrolmentError("code")
-    password_hash = hash_password(password)
+async def _use_link(
+    row: dict[str, object], password_hash: str, step: int, now: datetime, client_ip: str
+) -> int:
+    """Spend the link and set the account's password and authenticator, audited, in one
+    transaction; answers the account's new session version. ``not_found`` when the link was
+    used or revoked meanwhile."""
     staff_id = int(str(row["staff_id"]))
     async with write_transaction(serialize=f"staff-enrolment:{staff_id}"):
         used = (
@@ -266,11 +245,41 @@ async def complete(
             .where(StaffUser.id == staff_id)
             .returning(StaffUser.session_version)
         )
-        version = int(updated[0]["session_version"])
         await audit.record(
-            actor=username,
+            actor=str(row["username"]),
             action="staff_enrolled",
             client_ip=client_ip,
             details={"purpose": str(row["purpose"])},
         )
+    return int(updated[0]["session_version"])
+
+
+async def complete(
+    *,
+    token: str,
+    password: str,
+    password_again: str,
+    code: str,
+    client_ip: str,
+    key: bytes,
+    totp_key: bytes,
+) -> Enrolled:
+    """Set the colleague's password and authenticator from a working link, once.
+
+    Raises ``EnrolmentError`` (``not_found``, ``mismatch``, ``code``) or ``WeakPassword``.
+    The slow password hash is made only once everything else is right.
+    """
+    now = utcnow()
+    row = await _valid_link(key, token, now)
+    if row is None:
+        raise EnrolmentError("not_found")
+    username = str(row["username"])
+    check_policy(password, username)
+    if password != password_again:
+        raise EnrolmentError("mismatch")
+    step = matching_step(decrypt(totp_key, str(row["secret"])), code, now)
+    if step is None:
+        raise EnrolmentError("code")
+    staff_id = int(str(row["staff_id"]))
+    version = await _use_link(row, hash_password(password), step, now, client_ip)
     return Enrolled(staff_id=staff_id, role=str(row["role"]), session_version=version)

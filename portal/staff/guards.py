@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from portal.kernel.clock import utcnow
+from portal.settings import settings_of
 from portal.sms import budget as sms_budget
 from portal.sms.health import sms_health
 from portal.staff.session_state import StaffSession, current
@@ -36,7 +37,7 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         raise NotAuthorizedException()
     connection.state.staff = StaffSession(staff.staff_id, row["role"], staff.version)
     # For the back office's red banner (staff/_layout.html) when the SMS budget is full.
-    settings = connection.app.state["settings"]
+    settings = settings_of(connection.app)
     connection.state.sms_budget = await sms_budget.status(settings.sms_daily_budget)
     # Admins also see SMS trouble (a stuck queue, a failing gateway, the budget at 80 %, the
     # fallback gateway in use): one more query, reusing the budget count just taken.
@@ -51,6 +52,10 @@ def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
     staff: StaffSession | None = getattr(connection.state, "staff", None)
     if staff is None or staff.role != StaffRole.admin:
         raise PermissionDeniedException()
+
+
+ADMIN = [staff_guard, admin_guard]
+"""The guards of every admin-only page."""
 
 
 def signed_in_staff(request: Request[Any, Any, Any]) -> StaffSession:

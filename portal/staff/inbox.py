@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
+from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.db import current_engine, json_object
+from portal.kernel import audit
 from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.kernel.request_numbers import parse_request_number
-from portal.privacy.citizen_ids import configured_vault
+from portal.privacy.citizen_ids import CitizenIdVault, mask
+from portal.sms.health import NEARLY_FULL
+from portal.staff.accounts import Actor
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 
 PAGE_SIZE = 25
@@ -63,7 +70,7 @@ def _answers_contain(text: str) -> Any:
     return WhereRaw("answers LIKE {}", f"%{text}%")
 
 
-def _where(filters: InboxFilter) -> list[Any]:
+def _where(filters: InboxFilter, vault: CitizenIdVault) -> list[Any]:
     where: list[Any] = []
     if filters.status in {s.value for s in RequestStatus}:
         where.append(CitizenRequest.status == filters.status)
@@ -83,7 +90,7 @@ def _where(filters: InboxFilter) -> list[Any]:
             CitizenRequest.number.ilike(f"%{text}%"),
             _answers_contain(text),
         ]
-        citizen_id_digests = configured_vault().search_digests(text)
+        citizen_id_digests = vault.search_digests(text)
         if citizen_id_digests:
             # Citizen IDs are sealed, not in ``answers``: a whole ID finds its request by hash
             # (under every configured key, for requests filed before a key change).
@@ -135,8 +142,9 @@ _COLUMNS = (
 )
 
 
-async def inbox_page(filters: InboxFilter) -> InboxPage:
-    where = _where(filters)
+async def inbox_page(filters: InboxFilter, vault: CitizenIdVault) -> InboxPage:
+    """``vault``: a whole citizen ID typed in the search finds its request by hash."""
+    where = _where(filters, vault)
     page = max(filters.page, 1)
     query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
     if where:
@@ -154,8 +162,9 @@ async def inbox_page(filters: InboxFilter) -> InboxPage:
     )
 
 
-BUDGET_WARNING_SHARE = 0.8
-"""Warn staff once this share of the daily SMS limit is used: codes stop at the limit."""
+BUDGET_WARNING_SHARE = NEARLY_FULL
+"""Warn staff once this share of the daily SMS limit is used (when the admins' SMS banner
+says so too): codes stop at the limit."""
 
 
 CSV_HEADER = (
@@ -172,9 +181,9 @@ CSV_HEADER = (
 )
 
 
-async def export_csv(filters: InboxFilter) -> tuple[str, int]:
+async def export_csv(filters: InboxFilter, vault: CitizenIdVault) -> tuple[str, int]:
     """Every matching row (not one page), UTF-8 with a BOM so Excel shows Thai."""
-    where = _where(filters)
+    where = _where(filters, vault)
     query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
     if where:
         query = query.where(*where)
@@ -206,3 +215,42 @@ async def export_csv(filters: InboxFilter) -> tuple[str, int]:
 def _safe_cell(value: str) -> str:
     """Citizens type these: never let Excel read one as a formula (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _masked_search(query: str) -> str:
+    """The search text as the audit log may keep it: the audit log is never purged, so a
+    whole citizen ID or phone number typed to find someone is kept masked."""
+    text = query.strip()
+    if is_valid_citizen_id(normalise_citizen_id(text)):
+        return mask(text)
+    try:
+        return parse_thai_mobile(text).masked
+    except PhoneError:
+        return query
+
+
+def _audited_filters(items: Iterable[tuple[str, Any]]) -> str:
+    params = [
+        (key, _masked_search(str(value)) if key == "q" else str(value))
+        for key, value in items
+        if key != "_csrf_token"
+    ]
+    return urlencode(params)[:500]
+
+
+async def audited_export(
+    filters: InboxFilter,
+    vault: CitizenIdVault,
+    actor: Actor,
+    form_items: Iterable[tuple[str, Any]],
+) -> str:
+    """``export_csv`` in ``actor``'s name: every matching citizen's name and phone leave the
+    system, so it is audited like a view, with the filters as submitted (the search masked)."""
+    content, row_count = await export_csv(filters, vault)
+    await audit.record(
+        actor=actor.username,
+        action="export_csv",
+        client_ip=actor.client_ip,
+        details={"rows": row_count, "filters": _audited_filters(form_items)},
+    )
+    return content

@@ -7,34 +7,30 @@ site must not be able to start it with a link or an image, as it could a GET.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Response, Template
 
-from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_id
 from portal.catalogue.service import list_active_services
-from portal.kernel import audit
 from portal.kernel.clock import BANGKOK, utcnow
-from portal.kernel.phone import PhoneError, parse_thai_mobile
-from portal.privacy.citizen_ids import mask
-from portal.staff.admin_routes import actor_name
+from portal.privacy.citizen_ids import CitizenIdVault
+from portal.settings import Settings
+from portal.staff.acting import acting_staff
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
 from portal.staff.inbox import (
     BUDGET_WARNING_SHARE,
     InboxFilter,
-    export_csv,
+    audited_export,
     inbox_page,
 )
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.web.hardening import query_text, whole_number
-from portal.web.rendering import client_ip
 
 
 def _date(raw: str) -> date | None:
@@ -58,10 +54,12 @@ def _filters(params: Mapping[str, Any]) -> InboxFilter:
 
 @get("/staff", name="staff_inbox", guards=[staff_guard])
 async def inbox(
-    request: Request[Any, Any, Any], staff_config: NamedDependency[StaffConfig]
+    request: Request[Any, Any, Any],
+    staff_config: NamedDependency[StaffConfig],
+    settings: NamedDependency[Settings],
 ) -> Template:
     filters = _filters(request.query_params)
-    page = await inbox_page(filters)
+    page = await inbox_page(filters, CitizenIdVault.from_settings(settings))
     # Counted once per request, by the staff guard, for the layout's banner as well.
     sms_sent = request.state.sms_budget.used
     return Template(
@@ -78,42 +76,19 @@ async def inbox(
     )
 
 
-def _masked_search(query: str) -> str:
-    """The search text as the audit log may keep it: the audit log is never purged, so a
-    whole citizen ID or phone number typed to find someone is kept masked."""
-    text = query.strip()
-    if is_valid_citizen_id(normalise_citizen_id(text)):
-        return mask(text)
-    try:
-        return parse_thai_mobile(text).masked
-    except PhoneError:
-        return query
-
-
-def _audited_filters(items: Iterable[tuple[str, Any]]) -> str:
-    params = [
-        (key, _masked_search(str(value)) if key == "q" else str(value))
-        for key, value in items
-        if key != "_csrf_token"
-    ]
-    return urlencode(params)[:500]
-
-
 @post("/staff/export.csv", name="staff_export", guards=[staff_guard], status_code=200)
 async def export(
-    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    settings: NamedDependency[Settings],
 ) -> Response[str]:
     """Every matching citizen's name and phone leave the system here: audited like a view."""
     form = await request.form()
     filters = _filters(form)
     stamp = utcnow().astimezone(BANGKOK).strftime("%Y%m%d-%H%M")
-    content, row_count = await export_csv(filters)
-    await audit.record(
-        actor=await actor_name(staff),
-        action="export_csv",
-        client_ip=client_ip(request),
-        details={"rows": row_count, "filters": _audited_filters(form.multi_items())},
-    )
+    actor = await acting_staff(request, staff)
+    vault = CitizenIdVault.from_settings(settings)
+    content = await audited_export(filters, vault, actor, form.multi_items())
     return Response(
         content=content,
         # Litestar adds "; charset=utf-8" to every text/ type itself: naming it here too

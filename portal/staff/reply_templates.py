@@ -1,11 +1,16 @@
-"""Ready notes to the citizen per status, seeded on first start like the catalogue."""
+"""Ready notes to the citizen per status: seeded on first start like the catalogue, offered
+on the request page, kept by the admins on the catalogue page."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portal.db import write_transaction
+from portal.kernel import audit
+from portal.staff.accounts import Actor
 from portal.tables.citizen_request import RequestStatus
 from portal.tables.reply_template import ReplyTemplate
 
@@ -24,3 +29,64 @@ async def seed_default_reply_templates(path: Path = DEFAULT_TEMPLATES) -> int:
                 service=None, status=item["status"], title=item["title"], text=item["text"]
             ).save()
     return len(items)
+
+
+@dataclass(frozen=True)
+class ReplyText:
+    """A ready note as the request page offers it."""
+
+    status: str
+    title: str
+    text: str
+
+
+async def templates_for(service_id: int) -> list[ReplyText]:
+    """The active templates for one service's requests: its own and the office-wide ones."""
+    rows = (
+        await ReplyTemplate.select(ReplyTemplate.status, ReplyTemplate.title, ReplyTemplate.text)
+        .where(
+            ReplyTemplate.active.eq(True),
+            ReplyTemplate.service.is_null() | (ReplyTemplate.service == service_id),
+        )
+        .order_by(ReplyTemplate.id)
+    )
+    return [ReplyText(**row) for row in rows]
+
+
+async def all_templates() -> list[dict[str, Any]]:
+    """Every template, retired ones too, for the admins' catalogue page."""
+    rows: list[dict[str, Any]] = (
+        await ReplyTemplate.select().order_by(ReplyTemplate.status).order_by(ReplyTemplate.id)
+    )
+    return rows
+
+
+async def add_template(status: str, title: str, text: str, actor: Actor) -> bool:
+    """A new office-wide template, audited; False (nothing saved) unless ``status`` is a
+    status and both title and text have words."""
+    title, text = title.strip(), text.strip()
+    if status not in {s.value for s in RequestStatus} or not title or not text:
+        return False
+    async with write_transaction():
+        await ReplyTemplate(status=status, title=title[:200], text=text[:1000]).save()
+        await audit.record(
+            actor=actor.username,
+            action="template_saved",
+            client_ip=actor.client_ip,
+            details={"status": status, "title": title[:200]},
+        )
+    return True
+
+
+async def retire_template(template_id: int, actor: Actor) -> None:
+    """Offered no more; kept, so the catalogue page still lists it (audited)."""
+    async with write_transaction():
+        await ReplyTemplate.update({ReplyTemplate.active: False}).where(
+            ReplyTemplate.id == template_id
+        )
+        await audit.record(
+            actor=actor.username,
+            action="template_retired",
+            client_ip=actor.client_ip,
+            details={"template_id": template_id},
+        )

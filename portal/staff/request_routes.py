@@ -1,7 +1,14 @@
-"""One request in the back office: read it all, and act on it."""
+"""One request in the back office: read it all, and act on it.
+
+Every action has one shape (``_act``): the number parsed (404 if it is none), the form read,
+the change made by ``portal.staff.request_work`` in the acting staff member's name, then back
+to the request page; a refusal shows the page again with its reason (422), and an unknown
+request or colleague is a 404.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get, post
@@ -10,17 +17,17 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
-from portal.attachments.service import media_for_staff
-from portal.casework.notes import NoteError
+from portal.attachments.media import media_for_staff
+from portal.casework.case import CaseError
 from portal.casework.phone_change import PhoneChangeError
 from portal.casework.status import StatusChangeError
 from portal.kernel.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.kernel.request_numbers import parse_request_number
-from portal.staff.accounts import active_officers
+from portal.staff.accounts import Actor, active_officers
+from portal.staff.acting import acting_staff
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
 from portal.staff.request_work import (
-    Actor,
     staff_add_note,
     staff_assign,
     staff_change_status,
@@ -29,16 +36,13 @@ from portal.staff.request_work import (
 )
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
-from portal.tables.staff_user import StaffUser
 from portal.web.hardening import same_site_navigation, whole_number
-from portal.web.rendering import client_ip
 
+NOT_FOUND = frozenset({"unknown_request", "unknown_staff"})
+"""Refusals that mean the thing acted on does not exist: a 404, not the page again."""
 
-async def _actor(request: Request[Any, Any, Any], staff: StaffSession) -> Actor:
-    row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff.staff_id).first()
-    if row is None:
-        raise NotFoundException()
-    return Actor(staff_id=staff.staff_id, username=row["username"], client_ip=client_ip(request))
+Action = Callable[[str, dict[str, str], Actor], Awaitable[None]]
+"""One change: the request's number, the submitted form, who acts."""
 
 
 def _number(raw: str) -> str:
@@ -48,7 +52,7 @@ def _number(raw: str) -> str:
     return number
 
 
-async def _page(
+async def render_request_page(
     request: Request[Any, Any, Any],
     number: str,
     staff: StaffSession,
@@ -57,7 +61,8 @@ async def _page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    view = await view_request(number, await _actor(request, staff))
+    """The request page (also the answer to a refused action, with ``error``)."""
+    view = await view_request(number, await acting_staff(request, staff))
     if view is None:
         raise NotFoundException()
     return Template(
@@ -77,11 +82,19 @@ async def _page(
     )
 
 
-render_request_page = _page
-"""For the attachment routes' "after" photo, which answers with this page on a mistake."""
-
-
-def _back(request: Request[Any, Any, Any], number: str, done: str) -> Redirect:
+async def _act(
+    request: Request[Any, Any, Any], raw_number: str, staff: StaffSession, done: str, action: Action
+) -> Response[Any]:
+    number = _number(raw_number)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    try:
+        await action(number, form, await acting_staff(request, staff))
+    except CaseError as error:
+        if error.code in NOT_FOUND:
+            raise NotFoundException() from error
+        return await render_request_page(
+            request, number, staff, error=error.code, form=form, status_code=422
+        )
     path = request.app.route_reverse("staff_request", number=number)
     return Redirect(path=f"{path}?done={done}", status_code=303)
 
@@ -94,7 +107,7 @@ def _back(request: Request[Any, Any, Any], number: str, done: str) -> Redirect:
 async def request_page(
     request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
 ) -> Template:
-    return await _page(request, _number(number), staff)
+    return await render_request_page(request, _number(number), staff)
 
 
 @post("/staff/requests/{number:str}/status", name="staff_request_status", guards=[staff_guard])
@@ -104,53 +117,42 @@ async def change_status_action(
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
 ) -> Response[Any]:
-    number = _number(number)
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    try:
-        status = RequestStatus(form.get("status", ""))
+    async def change(number: str, form: dict[str, str], actor: Actor) -> None:
+        try:
+            status = RequestStatus(form.get("status", ""))
+        except ValueError as error:
+            raise StatusChangeError("not_allowed") from error
         await staff_change_status(
             number,
             status,
             form.get("note", ""),
-            await _actor(request, staff),
+            actor,
             base_url=staff_config.base_url,
             sms=staff_config.sms,
         )
-    except ValueError as error:
-        code = error.code if isinstance(error, StatusChangeError) else "not_allowed"
-        if code == "unknown_request":
-            raise NotFoundException() from error
-        return await _page(request, number, staff, error=code, form=form, status_code=422)
-    return _back(request, number, "status")
+
+    return await _act(request, number, staff, "status", change)
 
 
 @post("/staff/requests/{number:str}/notes", name="staff_request_note", guards=[staff_guard])
 async def add_note_action(
     request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
 ) -> Response[Any]:
-    number = _number(number)
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    try:
-        await staff_add_note(number, form.get("text", ""), await _actor(request, staff))
-    except NoteError as error:
-        return await _page(request, number, staff, error=error.code, form=form, status_code=422)
-    except LookupError as error:
-        raise NotFoundException() from error
-    return _back(request, number, "note")
+    async def note(number: str, form: dict[str, str], actor: Actor) -> None:
+        await staff_add_note(number, form.get("text", ""), actor)
+
+    return await _act(request, number, staff, "note", note)
 
 
 @post("/staff/requests/{number:str}/assign", name="staff_request_assign", guards=[staff_guard])
 async def assign_action(
     request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
 ) -> Response[Any]:
-    number = _number(number)
-    raw = str((await request.form()).get("staff_id", ""))
-    staff_id = whole_number(raw, max_digits=9)
-    try:
-        await staff_assign(number, staff_id, await _actor(request, staff))
-    except LookupError as error:
-        raise NotFoundException() from error
-    return _back(request, number, "assign")
+    async def give(number: str, form: dict[str, str], actor: Actor) -> None:
+        staff_id = whole_number(form.get("staff_id", ""), max_digits=9)
+        await staff_assign(number, staff_id, actor)
+
+    return await _act(request, number, staff, "assign", give)
 
 
 @post("/staff/requests/{number:str}/phone", name="staff_request_phone", guards=[staff_guard])
@@ -160,20 +162,20 @@ async def fix_phone_action(
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
 ) -> Response[Any]:
-    number = _number(number)
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    try:
-        new_phone = parse_thai_mobile(form.get("new_phone", "")).e164
+    async def move(number: str, form: dict[str, str], actor: Actor) -> None:
+        try:
+            new_phone = parse_thai_mobile(form.get("new_phone", "")).e164
+        except PhoneError as error:
+            raise PhoneChangeError(error.code) from error
+        reason = form.get("reason", "")[:500]
         await staff_fix_phone(
             number,
             new_phone,
-            form.get("reason", "")[:500],
-            await _actor(request, staff),
+            reason,
+            actor,
             base_url=staff_config.base_url,
             sms=staff_config.sms,
+            office_phone=staff_config.office_phone,
         )
-    except (PhoneError, PhoneChangeError) as error:
-        if error.code == "unknown_request":
-            raise NotFoundException() from error
-        return await _page(request, number, staff, error=error.code, form=form, status_code=422)
-    return _back(request, number, "phone")
+
+    return await _act(request, number, staff, "phone", move)

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.settings import Settings
 from portal.sms import failover
+from portal.sms.failures import MessageStatus, recent_failures
 from portal.sms.health import SmsHealth, sms_health
-from portal.sms.history import MessageStatus, recent_failures
-from portal.staff.guards import admin_guard, staff_guard
+from portal.staff.guards import ADMIN
 
 PURPOSES = {
     "otp": "รหัสยืนยัน",
@@ -62,9 +63,10 @@ def _row(message: MessageStatus) -> FailureRow:
     )
 
 
-@get("/staff/sms", name="staff_sms", guards=[staff_guard, admin_guard])
-async def sms_page(request: Request[Any, Any, Any]) -> Template:
-    settings: Settings = request.app.state["settings"]
+@get("/staff/sms", name="staff_sms", guards=ADMIN)
+async def sms_page(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> Template:
     health: SmsHealth | None = getattr(request.state, "sms_health", None)
     if health is None:  # the staff guard computes it for admins; never reached otherwise
         health = await sms_health(settings.sms_daily_budget, request.state.sms_budget)

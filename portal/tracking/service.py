@@ -128,10 +128,6 @@ async def find_by_token(token: str) -> TrackedRequest | None:
     return await _tracked(row, with_answers=False)
 
 
-async def phone_has_requests(phone: str) -> bool:
-    return bool(await CitizenRequest.exists().where(CitizenRequest.phone == phone))
-
-
 async def requests_for_phone(phone: str) -> list[RequestSummary]:
     """Way 2: the verified phone's own requests, newest first."""
     rows = (

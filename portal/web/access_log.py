@@ -43,7 +43,7 @@ def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
     """The logging of every ``portal serve`` process (uvicorn applies it in each worker).
 
     The portal writes its own line per request (``portal.access``, see
-    ``portal.ops.log_format``) and ``portal serve`` turns uvicorn's access log off, so there
+    ``portal.web.log_format``) and ``portal serve`` turns uvicorn's access log off, so there
     is exactly one line per request; ``RedactSecrets`` stays on uvicorn's access handler for
     anyone who turns it back on. ``log_format`` is ``PORTAL_LOG_FORMAT``: ``json`` writes every
     line as a JSON object (uvicorn's own messages too), ``text`` keeps uvicorn's look for its
@@ -51,7 +51,7 @@ def uvicorn_log_config(log_format: str = "text") -> dict[str, Any]:
     """
     from uvicorn.config import LOGGING_CONFIG
 
-    from portal.ops.log_format import formatter_class
+    from portal.web.log_format import formatter_class
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_secrets"] = {"()": f"{__name__}.RedactSecrets"}

@@ -11,10 +11,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 
-from portal.ops.request_id import current_request_id
 from portal.web.access_log import redact_path
 from portal.web.hardening import CrossSiteNavigation
 from portal.web.rendering import wants_partial
+from portal.web.request_id import current_request_id
 
 CSRF_COOKIE = "portal_csrf"
 """Not Litestar's default ``csrftoken``: piccolo-admin sets a cookie of that name. Outside

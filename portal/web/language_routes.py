@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
+from portal.settings import Settings
 from portal.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from portal.web.security_headers import cookie_name
 
@@ -17,7 +19,7 @@ ONE_YEAR = 60 * 60 * 24 * 365
 
 @get("/lang/{code:str}", name="set_language")
 async def set_language(
-    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
     code: FromPath[str],
     next_path: Annotated[str, QueryParameter(name="next")] = "/",
 ) -> Redirect:
@@ -28,7 +30,7 @@ async def set_language(
     response = Redirect(path=target, status_code=303)
     # Like every cookie: ``__Host-`` and Secure outside development, whatever scheme a proxy
     # in front of the portal forwards.
-    secure = not request.app.state["settings"].is_development
+    secure = not settings.is_development
     response.set_cookie(
         cookie_name(LANGUAGE_COOKIE, secure=secure),
         code,

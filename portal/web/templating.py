@@ -9,7 +9,6 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from portal.kernel.clock import BANGKOK, BUDDHIST_ERA_OFFSET
-from portal.otp.policy import OtpPolicy
 from portal.settings import Settings
 from portal.web import i18n
 from portal.web.assets import AssetManifest
@@ -47,14 +46,15 @@ def _size_text(size: int) -> str:
 
 
 def configure_environment(
-    env: Environment, settings: Settings, otp_policy: OtpPolicy, assets: AssetManifest
+    env: Environment, settings: Settings, assets: AssetManifest, *, otp_valid_minutes: int
 ) -> None:
+    """``otp_valid_minutes`` comes as a plain number: the web layer knows no feature."""
     env.globals["office_name"] = settings.office_name
     env.globals["is_development"] = settings.is_development
     env.globals["sms_sender"] = settings.sms_sender
     env.globals["asset_url"] = assets.url
     i18n.install(env, i18n.load_catalogues())
-    env.globals["otp_valid_minutes"] = int(otp_policy.validity.total_seconds() // 60)
+    env.globals["otp_valid_minutes"] = otp_valid_minutes
     env.globals["attachment_max_size"] = _size_text(settings.attachment_max_bytes)
     env.globals["attachment_max_bytes"] = settings.attachment_max_bytes
     env.filters["thai_date"] = local_date

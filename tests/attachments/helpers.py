@@ -11,8 +11,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
 
+from portal.attachments.after_photos import add_after_photo
 from portal.attachments.config import AttachmentConfig
-from portal.attachments.service import add_after_photo
 from portal.settings import Settings
 from tests.citizen.helpers import verify_phone
 from tests.conftest import csrf_token, html

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.attachments.config import AttachmentConfig
-from portal.attachments.service import clean_stale_pending
+from portal.attachments.pending import clean_stale_pending
 from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.attachment import Attachment

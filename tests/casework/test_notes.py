@@ -4,9 +4,7 @@ them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 
@@ -15,18 +13,11 @@ from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.staff_note import StaffNote
 from portal.tracking.service import find_by_token, request_for_phone
+from tests.conftest import fresh
 from tests.staff.helpers import Staff, empty_staff_tables, file_direct, make_staff
 
-T = TypeVar("T")
 PHONE = "+66800000392"
 NOTE = "ผู้ร้องเคยร้องเรียนเรื่องเดียวกัน ห้ามแจ้งประชาชน"
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(autouse=True)

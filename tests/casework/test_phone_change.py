@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -15,26 +14,19 @@ from portal.casework.phone_change import (
     change_phone,
 )
 from portal.kernel.tracking_links import token_digest
-from portal.office import contact
 from portal.settings import Settings
 from portal.sms.texts import ucs2_parts
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsMessage
-from portal.tracking.service import phone_has_requests, request_for_phone
+from portal.tracking.service import request_for_phone
+from tests.conftest import fresh
 from tests.staff.helpers import BASE_URL, SMS, empty_staff_tables, file_direct
+from tests.tracking.helpers import phone_has_requests
 
-T = TypeVar("T")
 OLD = "+66800000395"
 NEW = "+66800000396"
 REASON = "ตรวจบัตรประชาชนที่เคาน์เตอร์แล้ว"
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +35,7 @@ def staff_tables(database: str) -> None:
 
 
 def change(
-    number: str, new_phone: str = NEW, reason: str = REASON, office_phone: str | None = None
+    number: str, new_phone: str = NEW, reason: str = REASON, office_phone: str = ""
 ) -> PhoneChanged:
     return fresh(
         lambda: change_phone(
@@ -186,17 +178,16 @@ def test_the_longest_office_phone_still_fits_one_sms() -> None:
 
 
 def test_the_configured_contact_phone_is_used_by_default(settings: Settings) -> None:
+    from portal.app import staff_config_from
     from tests.conftest import make_settings
 
     configured = make_settings(
         settings.data_dir, settings.database_url, PORTAL_OFFICE_PHONE="0 2123 4567"
     )
-    contact.configure(configured)
-    try:
-        filed = file_direct(None, OLD)
-        change(filed.number)
-    finally:
-        contact.configure(settings)
+    # The staff's phone change takes the office phone from the staff config create_app builds.
+    staff_config = staff_config_from(configured, SMS)
+    filed = file_direct(None, OLD)
+    change(filed.number, office_phone=staff_config.office_phone)
     (message,) = sms("phone_moved")
     assert "021234567" in message["text"]  # digits only: phones turn it into a call link
 

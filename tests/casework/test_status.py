@@ -1,18 +1,16 @@
 """Changing a request's status (DESIGN.md section 6): the row, a timeline event and one SMS.
 
-Each test files its own request through ``file_request`` and drives ``change_status`` with
-``asyncio.run``, then reads the rows back.
+Each test files its own request through ``file_request`` and drives ``change_status`` in a
+fresh event loop (``tests.conftest.fresh``), then reads the rows back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -24,15 +22,15 @@ from portal.casework.status import (
     change_status,
 )
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.citizen.service import FiledRequest, file_request
 from portal.kernel.tracking_links import new_tracking_token
 from portal.sms.outbox import SmsConfig
 from portal.sms.texts import render_sms, ucs2_parts
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-
-T = TypeVar("T")
+from tests.citizen.helpers import new_submission_key
+from tests.conftest import fresh
 
 BASE_URL = "https://eservice.example.go.th"
 SMS = SmsConfig("OSS-LOCAL", "outbox")
@@ -71,15 +69,6 @@ EXPECTED_ALLOWED = {
 pytestmark = pytest.mark.usefixtures("database")
 
 
-def run(awaitable: Awaitable[T]) -> T:
-    """Await a coroutine or a Piccolo query in a fresh event loop."""
-
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
-
-
 def file(phone: str = PHONE) -> FiledRequest:
     async def go() -> FiledRequest:
         service = await get_active_service("general-request")
@@ -93,11 +82,11 @@ def file(phone: str = PHONE) -> FiledRequest:
             sms=SMS,
         )
 
-    return run(go())
+    return fresh(go())
 
 
 def change(number: str, status: RequestStatus, note: str = "", actor: str = STAFF) -> StatusChanged:
-    return run(
+    return fresh(
         change_status(
             number=number,
             status=status,
@@ -147,7 +136,7 @@ def snapshot(filed: FiledRequest) -> Snapshot:
             all_sms=await SmsMessage.count(),
         )
 
-    return run(read())
+    return fresh(read())
 
 
 # A change that goes through
@@ -293,7 +282,7 @@ def test_unknown_number_is_refused_and_changes_nothing() -> None:
         change(other_number(filed.number), RequestStatus.in_progress, "หมายเหตุ")
     assert refused.value.code == "unknown_request"
     assert snapshot(filed) == before
-    assert run(RequestEvent.count()) == 1
+    assert fresh(RequestEvent.count()) == 1
 
 
 def test_overlong_note_is_refused_and_changes_nothing() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -11,6 +10,7 @@ from portal.catalogue.admin import CatalogueError, ServiceDraft, draft_for, save
 from portal.catalogue.service import get_active_service, list_active_services
 from portal.db import write_transaction
 from portal.tables.service import Service
+from tests.conftest import fresh
 
 FIELDS = json.dumps(
     [
@@ -49,23 +49,23 @@ def cleanup(database: str) -> object:
     async def remove() -> None:
         await Service.delete().where(Service.slug == "tree-trimming")
 
-    asyncio.run(remove())
+    fresh(remove)
 
 
 def test_new_service_appears_on_the_menu_with_its_form(cleanup: object) -> None:
-    asyncio.run(_save(_draft()))
-    service = asyncio.run(get_active_service("tree-trimming"))
+    fresh(_save(_draft()))
+    service = fresh(get_active_service("tree-trimming"))
     assert service is not None
     assert [f.name for f in service.fields] == ["first_name", "place", "kind"]
     assert service.target_days == 10
-    assert "tree-trimming" in [s.slug for s in asyncio.run(list_active_services())]
+    assert "tree-trimming" in [s.slug for s in fresh(list_active_services)]
 
 
 def test_retired_service_leaves_the_menu_but_keeps_its_definition(cleanup: object) -> None:
-    service_id = asyncio.run(_save(_draft()))
-    asyncio.run(_save(_draft(active=False), service_id))
-    assert asyncio.run(get_active_service("tree-trimming")) is None
-    draft = asyncio.run(draft_for(service_id))
+    service_id = fresh(_save(_draft()))
+    fresh(_save(_draft(active=False), service_id))
+    assert fresh(get_active_service("tree-trimming")) is None
+    draft = fresh(draft_for(service_id))
     assert draft is not None and not draft.active
     assert json.loads(draft.form_fields)[0]["name"] == "first_name"
 
@@ -94,16 +94,16 @@ def test_broken_definitions_are_refused_and_nothing_is_saved(
     cleanup: object, changes: dict[str, object], code: str
 ) -> None:
     with pytest.raises(CatalogueError) as caught:
-        asyncio.run(_save(_draft(**changes)))
+        fresh(_save(_draft(**changes)))
     assert caught.value.code == code
 
     async def count() -> int:
         return await Service.count().where(Service.slug == "tree-trimming")
 
-    assert asyncio.run(count()) == 0
+    assert fresh(count) == 0
 
 
 def test_a_taken_slug_is_refused(database: str) -> None:
     with pytest.raises(CatalogueError) as caught:
-        asyncio.run(_save(_draft(slug="general-request")))
+        fresh(_save(_draft(slug="general-request")))
     assert caught.value.code == "slug_taken"

@@ -6,7 +6,6 @@ inside a transaction that is always rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from portal.catalogue.service import (
 )
 from portal.db import current_engine
 from portal.tables.service import Service
+from tests.conftest import fresh
 
 T = TypeVar("T")
 
@@ -37,13 +37,6 @@ DEFAULT_SLUGS = [
     "official-information",
     "elderly-allowance",
 ]
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
 
 
 class _RollBack(Exception):
@@ -63,11 +56,11 @@ def rolled_back(work: Callable[[], Awaitable[T]]) -> T:
             pass
         return result
 
-    return asyncio.run(attempt())
+    return fresh(attempt)
 
 
 def slugs() -> list[str]:
-    return [service.slug for service in run(list_active_services())]
+    return [service.slug for service in fresh(list_active_services())]
 
 
 def test_default_catalogue_has_six_services_in_file_order() -> None:
@@ -75,7 +68,7 @@ def test_default_catalogue_has_six_services_in_file_order() -> None:
 
 
 def test_general_request_is_named_in_thai() -> None:
-    service = run(get_active_service("general-request"))
+    service = fresh(get_active_service("general-request"))
     assert service is not None
     assert service.name == "แจ้งคำร้องทั่วไป"
     assert [field.name for field in service.fields] == [
@@ -90,13 +83,13 @@ def test_general_request_is_named_in_thai() -> None:
 
 
 def test_seeding_again_adds_nothing() -> None:
-    before = run(Service.count())
-    assert run(seed_default_services()) == 0
-    assert run(Service.count()) == before == 6
+    before = fresh(Service.count())
+    assert fresh(seed_default_services()) == 0
+    assert fresh(Service.count()) == before == 6
 
 
 def test_every_seeded_form_definition_parses() -> None:
-    for service in run(list_active_services()):
+    for service in fresh(list_active_services()):
         assert service.fields, service.slug
         names = [field.name for field in service.fields]
         assert len(names) == len(set(names)), service.slug
@@ -138,18 +131,18 @@ def test_broken_definition_in_the_seed_file_saves_nothing(tmp_path: Path) -> Non
 @contextmanager
 def service_changed(slug: str, **values: object) -> Iterator[None]:
     """Change columns of one seeded service for the length of a ``with`` block."""
-    service = run(Service.objects().get(Service.slug == slug))
+    service = fresh(Service.objects().get(Service.slug == slug))
     assert service is not None
     old = {name: getattr(service, name) for name in values}
     for name, value in values.items():
         setattr(service, name, value)
-    run(service.save())
+    fresh(service.save())
     try:
         yield
     finally:
         for name, value in old.items():
             setattr(service, name, value)
-        run(service.save())
+        fresh(service.save())
 
 
 def test_sort_order_decides_the_menu_order() -> None:
@@ -162,9 +155,9 @@ def test_inactive_service_is_hidden() -> None:
     with service_changed("complaint", active=False):
         assert "complaint" not in slugs()
         assert len(slugs()) == 5
-        assert run(get_active_service("complaint")) is None
-    assert run(get_active_service("complaint")) is not None
+        assert fresh(get_active_service("complaint")) is None
+    assert fresh(get_active_service("complaint")) is not None
 
 
 def test_unknown_slug_has_no_service() -> None:
-    assert run(get_active_service("no-such-service")) is None
+    assert fresh(get_active_service("no-such-service")) is None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+import secrets
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.sms.outbox import list_messages
-from tests.conftest import csrf_token
+from tests.conftest import RunDb, csrf_token
 
 SERVICE = "general-request"
 GENERAL_REQUEST_ANSWERS = {
@@ -22,8 +22,6 @@ GENERAL_REQUEST_ANSWERS = {
     "subject": "ขอให้ซ่อมท่อระบายน้ำ",
     "details": "ท่อระบายน้ำหน้าบ้านอุดตัน",
 }
-
-RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
 
 
 def latest_code(run_db: RunDb, e164: str) -> str:
@@ -70,3 +68,9 @@ def submit_form(
         data={**answers, "_csrf_token": token, **extra},
         follow_redirects=False,
     )
+
+
+def new_submission_key() -> str:
+    """A form key for filing without the form (``file_request`` in service tests): any unique
+    string of at most 64 characters names one submission."""
+    return secrets.token_urlsafe(24)

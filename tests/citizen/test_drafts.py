@@ -11,9 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from portal.attachments.service import clean_stale_pending
 from portal.catalogue.fields import FormField
 from portal.citizen.drafts import DRAFT_MAX_BYTES, draft_answers, load_draft
+from portal.cli.maintenance import clean_unsent_forms
 from portal.kernel.clock import utcnow
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.form_draft import FormDraft
@@ -223,9 +223,9 @@ def test_drafts_older_than_a_day_go_with_the_hourly_clean_up(
     _save(client, key, token, HALF_TYPED)
     store = LocalDiskStore(tmp_path)
     now = utcnow()
-    run_db(lambda: clean_stale_pending(store, now=now + timedelta(hours=23)))
+    run_db(lambda: clean_unsent_forms(store, now=now + timedelta(hours=23)))
     assert len(_drafts(run_db)) == 1
-    run_db(lambda: clean_stale_pending(store, now=now + timedelta(hours=24, minutes=1)))
+    run_db(lambda: clean_unsent_forms(store, now=now + timedelta(hours=24, minutes=1)))
     assert _drafts(run_db) == []
 
 

@@ -200,7 +200,7 @@ def test_form_kept_open_past_the_verification_window_still_files(
     verify_phone(client, run_db, PHONE, E164)
     slow_form_key = _form_key(client)
     later = utcnow() + timedelta(minutes=45)
-    monkeypatch.setattr("portal.citizen.form_routes.utcnow", lambda: later)
+    monkeypatch.setattr("portal.otp.verified.utcnow", lambda: later)
     # The window has lapsed: a new form asks for the phone again...
     assert client.get("/e-service/general-request/form", follow_redirects=False).status_code == 303
     # ...but the form that was open files.

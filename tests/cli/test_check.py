@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,11 +14,13 @@ import respx
 from portal.cli import main
 from portal.ops.checks import redact_url, secret_strength
 from tests.cli.conftest import run_portal
+from tests.conftest import free_port
 
 STRONG_SECRET = secrets.token_urlsafe(48)
 TWILIO_ACCOUNT_URL = "https://api.twilio.com/2010-04-01/Accounts/AC-test-account.json"
 TBS_CREDIT_URL = "https://api-v2.thaibulksms.com/credit"
 TBS_KEY, TBS_SECRET = "tbs-test-key", "tbs-test-secret-0123"
+Check = Callable[..., tuple[int, dict[str, str], str]]
 
 
 def _production_env(data_dir: Path, database: str) -> dict[str, str]:
@@ -52,29 +53,28 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def _check(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    env: dict[str, str],
-    *options: str,
-) -> tuple[int, dict[str, str], str]:
-    """Run ``portal check OPTIONS``; (exit code, {item: status}, the whole output)."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    code = main(["check", *options])
-    captured = capsys.readouterr()
-    statuses = {}
-    for line in captured.out.splitlines()[:-1]:
-        status, rest = line.split(None, 1)
-        statuses[rest.split(":", 1)[0]] = status
-    return code, statuses, captured.out + captured.err
+@pytest.fixture
+def check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Check:
+    """Run ``portal check OPTIONS`` with ``env`` set: (exit code, {item: status}, the output)."""
+
+    def run(env: dict[str, str], *options: str) -> tuple[int, dict[str, str], str]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code = main(["check", *options])
+        captured = capsys.readouterr()
+        statuses = {}
+        for line in captured.out.splitlines()[:-1]:
+            status, rest = line.split(None, 1)
+            statuses[rest.split(":", 1)[0]] = status
+        return code, statuses, captured.out + captured.err
+
+    return run
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+@pytest.fixture
+def production_env(tmp_path: Path, database: str) -> dict[str, str]:
+    """``_production_env`` for this test's folder and the test database (a dict of its own)."""
+    return _production_env(tmp_path, database)
 
 
 ALL_OK = {
@@ -93,13 +93,9 @@ ALL_OK = {
 
 
 def test_a_good_production_configuration_passes_every_check(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, production_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
-    code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, database))
+    code, statuses, out = check(production_env)
     assert (code, statuses) == (0, ALL_OK), out
     assert out.splitlines()[-1] == "ready"
     assert "PORTAL_SMS_BACKEND=twilio, credentials present" in out
@@ -109,13 +105,10 @@ def test_a_good_production_configuration_passes_every_check(
 
 
 def test_development_defaults_pass_once_migrated(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check, tmp_path: Path, database: str
 ) -> None:
     env = {"PORTAL_DATA_DIR": str(tmp_path / "var"), "PORTAL_DATABASE_URL": database}
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    code, statuses, out = check(env)
     expected = {**ALL_OK, "sms credentials (outbox)": "SKIP"}
     del expected["sms credentials (twilio)"]
     assert (code, statuses) == (0, expected), out
@@ -124,28 +117,21 @@ def test_development_defaults_pass_once_migrated(
 
 
 def test_production_without_an_office_phone_is_a_warning(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, production_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
-    env = _production_env(tmp_path, database)
+    env = production_env
     del env["PORTAL_OFFICE_PHONE"]
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    code, statuses, out = check(env)
     assert (code, statuses) == (0, {**ALL_OK, "office contact": "WARN"}), out
     assert "PORTAL_OFFICE_PHONE is not set" in out
 
 
 def test_https_without_trusted_proxy_addresses_is_a_warning_not_a_failure(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check, production_env: dict[str, str]
 ) -> None:
-    env = _production_env(tmp_path, database)
+    env = production_env
     env["PORTAL_FORWARDED_ALLOW_IPS"] = ""
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    code, statuses, out = check(env)
     assert (code, statuses) == (0, {**ALL_OK, "proxy": "WARN"}), out
     assert "WARN proxy: PORTAL_FORWARDED_ALLOW_IPS is empty" in out
     assert out.splitlines()[-1] == "ready (1 warning(s))"
@@ -177,16 +163,14 @@ def test_https_without_trusted_proxy_addresses_is_a_warning_not_a_failure(
     ],
 )
 def test_each_bad_setting_fails_its_own_check(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check,
+    production_env: dict[str, str],
     override: dict[str, str],
     failed: set[str],
     says: str,
 ) -> None:
-    env = {**_production_env(tmp_path, database), **override}
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    env = {**production_env, **override}
+    code, statuses, out = check(env)
     assert code == 1
     assert {name for name, status in statuses.items() if status == "FAIL"} == failed, out
     assert says in out
@@ -194,62 +178,51 @@ def test_each_bad_setting_fails_its_own_check(
 
 
 def test_a_missing_receipt_font_fails(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check, production_env: dict[str, str], tmp_path: Path
 ) -> None:
     empty = tmp_path / "fonts"
     empty.mkdir()
-    env = {**_production_env(tmp_path, database), "PORTAL_RECEIPT_FONT_DIR": str(empty)}
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    env = {**production_env, "PORTAL_RECEIPT_FONT_DIR": str(empty)}
+    code, statuses, out = check(env)
     assert (code, statuses) == (1, {**ALL_OK, "receipt font": "FAIL"}), out
     assert f"FAIL receipt font: receipt PDF: no Thai font in {empty}" in out
     assert "PORTAL_RECEIPT_FONT_DIR" in out
 
 
 def test_a_data_dir_that_cannot_be_written_fails(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check, tmp_path: Path, database: str
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     data_dir = blocker / "var"  # a file in the way stops any user, root too
-    code, statuses, out = _check(monkeypatch, capsys, _production_env(data_dir, database))
+    code, statuses, out = check(_production_env(data_dir, database))
     assert (code, statuses) == (1, {**ALL_OK, "data dir": "FAIL"}), out
     assert f"FAIL data dir: PORTAL_DATA_DIR {data_dir} is not writable: Not a directory" in out
 
 
-def test_a_fresh_database_fails_the_migrations_check(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_fresh_database_fails_the_migrations_check(check: Check, tmp_path: Path) -> None:
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, fresh))
+    code, statuses, out = check(_production_env(tmp_path, fresh))
     assert (code, statuses) == (1, {**ALL_OK, "migrations": "FAIL"}), out
     assert "not applied" in out
     assert "run `portal migrate`" in out
 
 
 def test_an_unreachable_database_fails_without_showing_its_password(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    check: Check, tmp_path: Path
 ) -> None:
-    url = f"postgresql://portal:hunter2-password@127.0.0.1:{_closed_port()}/portal"
-    code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, url))
+    url = f"postgresql://portal:hunter2-password@127.0.0.1:{free_port()}/portal"
+    code, statuses, out = check(_production_env(tmp_path, url))
     assert (code, statuses) == (1, {**ALL_OK, "database": "FAIL", "migrations": "SKIP"}), out
     assert "FAIL database: cannot reach postgresql://portal@127.0.0.1:" in out
     assert "hunter2" not in out
 
 
 def test_a_bad_configuration_still_checks_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
+    check: Check, production_env: dict[str, str]
 ) -> None:
-    env = {**_production_env(tmp_path, database), "PORTAL_SMS_TWILIO_AUTH_TOKEN": ""}
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    env = {**production_env, "PORTAL_SMS_TWILIO_AUTH_TOKEN": ""}
+    code, statuses, out = check(env)
     assert code == 1
     expected = {
         **ALL_OK,
@@ -264,7 +237,7 @@ def test_a_bad_configuration_still_checks_the_rest(
 
 
 def test_unreachable_database_in_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
-    url = f"postgresql://portal:pw@127.0.0.1:{_closed_port()}/portal"
+    url = f"postgresql://portal:pw@127.0.0.1:{free_port()}/portal"
     done = run_portal("check", cwd=tmp_path, env={"PORTAL_DATABASE_URL": url})
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
@@ -284,9 +257,10 @@ def test_a_generated_secret_is_strong() -> None:
     assert secret_strength(secrets.token_hex(16)) is None
 
 
-def _thaibulksms_env(tmp_path: Path, database: str) -> dict[str, str]:
+@pytest.fixture
+def thaibulksms_env(production_env: dict[str, str]) -> dict[str, str]:
     return {
-        **_production_env(tmp_path, database),
+        **production_env,
         "PORTAL_SMS_BACKEND": "thaibulksms",
         "PORTAL_SMS_THAIBULKSMS_API_KEY": TBS_KEY,
         "PORTAL_SMS_THAIBULKSMS_API_SECRET": TBS_SECRET,
@@ -294,14 +268,10 @@ def _thaibulksms_env(tmp_path: Path, database: str) -> dict[str, str]:
 
 
 def test_thaibulksms_credentials_are_checked_by_asking_for_the_credit(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, thaibulksms_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     credit = gateway.get(TBS_CREDIT_URL).respond(200, json={"remaining_credit": 1234})
-    code, statuses, out = _check(monkeypatch, capsys, _thaibulksms_env(tmp_path, database))
+    code, statuses, out = check(thaibulksms_env)
     assert (code, statuses["sms credentials (thaibulksms)"]) == (0, "OK"), out
     assert "OK   sms credentials (thaibulksms): accepted (credit 1234)" in out
     request = credit.calls.last.request
@@ -312,15 +282,11 @@ def test_thaibulksms_credentials_are_checked_by_asking_for_the_credit(
 
 
 def test_refused_credentials_fail_naming_the_variables_never_the_secret(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, thaibulksms_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     body = {"error": {"code": 401, "name": "UNAUTHORIZED", "description": TBS_SECRET}}
     gateway.get(TBS_CREDIT_URL).respond(401, json=body)
-    code, statuses, out = _check(monkeypatch, capsys, _thaibulksms_env(tmp_path, database))
+    code, statuses, out = check(thaibulksms_env)
     assert code == 1
     assert [name for name, status in statuses.items() if status == "FAIL"] == [
         "sms credentials (thaibulksms)"
@@ -335,14 +301,10 @@ def test_refused_credentials_fail_naming_the_variables_never_the_secret(
 
 
 def test_an_unreachable_gateway_is_one_fail_line(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, production_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     gateway.routes["twilio"].side_effect = httpx.ConnectError("All connection attempts failed")
-    code, statuses, out = _check(monkeypatch, capsys, _production_env(tmp_path, database))
+    code, statuses, out = check(production_env)
     assert (code, statuses) == (1, {**ALL_OK, "sms credentials (twilio)": "FAIL"}), out
     lines = [line for line in out.splitlines() if "sms credentials" in line]
     assert lines == [
@@ -352,16 +314,12 @@ def test_an_unreachable_gateway_is_one_fail_line(
 
 
 def test_the_fallback_gateway_is_checked_too(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, thaibulksms_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     credit = gateway.get(TBS_CREDIT_URL).respond(401, json={"error": "Unauthorized"})
-    env = {**_thaibulksms_env(tmp_path, database), "PORTAL_SMS_BACKEND": "twilio"}
+    env = {**thaibulksms_env, "PORTAL_SMS_BACKEND": "twilio"}
     env["PORTAL_SMS_FALLBACK_BACKEND"] = "thaibulksms"
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    code, statuses, out = check(env)
     assert code == 1
     assert statuses["sms credentials (twilio)"] == "OK", out
     assert statuses["sms credentials (thaibulksms)"] == "FAIL", out
@@ -372,15 +330,11 @@ def test_the_fallback_gateway_is_checked_too(
 
 
 def test_offline_asks_no_gateway(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, thaibulksms_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     credit = gateway.get(TBS_CREDIT_URL).respond(401)
-    env = {**_thaibulksms_env(tmp_path, database), "PORTAL_SMS_FALLBACK_BACKEND": "twilio"}
-    code, statuses, out = _check(monkeypatch, capsys, env, "--offline")
+    env = {**thaibulksms_env, "PORTAL_SMS_FALLBACK_BACKEND": "twilio"}
+    code, statuses, out = check(env, "--offline")
     skipped = {"sms credentials (thaibulksms)": "SKIP", "sms credentials (twilio)": "SKIP"}
     assert (code, statuses) == (0, {**ALL_OK, **skipped}), out
     assert not credit.called
@@ -390,16 +344,12 @@ def test_offline_asks_no_gateway(
 
 
 def test_a_webhook_gateway_is_skipped_not_called(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    database: str,
-    gateway: respx.MockRouter,
+    check: Check, production_env: dict[str, str], gateway: respx.MockRouter
 ) -> None:
     webhook = gateway.route(url__startswith="https://sms.example.go.th/").respond(200)
-    env = {**_production_env(tmp_path, database), "PORTAL_SMS_BACKEND": "webhook"}
+    env = {**production_env, "PORTAL_SMS_BACKEND": "webhook"}
     env["PORTAL_SMS_WEBHOOK_URL"] = "https://sms.example.go.th/send"
-    code, statuses, out = _check(monkeypatch, capsys, env)
+    code, statuses, out = check(env)
     assert (code, statuses["sms credentials (webhook)"]) == (0, "SKIP"), out
     assert "SKIP sms credentials (webhook): webhook: not checked without sending" in out
     assert not webhook.called

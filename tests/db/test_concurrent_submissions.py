@@ -12,12 +12,12 @@ import random
 from collections import Counter
 
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.citizen.service import FiledRequest, file_request
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, SERVICE, RunDb
+from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, SERVICE, RunDb, new_submission_key
 
 FORMS = 150
 COPIES = 2

@@ -7,7 +7,6 @@ migrated tables moved aside for the test).
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import os
 import secrets
@@ -20,7 +19,7 @@ import asyncpg
 import pytest
 
 from portal.db import configure_database, pending_migrations
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 STARTS = 3
@@ -74,7 +73,7 @@ def _applied(url: str) -> tuple[list[str], list[str]]:
             if hasattr(engine, "close"):
                 await engine.close()
 
-    return asyncio.run(read())
+    return fresh(read)
 
 
 def _assert_each_migration_applied_once(url: str, tmp_path: Path) -> None:
@@ -118,7 +117,7 @@ def fresh_pg_database() -> Iterator[str]:
         finally:
             await connection.close()
 
-    asyncio.run(
+    fresh(
         run(
             f"ALTER SCHEMA public RENAME TO {saved}",
             # Piccolo asks whether a "migration" table exists in any schema.
@@ -129,7 +128,7 @@ def fresh_pg_database() -> Iterator[str]:
     try:
         yield PG_URL
     finally:
-        asyncio.run(
+        fresh(
             run(
                 "DROP SCHEMA public CASCADE",
                 f"ALTER TABLE IF EXISTS {saved}.migration_aside RENAME TO migration",

@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from portal.db import PoolSize, PortalPostgresEngine, current_engine
+from portal.db import current_engine
+from portal.db_engines import PoolSize, PortalPostgresEngine
 from portal.settings import SettingsError
 from portal.sqlite_engine import PortalSQLiteEngine
 from tests.conftest import make_settings

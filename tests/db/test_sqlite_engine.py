@@ -16,7 +16,8 @@ import pytest
 from piccolo.engine.sqlite import TransactionType
 from piccolo.querystring import QueryString
 
-from portal.db import SQLITE_BUSY_TIMEOUT_S, configure_database
+from portal.db import configure_database
+from portal.db_engines import SQLITE_BUSY_TIMEOUT_S
 from portal.sqlite_engine import PortalSQLiteEngine
 
 

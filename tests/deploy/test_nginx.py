@@ -9,7 +9,6 @@ portal runs on the test database, development settings, behind it.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -28,18 +27,12 @@ from PIL import Image
 
 from portal.app import WORKER_HEADER
 from portal.db import configure_database
-from tests.conftest import _empty_tables
+from tests.conftest import _empty_tables, free_port, fresh
 from tests.deploy.nginx_site import SITE, NginxPrefix, lay_out, running
 
 PHONE, E164 = "0800000971", "+66800000971"
 SERVICE = "complaint"
 STARTUP_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_nginx_accepts_the_shipped_site(tmp_path: Path) -> None:
@@ -92,13 +85,13 @@ class Proxied:
 def proxied(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     """``portal serve`` on the test database, and the shipped nginx site in front of it."""
     configure_database(migrated_database)
-    asyncio.run(_empty_tables())  # no codes left by other tests' addresses
+    fresh(_empty_tables)  # no codes left by other tests' addresses
     data_dir = tmp_path_factory.mktemp("portal-behind-nginx")
-    port = _free_port()
+    port = free_port()
     layout = lay_out(
         tmp_path_factory.mktemp("nginx"),
-        https_port=_free_port(),
-        http_port=_free_port(),
+        https_port=free_port(),
+        http_port=free_port(),
         upstream_port=port,
     )
     env = {

@@ -6,13 +6,11 @@ run has one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -27,19 +25,11 @@ from portal.staff.accounts import create_account
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
 from tests.attachments.helpers import attach_after_photo
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, fresh, make_settings
 from tests.conftest import _empty_tables as empty_tables
 from tests.staff.helpers import file_direct
 
-T = TypeVar("T")
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
-
-
-def run(work: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await work()
-
-    return asyncio.run(go())
 
 
 def use(monkeypatch: pytest.MonkeyPatch, data_dir: Path, url: str) -> None:
@@ -76,7 +66,7 @@ def fill(settings: Settings) -> tuple[str, bytes]:
         assert row is not None
         return AttachmentConfig.from_settings(settings).store.open(str(row["storage_key"]))
 
-    return filed.number, run(photo)
+    return filed.number, fresh(photo)
 
 
 @pytest.fixture
@@ -84,8 +74,8 @@ def source(tmp_path: Path, database_url: str) -> Iterator[Settings]:
     """A fresh SQLite portal (whatever database the run uses), put back afterwards."""
     settings = make_settings(tmp_path / "old", f"sqlite:///{tmp_path / 'old' / 'portal.sqlite3'}")
     configure_database(settings.database_url)
-    run(migrate)
-    run(seed_default_services)
+    fresh(migrate)
+    fresh(seed_default_services)
     yield settings
     configure_database(database_url)
     citizen_ids.configure(make_settings(tmp_path, database_url))
@@ -108,16 +98,16 @@ def test_backup_then_restore_into_a_fresh_data_folder(
     assert sorted(p.name for p in dest.iterdir()) == ["manifest.json", "portal.sqlite3", "uploads"]
     assert not list(dest.parent.glob(".*partial"))
 
-    fresh = tmp_path / "new"
-    fresh_url = f"sqlite:///{fresh / 'db' / 'portal.sqlite3'}"
-    use(monkeypatch, fresh, fresh_url)
+    new_dir = tmp_path / "new"
+    fresh_url = f"sqlite:///{new_dir / 'db' / 'portal.sqlite3'}"
+    use(monkeypatch, new_dir, fresh_url)
     code, out, err = portal(capsys, "restore", str(dest))
     assert (code, err) == (0, "")
     assert "2 files" in out
     configure_database(fresh_url)
-    assert run(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
-    key = run(lambda: Attachment.select(Attachment.storage_key).first())["storage_key"]
-    assert LocalDiskStore(fresh / "uploads").open(str(key)) == photo
+    assert fresh(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
+    key = fresh(lambda: Attachment.select(Attachment.storage_key).first())["storage_key"]
+    assert LocalDiskStore(new_dir / "uploads").open(str(key)) == photo
     assert portal(capsys, "migrate")[0] == 0  # a restored database starts like any other
 
 
@@ -128,7 +118,7 @@ def test_restore_does_not_overwrite_without_force_and_keeps_the_old_copy(
     number, _ = fill(source)
     use(monkeypatch, source.data_dir, source.database_url)
     assert portal(capsys, "backup", str(tmp_path / "b"))[0] == 0
-    run(lambda: CitizenRequest.update({CitizenRequest.status: "closed"}, force=True))
+    fresh(lambda: CitizenRequest.update({CitizenRequest.status: "closed"}, force=True))
 
     code, out, err = portal(capsys, "restore", str(tmp_path / "b"))
     assert (code, out) == (1, "")
@@ -148,9 +138,9 @@ def test_restore_does_not_overwrite_without_force_and_keeps_the_old_copy(
     assert old.execute("SELECT status FROM citizen_request").fetchall() == [("closed",)]
     old.close()
     configure_database(source.database_url)
-    row = run(lambda: CitizenRequest.select(CitizenRequest.status).first())
+    row = fresh(lambda: CitizenRequest.select(CitizenRequest.status).first())
     assert row["status"] != "closed"
-    assert run(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
+    assert fresh(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
 
 
 def test_a_writer_in_the_middle_of_a_transaction_neither_blocks_nor_leaks_into_the_copy(
@@ -210,13 +200,13 @@ def test_postgres_backup_and_restore(
     assert manifest["database"] == "postgresql" and manifest["counts"]["citizen_request"] == 1
     assert (tmp_path / "b" / "portal.pgdump").read_bytes()[:5] == b"PGDMP"
 
-    run(empty_tables)  # every request, its events, messages and photos gone
-    assert run(lambda: CitizenRequest.count()) == 0
+    fresh(empty_tables)  # every request, its events, messages and photos gone
+    assert fresh(lambda: CitizenRequest.count()) == 0
     code, out, err = portal(capsys, "restore", str(tmp_path / "b"))
     assert code == 1 and "--force" in err
     code, out, err = portal(capsys, "restore", "--force", str(tmp_path / "b"))
     assert (code, err) == (0, "")
     configure_database(database)
-    assert run(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
-    key = run(lambda: Attachment.select(Attachment.storage_key).first())["storage_key"]
+    assert fresh(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
+    key = fresh(lambda: Attachment.select(Attachment.storage_key).first())["storage_key"]
     assert LocalDiskStore(tmp_path / "uploads").open(str(key)) == photo

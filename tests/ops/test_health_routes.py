@@ -10,8 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from portal.ops.log_format import ACCESS_LOGGER
-from portal.ops.request_id import ALPHABET, LENGTH
+from portal.web.log_format import ACCESS_LOGGER
+from portal.web.request_id import ALPHABET, LENGTH
 
 
 def test_healthz_answers_ok_without_cookies(client: TestClient[Litestar]) -> None:

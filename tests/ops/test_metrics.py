@@ -26,8 +26,8 @@ from tests.citizen.helpers import (
     send_code,
     submit_form,
 )
-from tests.conftest import make_settings
-from tests.security.helpers import browser_from, free_port
+from tests.conftest import free_port, make_settings
+from tests.security.helpers import browser_from
 
 TOKEN = "metrics-token-0123456789abcdef"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

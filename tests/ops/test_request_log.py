@@ -1,5 +1,5 @@
 """One log line per request, the request id that ties it to the error page a citizen sees,
-and the JSON lines of production (portal/ops/log_format.py, request_id.py, gateway.py)."""
+and the JSON lines of production (portal/web/log_format.py, request_id.py, gateway.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from portal.ops.log_format import ACCESS_LOGGER, JsonFormatter, TextFormatter
 from portal.web.access_log import uvicorn_log_config
+from portal.web.log_format import ACCESS_LOGGER, JsonFormatter, TextFormatter
 from tests.conftest import html, make_settings
 
 TOKEN = "SeCrEtTrackingToken0123456789abcdefABCDEF"

@@ -1,6 +1,7 @@
 """The OTP rules of DESIGN.md section 5, exercised on the service against a real database.
 
-Each test drives ``issue_code``/``check_code`` with ``asyncio.run``. Time is moved by backdating
+Each test drives ``issue_code``/``check_code`` in a fresh event loop (``tests.conftest.fresh``,
+imported as ``run``). Time is moved by backdating
 rows (``backdate``), never by sleeping.
 """
 
@@ -8,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 
@@ -28,8 +27,7 @@ from portal.otp.service import (
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-
-T = TypeVar("T")
+from tests.conftest import fresh as run
 
 KEY = b"otp-service-test-key-0123456789ab"
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
@@ -40,15 +38,6 @@ IP = "192.0.2.10"
 DEFAULT = OtpPolicy()
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    """Await a coroutine or a Piccolo query in a fresh event loop."""
-
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
 
 
 def issue(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from portal.tables.citizen_request import CitizenRequest
+from tests.conftest import RunDb
 
-RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
 CITIZEN_ID = "1234567890121"
 MASKED_ID = "x-xxxx-xxxxx-12-1"
 

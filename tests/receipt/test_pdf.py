@@ -16,7 +16,7 @@ from portal.app import create_app
 from portal.kernel.clock import buddhist_year
 from portal.otp.policy import OtpPolicy
 from portal.tables.service import Service
-from tests.conftest import html, make_settings
+from tests.conftest import app_loop, html, make_settings
 from tests.receipt.helpers import BASE_URL, file_request, pdf_reader, pdf_text, thai_letters
 
 Browser = Callable[[], TestClient[Litestar]]
@@ -115,13 +115,10 @@ def test_missing_font_gets_a_thai_page_and_one_clear_log_line(
     empty.mkdir()
     settings = make_settings(tmp_path, database, PORTAL_RECEIPT_FONT_DIR=str(empty))
     with TestClient(app=create_app(settings, otp_policy=otp_policy)) as client:
-
-        def run_db(function: Any) -> Any:
-            assert client.blocking_portal is not None
-            return client.blocking_portal.call(function)
+        run_db = app_loop(client)
 
         filed = file_request(client, run_db, "0800003106")
-        # The app leaves the root handlers alone (portal/ops/log_format.py sets logging up):
+        # The app leaves the root handlers alone (portal/web/log_format.py sets logging up):
         # pytest's capture hears the portal's records once.
         with caplog.at_level(logging.ERROR, logger="portal"):
             response = client.get(f"/t/{filed.tracking_token}/receipt.pdf")

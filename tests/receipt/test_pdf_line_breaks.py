@@ -20,7 +20,7 @@ from portal.otp.policy import OtpPolicy
 from portal.receipt import thai_words
 from portal.receipt.fonts import find_fonts
 from portal.receipt.pdf import ReceiptText, render_receipt_pdf
-from tests.conftest import make_settings
+from tests.conftest import app_loop, make_settings
 from tests.receipt.helpers import BASE_URL, file_request, text_runs
 
 OFFICE = "องค์การบริหารส่วนตำบลหนองบัวทองพัฒนาเจริญอำเภอศรีประจันต์จังหวัดสุพรรณบุรี"
@@ -157,10 +157,7 @@ def test_office_name_from_the_settings_wraps_between_words_in_the_download(
 ) -> None:
     settings = make_settings(tmp_path, database, PORTAL_OFFICE_NAME=OFFICE)
     with TestClient(app=create_app(settings, otp_policy=otp_policy)) as client:
-
-        def run_db(function: Any) -> Any:
-            assert client.blocking_portal is not None
-            return client.blocking_portal.call(function)
+        run_db = app_loop(client)
 
         filed = file_request(client, run_db, "0800003201")
         response = client.get(f"/t/{filed.tracking_token}/receipt.pdf")

@@ -1,5 +1,5 @@
-"""Security tests share the back-office set-up: staff tables emptied per test and a fixed clock
-for authenticator codes (see ``tests/staff/conftest.py``).
+"""Security tests share the back-office set-up of ``tests/staff/conftest.py`` (staff tables
+emptied per test, one fixed clock for sign-in, the audit log and enrolment), imported from there.
 
 They also count what they do for SECURITY.md (``tests/security/figures.py``): every HTTP answer
 by test module and status (attempts tried, limits hit, 5xx seen), every case hypothesis ran
@@ -8,7 +8,6 @@ by test module and status (attempts tried, limits hit, 5xx seen), every case hyp
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,22 +21,12 @@ from hypothesis.internal.observability import (
 )
 
 from tests.security.figures import FIGURES
-from tests.staff.helpers import Clock, empty_staff_tables
+from tests.staff.conftest import clock, staff_tables
+
+__all__ = ["clock", "staff_tables"]
 
 _current_module = ["(none)"]
 _outcomes: Counter[str] = Counter()
-
-
-@pytest.fixture(autouse=True)
-def staff_tables(database: str) -> None:
-    asyncio.run(empty_staff_tables())
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fixed = Clock()
-    monkeypatch.setattr("portal.staff.sign_in.utcnow", fixed)
-    return fixed
 
 
 def _count_answer(response: httpx.Response) -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,8 @@ from litestar.testing import TestClient
 from litestar.types import Receive, Scope, Send
 
 from portal.tables.piccolo_app import ALL_TABLES
+from tests.conftest import RunDb, csrf_token
 
-RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
 Browser = TestClient[Litestar]
 
 FIRST_TEST_PHONE = 5000
@@ -143,6 +142,46 @@ def browser_from(app: Litestar, client: Browser, address: str) -> TestClient[Any
     return browser
 
 
+# Answers to bad input
+
+
+def assert_handled(response: Any, where: object = "") -> None:
+    """A 4xx or a handled page: never a server error, whatever was sent."""
+    assert response.status_code < 500, (where, response.status_code)
+
+
+def assert_no_injected_markup(response: Any, where: object = "") -> None:
+    """What was typed is shown as text, never as markup: every script is one of our own
+    hashed assets (pages may load more of them, e.g. the upload script)."""
+    if "text/html" not in response.headers.get("content-type", ""):
+        return
+    page = BeautifulSoup(response.text, "html.parser")
+    scripts = page.select("script")
+    assert all(str(s.get("src", "")).startswith("/assets/") for s in scripts), where
+    assert page.select("img[onerror], iframe, object, embed") == [], where
+    for element in page.find_all(True):
+        for attribute in element.attrs:
+            assert not attribute.lower().startswith("on"), (where, element.name, attribute)
+
+
+def assert_answered_safely(response: Any, where: object = "") -> Any:
+    """Handled (no 5xx) and nothing echoed as markup; the response, for further checks."""
+    assert_handled(response, where)
+    assert_no_injected_markup(response, where)
+    return response
+
+
+def post_form(browser: Browser, path: str, data: Any, page: str = "/") -> Any:
+    """POST ``data`` to ``path`` with the CSRF token a visit to ``page`` hands out."""
+    token = csrf_token(browser, page)
+    return browser.post(path, data=data, headers={"x-csrftoken": token}, follow_redirects=False)
+
+
+def post_safely(browser: Browser, path: str, data: Any, page: str = "/", where: object = "") -> Any:
+    """``post_form``, then ``assert_answered_safely``: the fuzzers' one step."""
+    return assert_answered_safely(post_form(browser, path, data, page), where)
+
+
 # Comparing pages
 
 
@@ -160,12 +199,6 @@ def page_without_tokens(response: Any) -> str:
 
 
 # A real ``portal serve``
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

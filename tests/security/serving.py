@@ -1,18 +1,15 @@
 """Citizens driving a real ``portal serve`` over HTTP, and checks on what it saved.
 
 The fault and load tests run the portal as its own process (so that it can be killed, or its
-database restarted under it) and read the database from the test process with ``fresh``: a
-new event loop per read, outside the server's pool.
+database restarted under it) and read the database from the test process with
+``tests.conftest.fresh``: a new event loop per read, outside the server's pool.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 from bs4 import BeautifulSoup
@@ -21,10 +18,9 @@ from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 from tests.security.helpers import phone
 
-T = TypeVar("T")
 FORM = "/e-service/general-request"
 ON_POSTGRES = os.environ.get("PORTAL_TEST_DATABASE_URL", "").startswith("postgres")
 
@@ -43,15 +39,6 @@ def serve_env(tmp_path: Path, database: str, port: int, **extra: str) -> dict[st
         "PORTAL_SMS_DAILY_LIMIT": "100000",
         **extra,
     }
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    """Run one database read from the test process, in an event loop of its own."""
-
-    async def call() -> T:
-        return await function()
-
-    return asyncio.run(call())
 
 
 def token_of(page: httpx.Response) -> str:

@@ -13,7 +13,8 @@ import asyncio
 import sys
 from datetime import timedelta
 
-from portal.db import PoolSize, configure_database
+from portal.db import configure_database
+from portal.db_engines import PoolSize
 from portal.settings import load_settings
 from portal.sms.background import run_worker
 from portal.sms.dispatcher import SmsTiming

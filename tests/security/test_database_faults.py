@@ -16,7 +16,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,17 +23,17 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from portal.db import PortalPostgresEngine, current_engine
+from portal.db import current_engine
+from portal.db_engines import PortalPostgresEngine
 from portal.tables.citizen_request import CitizenRequest
 from portal.web.errors import database_unavailable
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, enter_code, latest_code, send_code
-from tests.conftest import csrf_token, make_settings
+from tests.conftest import app_loop, csrf_token, free_port, fresh, make_settings
 from tests.security.figures import FIGURES
-from tests.security.helpers import free_port, phone, portal_serve
+from tests.security.helpers import phone, portal_serve
 from tests.security.serving import (
     FORM,
     ON_POSTGRES,
-    fresh,
     half_written_requests,
     is_thai_unavailable_page,
     number_shown,
@@ -172,7 +171,7 @@ def _hold_table_lock(dsn: str, seconds: float, held: threading.Event) -> None:
         finally:
             await connection.close()
 
-    asyncio.run(hold())
+    fresh(hold)
 
 
 def test_a_held_table_lock_answers_503_after_the_lock_timeout_not_a_hang(
@@ -181,10 +180,7 @@ def test_a_held_table_lock_answers_503_after_the_lock_timeout_not_a_hang(
     settings = make_settings(tmp_path, database, PORTAL_DATABASE_LOCK_TIMEOUT="1")
     national, e164 = phone(560)
     with TestClient(create_app(settings), base_url="http://testserver.local") as client:
-
-        def run_db(function: Any) -> Any:
-            assert client.blocking_portal is not None
-            return client.blocking_portal.call(function)
+        run_db = app_loop(client)
 
         assert send_code(client, national).status_code == 303
         assert enter_code(client, latest_code(run_db, e164)).status_code == 303

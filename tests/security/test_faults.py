@@ -11,17 +11,14 @@ started again mid-journey).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -45,11 +42,10 @@ from tests.citizen.helpers import (
     send_code,
     submit_form,
 )
-from tests.conftest import csrf_token, make_settings
+from tests.conftest import app_loop, csrf_token, free_port, fresh, make_settings
 from tests.security.figures import FIGURES
-from tests.security.helpers import RunDb, free_port, phone, portal_serve
+from tests.security.helpers import RunDb, phone, portal_serve
 from tests.security.serving import (
-    fresh,
     half_written_requests,
     number_shown,
     ready_citizen,
@@ -69,13 +65,6 @@ FAST = SmsTiming(
     backoff_cap=0.2,
     lease=timedelta(seconds=3),
 )
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def code_from_queue(run_db: RunDb, e164: str) -> str:
@@ -117,14 +106,11 @@ def test_a_journey_with_the_sms_gateway_down_succeeds_and_keeps_the_messages(
         tmp_path,
         database,
         PORTAL_SMS_BACKEND="webhook",
-        PORTAL_SMS_WEBHOOK_URL=f"http://127.0.0.1:{closed_port()}/sms",
+        PORTAL_SMS_WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/sms",
     )
     national, e164 = phone(70)
     with TestClient(create_app(settings, sms_timing=FAST), base_url="http://testserver.local") as c:
-
-        def run_db(function: Callable[[], Awaitable[T]]) -> T:
-            assert c.blocking_portal is not None
-            return c.blocking_portal.call(function)
+        run_db = app_loop(c)
 
         FIGURES.add("faults_injected", 1)
         started = time.monotonic()
@@ -193,7 +179,7 @@ def _drop_every_connection(dsn: str) -> int:
             await connection.close()
         return len(rows)
 
-    return asyncio.run(drop())
+    return fresh(drop)
 
 
 def test_a_database_fault_mid_journey_is_a_handled_page_and_writes_nothing_half(

@@ -18,7 +18,7 @@ from litestar import Litestar
 
 from portal.casework.phone_change import change_phone
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import file_request, new_submission_key
+from portal.citizen.service import file_request
 from portal.db import write_transaction
 from portal.sms.outbox import SmsConfig
 from portal.tables.attachment import Attachment
@@ -33,7 +33,12 @@ from tests.attachments.helpers import (
     upload,
 )
 from tests.attachments.helpers import phone as attachment_phone
-from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
+from tests.citizen.helpers import (
+    GENERAL_REQUEST_ANSWERS,
+    new_submission_key,
+    submit_form,
+    verify_phone,
+)
 from tests.conftest import csrf_token, html
 from tests.security.helpers import Browser, RunDb, phone
 

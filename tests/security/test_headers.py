@@ -9,7 +9,6 @@ not of a redirect to sign in.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sqlite3
@@ -30,14 +29,13 @@ from portal.staff.accounts import create_account
 from portal.web.security_headers import CONTENT_SECURITY_POLICY, HSTS
 from tests.attachments.helpers import attach_after_photo, pending_upload
 from tests.citizen.helpers import send_code, verify_phone
-from tests.conftest import TEST_SECRET, csrf_token, html, make_settings
+from tests.conftest import TEST_SECRET, csrf_token, free_port, fresh, html, make_settings
 from tests.security.figures import FIGURES
 from tests.security.helpers import (
     Browser,
     RunDb,
     browser_from,
     endpoints,
-    free_port,
     phone,
     portal_serve,
 )
@@ -438,7 +436,7 @@ def test_a_browser_runs_the_pages_under_the_policy_without_a_violation(
         "PORTAL_BASE_URL": base,
     }
     national, e164 = phone(14)
-    staff = asyncio.run(_unenrolled_staff(settings))
+    staff = fresh(_unenrolled_staff(settings))
     with portal_serve(env, port, tmp_path / "serve.log"), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="th-TH")
@@ -496,7 +494,7 @@ async def _unenrolled_staff(settings: Settings) -> Any:
 def _latest_code(e164: str) -> str:
     # Playwright's sync API runs its own event loop in this thread: read from another one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        messages = pool.submit(asyncio.run, list_messages(to_phone=e164)).result()
+        messages = pool.submit(fresh, list_messages(to_phone=e164)).result()
     match = re.search(r"\b(\d{6})\b", messages[0]["text"])
     assert match is not None
     return match.group(1)

@@ -23,9 +23,10 @@ from pathlib import Path
 from bench import journey as steps
 from bench.client import Browser, Response
 from portal.tables.citizen_request import CitizenRequest
+from tests.conftest import free_port, fresh
 from tests.security.figures import FIGURES
-from tests.security.helpers import FIRST_TEST_PHONE, LAST_TEST_PHONE, free_port, portal_serve
-from tests.security.serving import fresh, serve_env
+from tests.security.helpers import FIRST_TEST_PHONE, LAST_TEST_PHONE, portal_serve
+from tests.security.serving import serve_env
 
 SECONDS = float(os.environ.get("PORTAL_LOAD_SECONDS", "60"))
 CITIZENS = int(os.environ.get("PORTAL_LOAD_CITIZENS", "200"))
@@ -134,7 +135,7 @@ def test_two_hundred_citizens_for_a_minute_get_no_server_error_and_lose_nothing(
     run = Run()
     started = time.monotonic()
     with portal_serve(env, port, log):
-        asyncio.run(drive(port, database, run))
+        fresh(drive(port, database, run))
     elapsed = time.monotonic() - started
 
     requests = sum(run.statuses.values())

@@ -13,9 +13,8 @@ owner out (``test_otp_lockout.py``); a busy carrier address keeps working
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -28,21 +27,13 @@ from portal.sms.outbox import SmsConfig
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsState
 from tests.citizen.helpers import enter_code, latest_code, send_code
-from tests.conftest import csrf_token, html
+from tests.conftest import csrf_token, fresh, html
 from tests.security.helpers import Browser, RunDb, browser_from, phone
 
-T = TypeVar("T")
 VICTIM, VICTIM_E164 = phone(0)
 KEY = b"otp-abuse-test-key-0123456789abcd"
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
 DEFAULT = OtpPolicy()
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
 
 
 def wrong_tries(run_db: RunDb, e164: str) -> int:
@@ -129,7 +120,7 @@ def _live_codes(sessions: list[str], policy: OtpPolicy = DEFAULT) -> list[int]:
     """A live code to VICTIM for each session (distinct browsers), ids returned."""
     ids = []
     for n, session in enumerate(sessions):
-        issued = run(
+        issued = fresh(
             issue_code(
                 phone=VICTIM_E164,
                 purpose="submit",
@@ -167,7 +158,7 @@ def _guess_all_at_once(
     async def all_at_once() -> list[str]:
         return list(await asyncio.gather(*(guess(cid, session) for cid, session in guesses)))
 
-    return run(all_at_once())
+    return fresh(all_at_once())
 
 
 @pytest.mark.usefixtures("database")
@@ -175,7 +166,7 @@ def test_simultaneous_guesses_on_one_code_count_five_at_most() -> None:
     (challenge_id,) = _live_codes(["browser-a"])
     outcomes = _guess_all_at_once([(challenge_id, "browser-a")] * 20, "999999")
     assert outcomes.count(CheckOutcome.wrong.value) <= DEFAULT.wrong_tries_per_code - 1
-    row = run(OtpChallenge.select().where(OtpChallenge.id == challenge_id).first())
+    row = fresh(OtpChallenge.select().where(OtpChallenge.id == challenge_id).first())
     assert row["failed_attempts"] == DEFAULT.wrong_tries_per_code
 
 
@@ -188,7 +179,7 @@ def test_simultaneous_guesses_across_live_codes_stay_within_the_phone_limit() ->
     guesses = [(cid, session) for cid, session in zip(ids, sessions, strict=True)] * 10
     outcomes = _guess_all_at_once(guesses, "999999", CEILING)
     weighed = [o for o in outcomes if o in (CheckOutcome.wrong.value, CheckOutcome.exhausted.value)]
-    total = run(
+    total = fresh(
         OtpChallenge.select(Sum(OtpChallenge.failed_attempts, alias="n"))
         .where(OtpChallenge.phone == VICTIM_E164)
         .first()
@@ -208,7 +199,7 @@ def test_codes_are_bound_to_the_session_hash_not_guessable_across_sessions() -> 
     (challenge_id,) = _live_codes(["browser-a"])
     outcomes = _guess_all_at_once([(challenge_id, "browser-b")] * 5, "999999")
     assert set(outcomes) == {CheckOutcome.unknown.value}
-    row = run(OtpChallenge.select().where(OtpChallenge.id == challenge_id).first())
+    row = fresh(OtpChallenge.select().where(OtpChallenge.id == challenge_id).first())
     assert row["failed_attempts"] == 0
     assert row["session_hash"] == session_hash("browser-a")
 
@@ -306,6 +297,6 @@ def test_simultaneous_sends_from_many_addresses_never_pass_the_budget() -> None:
     async def all_at_once() -> list[str]:
         return list(await asyncio.gather(*(ask(n) for n in range(40))))
 
-    outcomes = run(all_at_once())
+    outcomes = fresh(all_at_once())
     assert sorted(outcomes) == ["budget"] * 30 + ["sent"] * 10
-    assert run(SmsMessage.count()) == 10
+    assert fresh(SmsMessage.count()) == 10

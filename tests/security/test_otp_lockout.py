@@ -8,10 +8,8 @@ limits keep guessing infeasible (see ``portal/otp/policy.py`` for the arithmetic
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -29,21 +27,13 @@ from tests.citizen.helpers import (
     send_code,
     submit_form,
 )
-from tests.conftest import csrf_token, html
+from tests.conftest import csrf_token, fresh, html
 from tests.security.helpers import Browser, RunDb, browser_from, phone
 
-T = TypeVar("T")
 VICTIM, VICTIM_E164 = phone(10)
 DEFAULT = OtpPolicy()
 KEY = b"otp-lockout-test-key-0123456789ab"
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
 
 
 def _backdate(run_db: RunDb, by: timedelta) -> None:
@@ -126,7 +116,7 @@ def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
 
 
 def _failures() -> int:
-    row = run(
+    row = fresh(
         OtpChallenge.select(Sum(OtpChallenge.failed_attempts, alias="n"))
         .where(OtpChallenge.phone == VICTIM_E164)
         .first()
@@ -180,7 +170,7 @@ async def _guess_with_fresh_browsers(rounds: int, policy: OtpPolicy) -> list[str
 def test_guesses_from_fresh_browsers_stay_far_below_the_code_space() -> None:
     """Rotating browsers does not buy guesses: the phone's daily send limit caps them at
     10 codes x 5 tries = 50 a day, against 10^6 possible codes."""
-    outcomes = run(_guess_with_fresh_browsers(30, DEFAULT))
+    outcomes = fresh(_guess_with_fresh_browsers(30, DEFAULT))
     assert outcomes.count("guessed") == DEFAULT.sends_per_phone_day
     assert set(outcomes) == {"guessed", "phone_day"}
     assert _failures() <= DEFAULT.sends_per_phone_day * DEFAULT.wrong_tries_per_code == 50
@@ -191,12 +181,12 @@ def test_the_phone_ceiling_holds_when_the_send_limits_are_raised() -> None:
     """An office that raises the per-phone send limits still keeps the NIST ceiling: at 100
     failures in 24 hours the phone is locked for every browser."""
     generous = OtpPolicy(sends_per_phone_short=1000, sends_per_phone_day=1000)
-    outcomes = run(_guess_with_fresh_browsers(25, generous))
+    outcomes = fresh(_guess_with_fresh_browsers(25, generous))
     assert _failures() == generous.wrong_tries_per_phone == 100
     assert outcomes[-1] == "phone_locked"
     assert outcomes.count("guessed") == 20
     with pytest.raises(RateLimited) as caught:
-        run(
+        fresh(
             issue_code(
                 phone=VICTIM_E164,
                 purpose="track",

@@ -11,7 +11,6 @@ owner-password PDFs still pass. Files are served as downloads unless they are ph
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zlib
 from typing import Any
@@ -23,17 +22,11 @@ from pypdf import PdfWriter
 from pypdf.annotations import Link
 
 from portal.attachments.processing import UploadRejected, process_upload
-from portal.tables.upload_refusal import UploadRefusal
 from tests.attachments.helpers import jpeg_with_gps, open_form, pending_ids, upload
 from tests.conftest import html
 
 LIMIT = 10 * 1024 * 1024
 PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s>>"
-
-
-@pytest.fixture(autouse=True)
-def no_refusals(database: str) -> None:
-    asyncio.run(UploadRefusal.delete(force=True).run())
 
 
 def build_pdf(

@@ -5,7 +5,6 @@ be handed to them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,7 +24,7 @@ from portal.sms.outbox import list_messages
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, latest_code, send_code
-from tests.conftest import TEST_SECRET, csrf_token, html
+from tests.conftest import RunDb, csrf_token, fresh, html
 from tests.privacy.helpers import CITIZEN_ID, phone
 from tests.security.helpers import changed_rows, snapshot
 from tests.staff.helpers import (
@@ -40,7 +39,6 @@ from tests.staff.helpers import (
 )
 
 Browser = TestClient[Litestar]
-RunDb = Callable[[Callable[[], Any]], Any]
 ID_FORMS = (CITIZEN_ID, "1-2345-67890-12-1")
 
 
@@ -170,15 +168,10 @@ def test_phone_is_masked_on_every_citizen_page(
 
 
 @pytest.fixture
-def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> Path:
+def purge_env(portal_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The ``portal`` command on the test database, with a 30-day retention."""
-    for name in ("PORTAL_ENV", "PORTAL_SMS_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("PORTAL_RETENTION_DAYS", "30")
-    return tmp_path
+    return portal_env
 
 
 def _age(number: str, status: str, days: int) -> None:
@@ -190,15 +183,15 @@ def _age(number: str, status: str, days: int) -> None:
             }
         ).where(CitizenRequest.number == number)
 
-    asyncio.run(go())
+    fresh(go)
 
 
 def _rows() -> dict[str, dict[Any, dict[str, Any]]]:
-    return snapshot(lambda read: asyncio.run(read()))
+    return snapshot(fresh)
 
 
 def test_portal_purge_anonymises_exactly_the_closed_old_ones_audited_and_idempotent(
-    portal_env: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+    purge_env: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     citizen_ids.configure(settings)
     statuses = ["completed", "rejected", "cancelled", "received", "in_progress", "completed"]
@@ -223,7 +216,7 @@ def test_portal_purge_anonymises_exactly_the_closed_old_ones_audited_and_idempot
         assert (row["anonymised_at"] is not None) is gone
         assert (row["phone"] == "") is gone
         assert (row["citizen_id_encrypted"] == "") is gone
-    audit = asyncio.run(AuditEvent.select().order_by(AuditEvent.id).run())
+    audit = fresh(AuditEvent.select().order_by(AuditEvent.id).run())
     assert [(a["actor"], a["action"]) for a in audit] == [
         ("system/purge", "anonymise_request")
     ] * 3 + [("system/purge", "purge")]

@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from schemathesis.generation.case import Case
 
+from portal.settings import settings_of
 from portal.sms.providers.twilio import twilio_signature
 from portal.tables.sms_message import SmsState
 from tests.sms.reports import BASE, TOKEN, TWILIO_TOKEN, report_portal, sent_message, stored
@@ -95,7 +96,7 @@ def _fuzz(portal: TestClient[Litestar], operation: Any, mode: str) -> None:
 def test_generated_reports_get_a_documented_answer_and_never_a_5xx(
     portal: TestClient[Litestar], mode: str
 ) -> None:
-    backend = portal.app.state["settings"].sms_backend
+    backend = settings_of(portal.app).sms_backend
     untouched = sent_message(portal, backend, UNTOUCHED_ID)
     operations = _schema()[REPORT_PATHS[backend]]
     for method in operations:

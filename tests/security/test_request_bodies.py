@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import free_port
 from tests.security.figures import FIGURES
-from tests.security.helpers import free_port, portal_serve
+from tests.security.helpers import portal_serve
 from tests.security.serving import serve_env
 
 IDLE = 2

@@ -25,6 +25,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -46,7 +47,7 @@ from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, enter_code, send_code, submit_form
-from tests.conftest import TEST_SECRET, html, make_settings
+from tests.conftest import TEST_SECRET, app_loop, fresh, html, make_settings
 from tests.security.figures import FIGURES
 from tests.security.helpers import browser_from, phone
 from tests.sms.gateway import FakeGateway, running_gateway, wait_until
@@ -121,9 +122,7 @@ def test_filings_past_the_budget_wait_codes_get_429_and_the_window_releases_them
     with running_gateway() as gateway, budget_portal(tmp_path, database, gateway) as client:
         app = client.app
 
-        def run_db(function: Callable[[], Any]) -> Any:
-            assert client.blocking_portal is not None
-            return client.blocking_portal.call(function)
+        run_db = app_loop(client)
 
         # Four citizens prove their phones (four codes: four of the six).
         citizens = []
@@ -295,7 +294,7 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
 ) -> None:
     limit, receipts, codes = 15, 30, 20
     for n in range(receipts):
-        asyncio.run(queue(text=f"receipt {n}", phone=phone(100 + n)[1]))
+        fresh(queue(text=f"receipt {n}", phone=phone(100 + n)[1]))
     policy = OtpPolicy(daily_budget=limit, sends_per_ip_hour=1000)
     sms = SmsConfig(sender=SENDER, backend="webhook")
 
@@ -331,21 +330,21 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
                 asks = [ask(n) for n in range(5, 5 + codes)]
                 return list(await asyncio.gather(*asks))
 
-            outcomes = asyncio.run(burst())
+            outcomes = fresh(burst)
 
             def waiting_or_done() -> bool:
-                states = asyncio.run(_states())
+                states = fresh(_states)
                 return states.get("sending", 0) == 0 and len(gateway.accepted) >= limit
 
             wait_until(waiting_or_done, timeout=60)
             # Give the workers time to overshoot, if they could.
-            asyncio.run(asyncio.sleep(1.0))
+            time.sleep(1.0)
         accepted = gateway.accepted_ids()
     admitted_codes = outcomes.count("sent")
     assert set(outcomes) <= {"sent", "budget"}
     assert len(accepted) == limit  # exactly the budget
     assert all(n == 1 for n in accepted.values())
-    stored = asyncio.run(_rows())
+    stored = fresh(_rows)
     otp_ids = {str(r["id"]) for r in stored if r["purpose"] == "otp"}
     assert otp_ids <= set(accepted)  # every admitted code went; none waited behind receipts
     assert len(otp_ids) == admitted_codes

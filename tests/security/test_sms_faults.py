@@ -11,7 +11,6 @@ come twice.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from portal.tables.sms_message import SmsMessage, SmsState
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 from tests.security.figures import FIGURES
 from tests.sms.gateway import running_gateway, wait_until
 from tests.sms.messages import queue
@@ -62,16 +61,13 @@ def states() -> dict[str, int]:
             counts[str(row["state"])] = counts.get(str(row["state"]), 0) + 1
         return counts
 
-    return asyncio.run(read())
+    return fresh(read)
 
 
 def test_sigkill_mid_burst_loses_no_sms_and_counts_what_was_sent_twice(
     tmp_path: Path, database: str
 ) -> None:
-    ids = [
-        asyncio.run(queue(text=f"message {n}", phone=f"+6680000{5600 + n:04d}"))
-        for n in range(BURST)
-    ]
+    ids = [fresh(queue(text=f"message {n}", phone=f"+6680000{5600 + n:04d}")) for n in range(BURST)]
     log = tmp_path / "worker.log"
     with running_gateway() as gateway:
         gateway.delay = 0.05  # a gateway that takes its time: messages are in flight at the kill

@@ -42,12 +42,6 @@ from tests.staff.helpers import (
 NEW_PASSWORD = "Suan-Dok-Mai-2569"
 
 
-@pytest.fixture(autouse=True)
-def one_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    for where in ("kernel.audit", "staff.enrolment", "staff.own_password"):
-        monkeypatch.setattr(f"portal.{where}.utcnow", clock)
-
-
 @pytest.fixture
 def admin_staff(run_db: RunDb, settings: Settings) -> Staff:
     return make_staff(run_db, settings, "boss", role="admin")

@@ -37,13 +37,6 @@ ADMIN_HOME = "203.0.113.10"
 WRONG = "Wrong-Pass-999"
 
 
-@pytest.fixture(autouse=True)
-def one_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refused codes are read back from the audit log: the same fixed clock there."""
-    for where in ("kernel.audit", "staff.enrolment"):
-        monkeypatch.setattr(f"portal.{where}.utcnow", clock)
-
-
 @pytest.fixture
 def admin(run_db: RunDb, settings: Settings) -> Staff:
     return make_staff(run_db, settings, "boss", role="admin")

@@ -19,7 +19,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from bench.upload_memory import SAMPLES, measure
-from portal.attachments.service import PENDING_PER_PHONE
+from portal.attachments.pending import PENDING_PER_PHONE
 from portal.tables.attachment import Attachment
 from portal.tables.upload_refusal import UploadRefusal
 from tests.attachments.helpers import SERVICE, jpeg_with_gps, open_form, phone, upload
@@ -49,11 +49,6 @@ KEPT = (
     "webp 3.2 MP (at the budget)",
     "pdf 5,000 objects",
 )
-
-
-@pytest.fixture(autouse=True)
-def no_refusals(database: str) -> None:
-    asyncio.run(UploadRefusal.delete(force=True).run())
 
 
 @pytest.mark.parametrize("name", [*REFUSED, *KEPT])

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from portal.kernel.clock import utcnow
-from portal.sms.outbox import SmsConfig, enqueue
-from portal.tables.sms_message import SmsMessage, SmsPurpose
+from portal.sms.failures import COLUMNS, MessageStatus, as_status
+from portal.sms.outbox import RETRY_WINDOW, SmsConfig, enqueue
+from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 
 WEBHOOK = SmsConfig(sender="OSS-LOCAL", backend="webhook")
 OUTBOX = SmsConfig(sender="OSS-LOCAL", backend="outbox")
@@ -51,3 +52,32 @@ async def backdate(message_id: int, **deltas: timedelta) -> None:
     current = await row(message_id)
     values = {getattr(SmsMessage, name): current[name] - delta for name, delta in deltas.items()}
     await SmsMessage.update(values).where(SmsMessage.id == message_id)
+
+
+async def messages_for_request(request_id: int) -> list[MessageStatus]:
+    """A request's messages with their states, oldest first (receipt, then each status
+    change), as the admins' SMS page reads them: never the text."""
+    rows = (
+        await SmsMessage.select(*COLUMNS)
+        .where(SmsMessage.request == request_id)
+        .order_by(SmsMessage.id)
+    )
+    return [as_status(row) for row in rows]
+
+
+async def suppressed(phone: str, *, now: datetime | None = None) -> int:
+    """A ``suppressed`` row as the tracking lookup once wrote them (a stand-in never sent,
+    without its text): such rows stay in databases until retention."""
+    now = now or utcnow()
+    message = SmsMessage(
+        to_phone=phone,
+        sender=WEBHOOK.sender,
+        text="",
+        purpose=SmsPurpose.otp,
+        state=SmsState.suppressed,
+        backend=WEBHOOK.backend,
+        created_at=now,
+        expires_at=now + RETRY_WINDOW,
+    )
+    await message.save()
+    return int(message.id)

@@ -10,9 +10,9 @@ import pytest
 
 from portal.kernel.clock import utcnow
 from portal.sms import budget
-from portal.sms.outbox import RETRY_WINDOW, enqueue
+from portal.sms.outbox import RETRY_WINDOW
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, backdate, queue, row
+from tests.sms.messages import OUTBOX, PHONES, backdate, queue, row, suppressed
 
 pytestmark = pytest.mark.usefixtures("database")
 LEASE = timedelta(seconds=30)
@@ -39,9 +39,7 @@ def test_what_counts_sent_sending_and_admitted_codes_never_the_unsent() -> None:
         await queue()  # a receipt waiting: not sent yet
         # A suppressed row, as the tracking lookup wrote before every phone got a real code:
         # such rows stay in databases until retention, and never count.
-        await enqueue(
-            WEBHOOK, to_phone=PHONES[5], text="", purpose=SmsPurpose.otp, now=now, suppressed=True
-        )
+        await suppressed(PHONES[5], now=now)
         refused = await queue()  # refused before any gateway took it
         await set_state(refused, SmsState.failed, failed_at=now, next_attempt_at=None)
         dead_code = await queue(purpose=SmsPurpose.otp)

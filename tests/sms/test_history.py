@@ -1,4 +1,5 @@
-"""What the back office reads: a request's messages and the daily budget."""
+"""What the back office reads of SMS: a request's messages (never their text) and the daily
+budget, counted as the budget counts it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from datetime import timedelta
 import pytest
 
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import file_request, new_submission_key
+from portal.citizen.service import file_request
 from portal.kernel.clock import utcnow
-from portal.sms.history import daily_usage, messages_for_request
-from portal.sms.outbox import enqueue
+from portal.sms import budget
+from portal.sms.health import sms_health
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
-from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, backdate, queue
+from tests.citizen.helpers import new_submission_key
+from tests.sms.messages import (
+    OUTBOX,
+    PHONES,
+    WEBHOOK,
+    backdate,
+    messages_for_request,
+    queue,
+    suppressed,
+)
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -70,17 +80,11 @@ def test_daily_usage_counts_what_the_budget_counts() -> None:
         for n in range(4):
             await queue(phone=PHONES[61 + n], config=OUTBOX)
         await queue(phone=PHONES[66])  # a receipt waiting in the queue: not sent yet
-        await enqueue(
-            OUTBOX,
-            to_phone=PHONES[67],
-            text="",
-            purpose=SmsPurpose.otp,
-            now=utcnow(),
-            suppressed=True,
-        )
-        usage = await daily_usage(limit=5)
-        assert (usage.used, usage.warning, usage.exhausted) == (4, True, False)
-        assert (await daily_usage(limit=4)).exhausted
-        assert not (await daily_usage(limit=100)).warning
+        await suppressed(PHONES[67])
+        usage = await budget.status(limit=5)
+        assert (usage.used, usage.exhausted) == (4, False)
+        assert (await sms_health(5, usage)).budget_nearly_full  # the admins' warning
+        assert (await budget.status(limit=4)).exhausted
+        assert not (await sms_health(100)).budget_nearly_full
 
     asyncio.run(go())

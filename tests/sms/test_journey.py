@@ -19,12 +19,12 @@ from litestar.testing import TestClient
 from portal.app import create_app
 from portal.otp.policy import OtpPolicy
 from portal.sms.dispatcher import SmsTiming
-from portal.sms.history import messages_for_request
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, enter_code, send_code, submit_form
 from tests.conftest import make_settings
 from tests.sms.gateway import FakeGateway, running_gateway, wait_until
+from tests.sms.messages import messages_for_request
 
 T = TypeVar("T")
 FAST = SmsTiming(

@@ -3,11 +3,10 @@ the real routes, and requests filed the way citizens file them."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -16,11 +15,12 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.citizen.service import FiledRequest, file_request
+from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings
 from portal.sms.outbox import SmsConfig
 from portal.staff import enrolment
-from portal.staff.accounts import create_account
+from portal.staff.accounts import StaffAccount, create_account, find_account, username_of
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.reply_template import ReplyTemplate
@@ -28,12 +28,16 @@ from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
-from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
-from tests.conftest import csrf_token, html
+from tests.citizen.helpers import (
+    GENERAL_REQUEST_ANSWERS,
+    new_submission_key,
+    submit_form,
+    verify_phone,
+)
+from tests.conftest import RunDb, csrf_token, fresh, html, make_settings
 
 ON_POSTGRES = os.environ.get("PORTAL_TEST_DATABASE_URL", "").startswith("postgres")
 
-RunDb = Callable[[Callable[[], Awaitable[Any]]], Any]
 Browser = TestClient[Litestar]
 
 BASE_URL = "https://eservice.example.go.th"
@@ -227,7 +231,7 @@ def file_direct(
         )
 
     if run_db is None:
-        return asyncio.run(go())
+        return fresh(go)
     filed: FiledRequest = run_db(go)
     return filed
 
@@ -287,3 +291,15 @@ def tracking_token(run_db: RunDb, number: str) -> str:
         )
     )
     return str(row["tracking_token"])
+
+
+async def get_account(staff_id: int) -> StaffAccount | None:
+    """One account by id (the product looks accounts up by sign-in name only)."""
+    username = await username_of(staff_id)
+    return await find_account(username) if username is not None else None
+
+
+def filing_vault() -> CitizenIdVault:
+    """The vault that filing uses in tests (the ``database`` fixture configures it from
+    ``make_settings``, so from ``TEST_SECRET``): staff code receives it from the settings."""
+    return CitizenIdVault.from_settings(make_settings(Path("unused"), "sqlite:///unused.db"))

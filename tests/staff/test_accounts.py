@@ -4,8 +4,7 @@ enrolment link that lets the owner choose one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -15,7 +14,6 @@ from portal.staff.accounts import (
     AccountError,
     active_officers,
     create_account,
-    get_account,
     list_accounts,
     set_active,
     set_role,
@@ -25,16 +23,8 @@ from portal.staff.passwords import verify_password
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
-from tests.staff.helpers import BASE_URL, PASSWORD, Clock, make_staff, secret_of
-
-T = TypeVar("T")
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
+from tests.conftest import fresh
+from tests.staff.helpers import BASE_URL, PASSWORD, Clock, get_account, make_staff, secret_of
 
 
 @pytest.fixture

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from portal.kernel.audit import PAGE_SIZE, list_events, record
+from tests.conftest import fresh
 from tests.staff.helpers import file_direct
-
-T = TypeVar("T")
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
 
 
 def test_records_read_back_newest_first_with_details() -> None:

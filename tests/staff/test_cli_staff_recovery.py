@@ -3,8 +3,6 @@ as ``system/cli``, and never leaving the office without an admin who can sign in
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from portal.settings import Settings, load_settings
 from portal.staff.enrolment import link_page
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_user import StaffUser
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 from tests.staff.helpers import Staff, make_staff
 
 
@@ -28,20 +26,13 @@ def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -
     monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
 
 
-def run_db(work: Callable[[], Awaitable[Any]]) -> Any:
-    async def go() -> Any:
-        return await work()
-
-    return asyncio.run(go())
-
-
 @pytest.fixture
 def cli_settings() -> Settings:
     return load_settings()
 
 
 def staff(settings: Settings, username: str, role: str = "officer", **kw: Any) -> Staff:
-    return make_staff(run_db, settings, username, role=role, **kw)
+    return make_staff(fresh, settings, username, role=role, **kw)
 
 
 def portal(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -51,7 +42,7 @@ def portal(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 
 def row(username: str) -> dict[str, Any]:
-    found: dict[str, Any] = run_db(
+    found: dict[str, Any] = fresh(
         lambda: StaffUser.select().where(StaffUser.username == username).first()
     )
     return found
@@ -60,7 +51,7 @@ def row(username: str) -> dict[str, Any]:
 def audits(action: str) -> list[dict[str, Any]]:
     import json
 
-    rows: list[dict[str, Any]] = run_db(
+    rows: list[dict[str, Any]] = fresh(
         lambda: (
             AuditEvent.select(AuditEvent.actor, AuditEvent.details)
             .where(AuditEvent.action == action)
@@ -72,7 +63,7 @@ def audits(action: str) -> list[dict[str, Any]]:
 
 def works(settings: Settings, out: str) -> bool:
     (link,) = [line for line in out.splitlines() if "/staff/enrol/" in line]
-    page = run_db(
+    page = fresh(
         lambda: link_page(
             token=link.rsplit("/", 1)[1],
             key=settings.derive_key("staff-enrolment"),
@@ -171,7 +162,7 @@ def test_list_shows_role_state_enrolment_and_last_sign_in(
     staff(cli_settings, "boss", "admin")
     staff(cli_settings, "malee", enrolled=False)
     somchai = staff(cli_settings, "somchai")
-    run_db(lambda: StaffUser.update({StaffUser.active: False}).where(StaffUser.id == somchai.id))
+    fresh(lambda: StaffUser.update({StaffUser.active: False}).where(StaffUser.id == somchai.id))
     code, out, _ = portal(capsys, "list")
     assert code == 0
     header, *lines = out.splitlines()

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from portal.casework.status import change_status
 from portal.kernel.clock import BANGKOK, utcnow
 from portal.staff.inbox import InboxFilter, InboxPage, export_csv, inbox_page
 from portal.tables.citizen_request import RequestStatus
-from tests.staff.helpers import BASE_URL, SMS, backdate, file_direct
-
-T = TypeVar("T")
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    """``run_db`` without an app: a fresh event loop per call."""
-    return run(function())
+from tests.conftest import fresh
+from tests.staff.helpers import BASE_URL, SMS, backdate, file_direct, filing_vault
 
 
 def page(**filters: object) -> InboxPage:
-    return run(inbox_page(InboxFilter(**filters)))  # type: ignore[arg-type]
+    return fresh(inbox_page(InboxFilter(**filters), filing_vault()))  # type: ignore[arg-type]
 
 
 def test_row_carries_name_subject_due_date_and_no_assignee() -> None:
@@ -53,7 +37,7 @@ def test_overdue_is_for_open_requests_past_their_target_only() -> None:
     by_number = {row.number: row for row in page().rows}
     assert by_number[late].overdue is True
     assert by_number[just_in_time].overdue is False
-    run(
+    fresh(
         change_status(
             number=late,
             status=RequestStatus.in_progress,
@@ -64,7 +48,7 @@ def test_overdue_is_for_open_requests_past_their_target_only() -> None:
         )
     )
     assert {row.number: row for row in page().rows}[late].overdue is True
-    run(
+    fresh(
         change_status(
             number=late,
             status=RequestStatus.cancelled,
@@ -92,7 +76,7 @@ def test_a_nul_byte_or_an_overlong_query_is_harmless() -> None:
 
 
 def test_export_without_requests_is_the_bom_and_header_only() -> None:
-    text, rows = run(export_csv(InboxFilter()))
+    text, rows = fresh(export_csv(InboxFilter(), filing_vault()))
     assert rows == 0
     assert text.startswith("\ufeff")
     assert text.count("\n") == 1

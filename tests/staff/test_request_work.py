@@ -3,13 +3,12 @@ not at all."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from portal.casework.case import CaseError
 from portal.casework.status import StatusChangeError
 from portal.kernel import audit
 from portal.settings import Settings
@@ -26,18 +25,11 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
+from tests.conftest import fresh
 from tests.staff.helpers import BASE_URL, SMS, Staff, file_direct, make_staff
 
-T = TypeVar("T")
 PHONE = "+66800000370"
 NEW_PHONE = "+66800000371"
-
-
-def fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture
@@ -148,10 +140,11 @@ def test_a_refused_status_change_writes_no_audit_row(actor: Actor, number: str) 
 
 def test_unknown_numbers(actor: Actor) -> None:
     assert fresh(lambda: view_request("69-999999", actor)) is None
-    with pytest.raises(LookupError):
+    with pytest.raises(CaseError) as note:
         fresh(lambda: staff_add_note("69-999999", "x", actor))
-    with pytest.raises(LookupError):
+    with pytest.raises(CaseError) as assign:
         fresh(lambda: staff_assign("69-999999", None, actor))
+    assert [e.value.code for e in (note, assign)] == ["unknown_request"] * 2
     setup = ["staff_created", "staff_enrolled"]  # the test account's own making
     assert fresh(lambda: AuditEvent.count().where(AuditEvent.action.not_in(setup))) == 0
 
@@ -171,16 +164,16 @@ def test_notes_and_phone_fixes_take_the_lock_that_purge_and_status_changes_take(
 ) -> None:
     """On PostgreSQL this advisory lock is what keeps a note from landing on a request that
     purge is anonymising in the same moment (and then staying there for good)."""
-    import portal.staff.request_work as request_work
+    import portal.casework.case as case
 
     taken: list[str | None] = []
-    real = request_work.write_transaction
+    real = case.write_transaction
 
     def recording(serialize: str | None = None) -> Any:
         taken.append(serialize)
         return real(serialize=serialize)
 
-    monkeypatch.setattr(request_work, "write_transaction", recording)
+    monkeypatch.setattr(case, "write_transaction", recording)
     fresh(lambda: staff_add_note(number, "บันทึก", actor))
     fresh(
         lambda: staff_fix_phone(number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS)

@@ -4,9 +4,8 @@ for known and unknown names, every success audited."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,17 +24,10 @@ from portal.staff.sign_in import (
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
+from tests.conftest import fresh
 from tests.staff.helpers import Clock, Staff, make_staff
 
-T = TypeVar("T")
 IP = "203.0.113.7"
-
-
-def run_fresh(function: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        return await function()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture
@@ -45,11 +37,11 @@ def totp_key(settings: Settings) -> bytes:
 
 @pytest.fixture
 def officer(settings: Settings) -> Staff:
-    return make_staff(run_fresh, settings, "somchai")
+    return make_staff(fresh, settings, "somchai")
 
 
 def attempt(totp_key: bytes, username: str, password: str, code: str, ip: str = IP) -> SignInResult:
-    return run_fresh(
+    return fresh(
         lambda: sign_in(
             username=username, password=password, code=code, client_ip=ip, totp_key=totp_key
         )
@@ -57,21 +49,19 @@ def attempt(totp_key: bytes, username: str, password: str, code: str, ip: str = 
 
 
 def attempts() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = run_fresh(
+    rows: list[dict[str, Any]] = fresh(
         lambda: StaffSignInAttempt.select().order_by(StaffSignInAttempt.id)
     )
     return rows
 
 
 def audit() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = run_fresh(lambda: AuditEvent.select().order_by(AuditEvent.id))
+    rows: list[dict[str, Any]] = fresh(lambda: AuditEvent.select().order_by(AuditEvent.id))
     return rows
 
 
 def user(staff: Staff) -> dict[str, Any]:
-    row: dict[str, Any] = run_fresh(
-        lambda: StaffUser.select().where(StaffUser.id == staff.id).first()
-    )
+    row: dict[str, Any] = fresh(lambda: StaffUser.select().where(StaffUser.id == staff.id).first())
     return row
 
 
@@ -125,7 +115,7 @@ def test_each_kind_of_wrong_is_the_same_refusal(
 def test_a_deactivated_account_is_refused_like_a_wrong_password(
     totp_key: bytes, officer: Staff, clock: Clock
 ) -> None:
-    run_fresh(lambda: StaffUser.update({StaffUser.active: False}).where(StaffUser.id == officer.id))
+    fresh(lambda: StaffUser.update({StaffUser.active: False}).where(StaffUser.id == officer.id))
     result = attempt(totp_key, "somchai", officer.password, officer.next_code(clock))
     assert result == SignInResult(Outcome.refused)
 
@@ -162,7 +152,7 @@ def test_an_account_whose_link_is_unused_cannot_sign_in(
 ) -> None:
     """Until its owner opens the link it has no password: nothing, not even an empty
     password or the dummy hash's own text, signs in, and the answer is the plain refusal."""
-    newcomer = make_staff(run_fresh, settings, "malee", enrolled=False, role="admin")
+    newcomer = make_staff(fresh, settings, "malee", enrolled=False, role="admin")
     for password in (newcomer.password, "", "not-a-real-password-only-for-equal-timing"):
         clock.advance(120)
         result = attempt(totp_key, "malee", password, newcomer.next_code(clock))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
 from portal.tables.piccolo_app import APP_CONFIG
+from tests.conftest import fresh
 
 
 def test_tables_match_the_committed_migrations(migrated_database: str) -> None:
-    statements = asyncio.run(
+    statements = fresh(
         AutoMigrationManager(auto_input="y").get_alter_statements(app_config=APP_CONFIG)
     )
     pending = [line for group in statements for line in group.statements]

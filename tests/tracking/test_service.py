@@ -5,27 +5,24 @@ Requests are filed with ``file_request`` and moved with ``change_status``, as in
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 
 from portal.casework.status import change_status
 from portal.catalogue.service import get_active_service
-from portal.citizen.service import FiledRequest, file_request, new_submission_key
+from portal.citizen.service import FiledRequest, file_request
 from portal.kernel.clock import utcnow
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tracking.service import (
     find_by_token,
-    phone_has_requests,
     request_for_phone,
     requests_for_phone,
 )
-
-T = TypeVar("T")
+from tests.citizen.helpers import new_submission_key
+from tests.conftest import fresh as run
+from tests.tracking.helpers import phone_has_requests
 
 BASE_URL = "https://eservice.example.go.th"
 SMS = SmsConfig("OSS-LOCAL", "outbox")
@@ -55,15 +52,6 @@ LABELLED_ANSWERS = [
 SERVICE_NAME = "แจ้งคำร้องทั่วไป"
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    """Await a coroutine or a Piccolo query in a fresh event loop."""
-
-    async def wait() -> T:
-        return await awaitable
-
-    return asyncio.run(wait())
 
 
 def file(phone: str = PHONE, answers: dict[str, str] | None = None) -> FiledRequest:

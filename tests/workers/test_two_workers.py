@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,18 +24,13 @@ from bs4 import BeautifulSoup
 
 from portal.app import WORKER_HEADER
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, SERVICE
+from tests.conftest import free_port
 from tests.sms.gateway import FakeGateway, running_gateway
 
 PHONE = "0800000960"
 E164 = "+66800000960"
 STARTUP_S = 90
 TRIES_TO_REACH_A_WORKER = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -70,7 +64,7 @@ def gateway() -> Iterator[FakeGateway]:
 
 @pytest.fixture
 def portal(tmp_path: Path, database: str, gateway: FakeGateway) -> Iterator[Portal]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,

@@ -1,4 +1,5 @@
-"""Back-office PDPA actions: reveal a request's citizen ID, export one person's data.
+"""Back-office PDPA actions: reveal a request's citizen ID, export one person's data (the
+work itself is ``portal.privacy.access``).
 
 Both are POSTs (CSRF-checked, never prefetched or cached) because both are audited reads of
 protected data; their answers say ``Cache-Control: no-store``.
@@ -20,18 +21,12 @@ from portal.kernel.request_numbers import parse_request_number
 from portal.privacy.access import export_personal_data, reveal_citizen_ids
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings
-from portal.staff.admin_routes import actor_name
-from portal.staff.guards import admin_guard, staff_guard
+from portal.staff.acting import acting_staff
+from portal.staff.guards import ADMIN, staff_guard
 from portal.staff.session_state import StaffSession
-from portal.web.rendering import client_ip
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_PHONE_INPUT = 32
-
-
-def _vault(request: Request[Any, Any, Any]) -> CitizenIdVault:
-    settings: Settings = request.app.state["settings"]
-    return CitizenIdVault.from_settings(settings)
 
 
 @post(
@@ -40,16 +35,20 @@ def _vault(request: Request[Any, Any, Any]) -> CitizenIdVault:
     guards=[staff_guard],
 )
 async def reveal_citizen_id(
-    request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    number: FromPath[str],
+    staff: NamedDependency[StaffSession],
+    settings: NamedDependency[Settings],
 ) -> Template:
     parsed = parse_request_number(number)
     if parsed is None:
         raise NotFoundException()
+    actor = await acting_staff(request, staff)
     revealed = await reveal_citizen_ids(
         parsed,
-        _vault(request),
-        actor=await actor_name(staff),
-        client_ip=client_ip(request),
+        CitizenIdVault.from_settings(settings),
+        actor=actor.username,
+        client_ip=actor.client_ip,
     )
     if revealed is None:
         raise NotFoundException()
@@ -69,16 +68,16 @@ def _export_form(phone: str = "", error: str | None = None, status_code: int = 2
     )
 
 
-@get("/staff/privacy/export", name="staff_privacy_export", guards=[staff_guard, admin_guard])
+@get("/staff/privacy/export", name="staff_privacy_export", guards=ADMIN)
 async def export_form() -> Template:
     return _export_form()
 
 
-@post(
-    "/staff/privacy/export", name="staff_privacy_export_submit", guards=[staff_guard, admin_guard]
-)
+@post("/staff/privacy/export", name="staff_privacy_export_submit", guards=ADMIN)
 async def export_submit(
-    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    settings: NamedDependency[Settings],
 ) -> Response[Any]:
     """A data-subject access request (PDPA section 30), after identity was checked in person."""
     raw = str((await request.form()).get("phone", ""))[:MAX_PHONE_INPUT]
@@ -86,13 +85,13 @@ async def export_submit(
         phone = parse_thai_mobile(raw).e164
     except PhoneError as error:
         return _export_form(raw, error.code, status_code=422)
-    settings: Settings = request.app.state["settings"]
+    actor = await acting_staff(request, staff)
     content, _ = await export_personal_data(
         phone,
-        _vault(request),
+        CitizenIdVault.from_settings(settings),
         office=settings.office_name,
-        actor=await actor_name(staff),
-        client_ip=client_ip(request),
+        actor=actor.username,
+        client_ip=actor.client_ip,
     )
     stamp = utcnow().astimezone(BANGKOK).strftime("%Y%m%d-%H%M")
     return Response(

@@ -1,4 +1,4 @@
-"""The OTP step, shared by filing a request and tracking one: same markup, different URLs."""
+"""The code step's page, the same for every purpose: only its links and its label differ."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Log lines: JSON lines in production (``PORTAL_LOG_FORMAT=json``), readable text otherwise.
 
 Every record logged while a request is being answered carries that request's id (see
-``portal.ops.request_id``), so the one request line and an error's traceback can be found
+``portal.web.request_id``), so the one request line and an error's traceback can be found
 together. The request line itself (``request_line``) holds the method, the route's template
 (``/t/{token}``, never the address with the token in it), the status and the time taken: no
 query string, no client address, no phone number.
@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from portal.ops.request_id import current_request_id
+from portal.web.request_id import current_request_id
 
 ACCESS_LOGGER = "portal.access"
 access_logger = logging.getLogger(ACCESS_LOGGER)
