@@ -3,13 +3,15 @@
 SQLite in a temporary folder by default; ``PORTAL_TEST_DATABASE_URL=postgresql://...`` runs the
 same tests on PostgreSQL.
 
-Async work from a (synchronous) test goes through one of two helpers, and only two:
+Async work from a (synchronous) test goes through one of two helpers, one per situation:
 
 - ``run_db`` (a fixture; ``app_loop(client)`` for a client a test starts itself) runs it in the
   event loop of the running app: on PostgreSQL the connection pool belongs to that loop, and a
   query from another loop fails ("attached to a different loop");
 - ``fresh(...)`` runs it in an event loop of its own, for tests that run no app (services,
   queries, command-line set-up). It takes a coroutine or query, or a function that makes one.
+
+(``tests/db/test_sqlite_engine.py`` calls ``asyncio.run`` itself: event loops are its subject.)
 """
 
 from __future__ import annotations

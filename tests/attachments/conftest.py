@@ -1,16 +1,8 @@
-"""The back-office fixtures (staff tables emptied, a fixed sign-in clock) for these tests, and
-no upload refusals left from another test (they count toward a phone's upload quota)."""
+"""The back-office fixtures (staff tables emptied, a fixed sign-in clock) for these tests.
 
-import asyncio
+Upload refusals left by another test (they count toward a phone's upload quota) are emptied
+with the rest by the shared ``database`` fixture (``tests/conftest.py``)."""
 
-import pytest
-
-from portal.tables.upload_refusal import UploadRefusal
 from tests.staff.conftest import clock, staff_tables
 
-__all__ = ["clock", "no_refusals", "staff_tables"]
-
-
-@pytest.fixture(autouse=True)
-def no_refusals(database: str) -> None:
-    asyncio.run(UploadRefusal.delete(force=True).run())
+__all__ = ["clock", "staff_tables"]

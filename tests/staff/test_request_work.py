@@ -179,6 +179,14 @@ def test_notes_and_phone_fixes_take_the_lock_that_purge_and_status_changes_take(
         lambda: staff_fix_phone(number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS)
     )
     assert taken == [f"request-status:{number}"] * 2
+    # Every staff action takes it exactly once (a status change no longer takes it twice).
+    fresh(
+        lambda: staff_change_status(
+            number, RequestStatus.in_progress, "", actor, base_url=BASE_URL, sms=SMS
+        )
+    )
+    fresh(lambda: staff_assign(number, actor.staff_id, actor))
+    assert taken == [f"request-status:{number}"] * 4
 
 
 def test_an_anonymised_request_takes_no_note_status_or_phone(actor: Actor, number: str) -> None:
