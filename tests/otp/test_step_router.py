@@ -91,11 +91,22 @@ async def reopen_check(verified_phone: NamedDependency[str | None]) -> str:
     return verified_phone or "none"
 
 
+@get(
+    "/reopen-only",
+    name="reopen_only",
+    dependencies={"verified_phone": verified_phone(REOPEN, required=True)},
+)
+async def reopen_only(verified_phone: NamedDependency[str]) -> str:
+    """Behind the guard: no phone proved for this purpose, the same 404 as no page at all."""
+    return verified_phone
+
+
 @pytest.fixture
 def app(settings: Settings, otp_policy: OtpPolicy) -> Litestar:
     portal = create_app(settings, otp_policy=otp_policy)
     portal.register(otp_step_router(REOPEN_STEP))
     portal.register(reopen_check)
+    portal.register(reopen_only)
     return portal
 
 
@@ -128,11 +139,13 @@ def test_a_third_purpose_verifies_a_phone_through_the_shared_step(
     )
     assert wrong.status_code == 422
     assert client.get("/reopen-check").text == "none"
+    assert client.get("/reopen-only").status_code == 404
 
     passed = _post(client, f"/reopen/{NUMBER}/verify", code=code)
     assert passed.status_code == 200
     assert passed.text == f"reopened {NUMBER} True"
     assert client.get("/reopen-check").text == E164
+    assert client.get("/reopen-only").text == E164
     rows = run_db(
         lambda: OtpChallenge.select(OtpChallenge.purpose).where(OtpChallenge.phone == E164)
     )

@@ -24,7 +24,7 @@ from litestar.testing import TestClient
 from litestar.types import Receive, Scope, Send
 
 from portal.tables.piccolo_app import ALL_TABLES
-from tests.conftest import RunDb, csrf_token
+from tests.conftest import RunDb, csrf_token, html
 
 Browser = TestClient[Litestar]
 
@@ -155,7 +155,7 @@ def assert_no_injected_markup(response: Any, where: object = "") -> None:
     hashed assets (pages may load more of them, e.g. the upload script)."""
     if "text/html" not in response.headers.get("content-type", ""):
         return
-    page = BeautifulSoup(response.text, "html.parser")
+    page = html(response)
     scripts = page.select("script")
     assert all(str(s.get("src", "")).startswith("/assets/") for s in scripts), where
     assert page.select("img[onerror], iframe, object, embed") == [], where
