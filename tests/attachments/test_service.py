@@ -1,8 +1,10 @@
-"""Removing pending uploads never takes the files of an upload that filing linked meanwhile."""
+"""Removing pending uploads never takes the files of an upload that filing linked meanwhile;
+staff's "after" photos are decoded outside the request's lock and stop at five."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -10,13 +12,16 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from portal.attachments import after_photos
 from portal.attachments.config import AttachmentConfig
 from portal.attachments.pending import clean_stale_pending, remove_pending
+from portal.attachments.processing import UploadRejected
 from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest
 from tests.attachments.helpers import (
+    attach_after_photo,
     file_complaint,
     jpeg_with_gps,
     open_form,
@@ -24,6 +29,7 @@ from tests.attachments.helpers import (
     phone,
     upload,
 )
+from tests.staff.helpers import make_staff
 
 Browser = TestClient[Litestar]
 
@@ -96,3 +102,40 @@ def test_cleaning_stale_uploads_keeps_the_files_of_one_filed_meanwhile(
     later = utcnow() + timedelta(days=1, minutes=1)
     assert run_db(lambda: clean_stale_pending(store, now=later)) == 0
     assert store.open(row["storage_key"]) and store.open(row["preview_key"])
+
+
+def test_after_photos_are_decoded_outside_the_request_lock_and_stop_at_five(
+    client: Browser, run_db: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert file_complaint(client, open_form(client, run_db, 301)).status_code == 303
+    number = run_db(lambda: CitizenRequest.select(CitizenRequest.number).first())["number"]
+    staff = make_staff(run_db, settings)
+    held: list[str] = []
+    shared_lock, decode = after_photos.request_lock, after_photos.processed_upload
+
+    @asynccontextmanager
+    async def watched_lock(locked: str) -> AsyncIterator[Any]:
+        async with shared_lock(locked) as txn:
+            held.append(locked)
+            try:
+                yield txn
+            finally:
+                held.remove(locked)
+
+    async def watched_decode(data: bytes, max_bytes: int) -> Any:
+        assert not held, "a photo is decoded while the request is locked"
+        return await decode(data, max_bytes)
+
+    monkeypatch.setattr(after_photos, "request_lock", watched_lock)
+    monkeypatch.setattr(after_photos, "processed_upload", watched_decode)
+    for _ in range(after_photos.MAX_AFTER_PHOTOS):
+        run_db(lambda: attach_after_photo(settings, number, staff.id))
+    with pytest.raises(UploadRejected) as refused:
+        run_db(lambda: attach_after_photo(settings, number, staff.id))
+    assert refused.value.code == "too_many"
+    with pytest.raises(LookupError):
+        run_db(lambda: attach_after_photo(settings, "99-999999", staff.id))
+    kept = run_db(lambda: Attachment.select().where(Attachment.stage == "after"))
+    assert len(kept) == after_photos.MAX_AFTER_PHOTOS
+    files = [p for p in (settings.data_dir / "uploads").rglob("*") if p.is_file()]
+    assert len(files) == 2 * len(kept)  # the refused sixth's copy and preview are gone
