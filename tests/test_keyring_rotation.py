@@ -31,7 +31,7 @@ from tests.citizen.helpers import (
     send_code,
     verify_phone,
 )
-from tests.conftest import TEST_SECRET, csrf_token, html, make_settings
+from tests.conftest import TEST_SECRET, csrf_token, fresh, html, make_settings
 from tests.staff.helpers import (
     Clock,
     RunDb,
@@ -52,9 +52,8 @@ BASE = "http://testserver.local"
 
 @pytest.fixture(autouse=True)
 def staff_tables(database: str) -> None:
-    import asyncio
 
-    asyncio.run(empty_staff_tables())
+    fresh(empty_staff_tables())
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ them."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ NOTE = "ผู้ร้องเคยร้องเรียนเรื่อ
 
 @pytest.fixture(autouse=True)
 def staff_tables(database: str) -> None:
-    asyncio.run(empty_staff_tables())
+    fresh(empty_staff_tables())
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ REASON = "ตรวจบัตรประชาชนที่เคาน์�
 
 @pytest.fixture(autouse=True)
 def staff_tables(database: str) -> None:
-    asyncio.run(empty_staff_tables())
+    fresh(empty_staff_tables())
 
 
 def change(

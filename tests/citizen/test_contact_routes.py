@@ -16,7 +16,7 @@ from portal.ops.checks import OK, WARN, check_office_contact
 from portal.settings import SettingsError
 from portal.tables.citizen_request import CitizenRequest
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
-from tests.conftest import html, make_settings
+from tests.conftest import fresh, html, make_settings
 
 FULL = {
     "PORTAL_OFFICE_NAME": "อบต.ทดสอบ",
@@ -187,7 +187,6 @@ def test_portal_check_warns_in_production_without_a_phone(tmp_path: Path) -> Non
 def test_start_up_warns_in_production_without_a_phone(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import asyncio
     from types import SimpleNamespace
 
     from portal.office.contact import warn_if_unset
@@ -202,5 +201,5 @@ def test_start_up_warns_in_production_without_a_phone(
         settings = make_settings(tmp_path, "sqlite:///x.sqlite3", **environ)
         app = SimpleNamespace(state={"settings": settings})
         with caplog.at_level("WARNING", logger="portal"):
-            asyncio.run(warn_if_unset(app))  # type: ignore[arg-type]
+            fresh(warn_if_unset(app))  # type: ignore[arg-type]
         assert ("PORTAL_OFFICE_PHONE" in caplog.text) is warned, environ

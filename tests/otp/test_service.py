@@ -1,8 +1,7 @@
 """The OTP rules of DESIGN.md section 5, exercised on the service against a real database.
 
-Each test drives ``issue_code``/``check_code`` in a fresh event loop (``tests.conftest.fresh``,
-imported as ``run``). Time is moved by backdating
-rows (``backdate``), never by sleeping.
+Each test drives ``issue_code``/``check_code`` in a fresh event loop (``tests.conftest.fresh``). Time is
+moved by backdating rows (``backdate``), never by sleeping.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from portal.otp.service import (
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsPurpose
-from tests.conftest import fresh as run
+from tests.conftest import fresh
 
 KEY = b"otp-service-test-key-0123456789ab"
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
@@ -48,7 +47,7 @@ def issue(
     ip: str = IP,
     policy: OtpPolicy = DEFAULT,
 ) -> IssuedCode:
-    return run(
+    return fresh(
         issue_code(
             phone=phone,
             purpose=purpose,
@@ -70,7 +69,7 @@ def check(
     purpose: str = "submit",
     policy: OtpPolicy = DEFAULT,
 ) -> CheckResult:
-    return run(
+    return fresh(
         check_code(
             challenge_id=issued.challenge_id,
             phone=phone,
@@ -85,7 +84,7 @@ def check(
 
 def sent_code(phone: str = PHONE) -> str:
     """The code in the newest OTP SMS to ``phone``, read from the outbox like a phone would."""
-    row = run(
+    row = fresh(
         SmsMessage.select(SmsMessage.text)
         .where(SmsMessage.to_phone == phone, SmsMessage.purpose == SmsPurpose.otp)
         .order_by(SmsMessage.id, ascending=False)
@@ -111,7 +110,7 @@ def backdate(by: timedelta) -> None:
                 OtpChallenge.id == row["id"]
             )
 
-    run(shift())
+    fresh(shift())
 
 
 def past_cooldown() -> None:
@@ -120,7 +119,7 @@ def past_cooldown() -> None:
 
 def counts() -> tuple[int, int]:
     """(codes issued, SMS written)."""
-    return run(OtpChallenge.count()), run(SmsMessage.count())
+    return fresh(OtpChallenge.count()), fresh(SmsMessage.count())
 
 
 def fail_times(issued: IssuedCode, times: int, phone: str = PHONE) -> list[CheckResult]:
@@ -170,13 +169,13 @@ def test_fifth_wrong_try_kills_the_code_even_for_the_right_code_afterwards() -> 
     results = fail_times(issued, 5)
     assert results[-1].outcome is CheckOutcome.exhausted
     assert check(issued, code).outcome is CheckOutcome.exhausted
-    assert run(OtpChallenge.select().first())["used_at"] is None
+    assert fresh(OtpChallenge.select().first())["used_at"] is None
 
 
 def test_expired_code_is_refused() -> None:
     issued = issue()
     code = sent_code()
-    run(
+    fresh(
         OtpChallenge.update({OtpChallenge.expires_at: utcnow() - timedelta(seconds=1)}).where(
             OtpChallenge.id == issued.challenge_id
         )
@@ -232,7 +231,7 @@ def test_ten_simultaneous_correct_checks_pass_exactly_once() -> None:
     async def all_at_once() -> list[CheckResult]:
         return list(await asyncio.gather(*(attempt() for _ in range(10))))
 
-    outcomes = [result.outcome for result in run(all_at_once())]
+    outcomes = [result.outcome for result in fresh(all_at_once())]
     assert outcomes.count(CheckOutcome.passed) == 1, outcomes
 
 
@@ -257,7 +256,7 @@ def _send_all_at_once(sessions: list[str]) -> list[str]:
     async def all_at_once() -> list[str]:
         return list(await asyncio.gather(*(attempt(session) for session in sessions)))
 
-    return run(all_at_once())
+    return fresh(all_at_once())
 
 
 def test_simultaneous_sends_from_one_browser_send_one_code() -> None:
@@ -278,7 +277,7 @@ def test_simultaneous_sends_to_one_phone_stay_within_the_limit() -> None:
 def test_only_a_keyed_hash_of_the_code_is_stored() -> None:
     issued = issue()
     code = sent_code()
-    row = run(OtpChallenge.select().where(OtpChallenge.id == issued.challenge_id).first())
+    row = fresh(OtpChallenge.select().where(OtpChallenge.id == issued.challenge_id).first())
     assert code not in row["code_hash"]
     assert re.fullmatch(r"[0-9a-f]{64}", row["code_hash"])
     assert row["session_hash"] == session_hash(BROWSER)
@@ -290,7 +289,7 @@ def test_only_a_keyed_hash_of_the_code_is_stored() -> None:
 def test_code_is_sent_through_the_outbox_with_sender_and_purpose() -> None:
     issue()
     code = sent_code()
-    messages = run(SmsMessage.select())
+    messages = fresh(SmsMessage.select())
     assert len(messages) == 1
     message = messages[0]
     assert message["to_phone"] == PHONE
@@ -399,7 +398,7 @@ def test_address_can_send_again_after_an_hour() -> None:
 
 def test_daily_budget_stops_all_sending() -> None:
     policy = OtpPolicy(daily_budget=3)
-    run(
+    fresh(
         enqueue(
             SMS, to_phone="+66800000020", text="receipt", purpose=SmsPurpose.receipt, now=utcnow()
         )

@@ -3,7 +3,6 @@ with PORTAL_SMS_DISPATCH=serve, stopped within a bounded time."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from portal.sms.background import BackgroundDispatcher, dispatcher_hooks
 from portal.sms.dispatcher import SmsTiming
 from portal.tables.sms_message import SmsState
-from tests.conftest import make_settings
+from tests.conftest import fresh, make_settings
 from tests.sms.gateway import eventually, running_gateway
 from tests.sms.messages import queue, row
 
@@ -63,14 +62,14 @@ def test_started_with_the_app_it_sends_and_stops_in_bounded_time(
                 assert time.monotonic() - started < FAST.send_deadline + 2.5
             return message_id
 
-        message_id = asyncio.run(go())
-        assert asyncio.run(row(message_id))["state"] == SmsState.sent
+        message_id = fresh(go())
+        assert fresh(row(message_id))["state"] == SmsState.sent
 
 
 def test_stopping_a_dispatcher_that_never_started_is_harmless(
     tmp_path: Path, database: str
 ) -> None:
-    asyncio.run(BackgroundDispatcher(make_settings(tmp_path, database)).stop())
+    fresh(BackgroundDispatcher(make_settings(tmp_path, database)).stop())
 
 
 @pytest.mark.parametrize("backend", ["thaibulksms", "twilio"])

@@ -3,7 +3,6 @@ routes, the gateway and two worker processes is in ``tests/security/test_sms_bud
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from portal.kernel.clock import utcnow
 from portal.sms import budget
 from portal.sms.outbox import RETRY_WINDOW
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import OUTBOX, PHONES, backdate, queue, row, suppressed
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -53,7 +53,7 @@ def test_what_counts_sent_sending_and_admitted_codes_never_the_unsent() -> None:
 
         assert await budget.used(utcnow()) == len(counted) == 5
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_full_budget_claims_codes_and_holds_receipts_back_until_room_frees() -> None:
@@ -91,7 +91,7 @@ def test_a_full_budget_claims_codes_and_holds_receipts_back_until_room_frees() -
         (next_one,) = await budget.claim(later, later + LEASE, 20, limit=4)
         assert next_one.id == receipts[1]
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_receipt_waits_at_most_longest_wait_after_it_was_written() -> None:
@@ -107,7 +107,7 @@ def test_a_receipt_waits_at_most_longest_wait_after_it_was_written() -> None:
         assert stored["expires_at"] == end_of_life == stored["next_attempt_at"]
         assert (await row(sent))["state"] == SmsState.sent
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_the_success_page_is_told_when_the_receipt_waits() -> None:
@@ -121,7 +121,7 @@ def test_the_success_page_is_told_when_the_receipt_waits() -> None:
         assert await budget.receipt_waits(second, limit=2)
         assert not await budget.receipt_waits(second, limit=3)
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_raised_limit_releases_held_back_messages_at_once() -> None:
@@ -137,4 +137,4 @@ def test_a_raised_limit_releases_held_back_messages_at_once() -> None:
         assert [c.id for c in claimed] == receipts[:2]
         assert (await row(receipts[2]))["next_attempt_at"] > now
 
-    asyncio.run(go())
+    fresh(go())

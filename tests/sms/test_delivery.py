@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from portal.kernel.clock import utcnow
 from portal.sms.delivery import apply_reports
 from portal.sms.providers.base import DeliveryReport, ReportState
 from portal.tables.sms_message import SmsMessage, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import PHONES, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -49,7 +48,7 @@ def test_delivered_and_failed_reports_settle_sent_messages() -> None:
             "handset unreachable",
         )
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_intermediate_repeated_and_foreign_reports_change_nothing() -> None:
@@ -63,7 +62,7 @@ def test_intermediate_repeated_and_foreign_reports_change_nothing() -> None:
         assert await apply_reports("webhook", [DeliveryReport("c", ReportState.failed)], now) == 0
         assert (await row(message_id))["state"] == SmsState.delivered
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_failure_report_without_detail_still_says_why() -> None:
@@ -72,7 +71,7 @@ def test_a_failure_report_without_detail_still_says_why() -> None:
         await apply_reports("webhook", [DeliveryReport("d", ReportState.failed)], utcnow())
         assert (await row(message_id))["last_error"] == "reported undelivered"
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_nul_bytes_in_a_report_change_nothing_and_raise_nothing() -> None:
@@ -88,4 +87,4 @@ def test_nul_bytes_in_a_report_change_nothing_and_raise_nothing() -> None:
         assert await apply_reports("webhook", failed, now) == 1
         assert (await row(message_id))["last_error"] == "no signal"
 
-    asyncio.run(go())
+    fresh(go())

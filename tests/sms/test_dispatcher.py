@@ -21,6 +21,7 @@ from portal.sms.providers.base import (
     SendResult,
 )
 from portal.tables.sms_message import SmsPurpose, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import NO_LIMIT, PHONES, backdate, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -49,12 +50,12 @@ class ScriptedProvider:
 
 
 def dispatch(provider: ScriptedProvider, timing: SmsTiming = FAST) -> int:
-    return asyncio.run(Dispatcher(provider, timing, daily_limit=NO_LIMIT).run_until_idle())
+    return fresh(Dispatcher(provider, timing, daily_limit=NO_LIMIT).run_until_idle())
 
 
 def test_an_accepted_otp_is_sent_and_its_code_is_gone_from_the_database() -> None:
-    otp = asyncio.run(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 123456"))
-    receipt = asyncio.run(queue(phone=PHONES[1]))
+    otp = fresh(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 123456"))
+    receipt = fresh(queue(phone=PHONES[1]))
     provider = ScriptedProvider()
     assert dispatch(provider) == 2
     assert [(m.id, m.to, m.sender) for m in provider.sent] == [
@@ -62,7 +63,7 @@ def test_an_accepted_otp_is_sent_and_its_code_is_gone_from_the_database() -> Non
         (receipt, PHONES[1], "OSS-LOCAL"),
     ]
     assert provider.sent[0].text == "รหัสยืนยัน 123456"
-    sent_otp, sent_receipt = asyncio.run(row(otp)), asyncio.run(row(receipt))
+    sent_otp, sent_receipt = fresh(row(otp)), fresh(row(receipt))
     assert (sent_otp["state"], sent_otp["text"], sent_otp["attempts"]) == (SmsState.sent, "", 1)
     assert (sent_otp["backend"], sent_otp["provider_message_id"]) == ("scripted", f"gw-{otp}")
     assert sent_receipt["state"] == SmsState.sent
@@ -70,11 +71,11 @@ def test_an_accepted_otp_is_sent_and_its_code_is_gone_from_the_database() -> Non
 
 
 def test_a_refused_message_fails_without_retry() -> None:
-    message_id = asyncio.run(queue())
+    message_id = fresh(queue())
     provider = ScriptedProvider(lambda m: SendResult(Outcome.rejected, error="HTTP 400: bad"))
     dispatch(provider)
     dispatch(provider)
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["last_error"], stored["attempts"]) == (
         SmsState.failed,
         "HTTP 400: bad",
@@ -84,12 +85,12 @@ def test_a_refused_message_fails_without_retry() -> None:
 
 
 def test_a_failed_try_waits_with_backoff_then_goes() -> None:
-    message_id = asyncio.run(queue())
+    message_id = fresh(queue())
     answers = iter([SendResult(Outcome.retry, error="HTTP 503"), SendResult(Outcome.accepted)])
     provider = ScriptedProvider(lambda m: next(answers))
     before = utcnow()
     dispatch(provider)
-    waiting = asyncio.run(row(message_id))
+    waiting = fresh(row(message_id))
     assert (waiting["state"], waiting["last_error"], waiting["attempts"]) == (
         SmsState.queued,
         "HTTP 503",
@@ -98,35 +99,35 @@ def test_a_failed_try_waits_with_backoff_then_goes() -> None:
     delay = waiting["next_attempt_at"] - before
     assert timedelta(seconds=0.5) <= delay <= timedelta(seconds=1.5)
     assert dispatch(provider) == 0  # not due yet
-    asyncio.run(backdate(message_id, next_attempt_at=timedelta(seconds=2)))
+    fresh(backdate(message_id, next_attempt_at=timedelta(seconds=2)))
     dispatch(provider)
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["attempts"], stored["last_error"]) == (SmsState.sent, 2, "")
 
 
 def test_an_otp_whose_next_try_would_come_after_its_expiry_is_failed_not_sent_late() -> None:
-    message_id = asyncio.run(
+    message_id = fresh(
         queue(purpose=SmsPurpose.otp, text="รหัส", expires_at=utcnow() + timedelta(seconds=0.5))
     )
     provider = ScriptedProvider(lambda m: SendResult(Outcome.retry, error="timeout: x"))
     dispatch(provider)
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["text"]) == (SmsState.failed, "")
     assert stored["last_error"] == "gave up after 1 tries: timeout: x"
 
 
 def test_an_expired_otp_never_reaches_the_gateway() -> None:
-    message_id = asyncio.run(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 999999"))
-    asyncio.run(backdate(message_id, expires_at=timedelta(minutes=6)))
+    message_id = fresh(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 999999"))
+    fresh(backdate(message_id, expires_at=timedelta(minutes=6)))
     provider = ScriptedProvider()
     dispatch(provider)
     assert provider.sent == []
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["text"]) == (SmsState.failed, "")
 
 
 def test_a_claim_that_expires_in_the_dispatchers_hands_is_not_sent() -> None:
-    message_id = asyncio.run(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 999999"))
+    message_id = fresh(queue(purpose=SmsPurpose.otp, text="รหัสยืนยัน 999999"))
 
     async def go() -> None:
         now = utcnow()
@@ -136,32 +137,32 @@ def test_a_claim_that_expires_in_the_dispatchers_hands_is_not_sent() -> None:
         await Dispatcher(provider, FAST, daily_limit=NO_LIMIT)._deliver(late)
         assert provider.sent == []
 
-    asyncio.run(go())
-    assert asyncio.run(row(message_id))["state"] == SmsState.failed
+    fresh(go())
+    assert fresh(row(message_id))["state"] == SmsState.failed
 
 
 def test_only_thai_mobiles_leave_whatever_wrote_the_row() -> None:
-    message_id = asyncio.run(queue(phone="+0000"))
+    message_id = fresh(queue(phone="+0000"))
     provider = ScriptedProvider()
     dispatch(provider)
     assert provider.sent == []
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["last_error"]) == (SmsState.failed, "not a Thai mobile number")
 
 
 def test_a_provider_that_raises_costs_a_try_not_the_message() -> None:
-    message_id = asyncio.run(queue())
+    message_id = fresh(queue())
 
     def broken(message: OutgoingSms) -> SendResult:
         raise KeyError("bug")
 
     dispatch(ScriptedProvider(broken))
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert (stored["state"], stored["last_error"]) == (SmsState.queued, "provider error: KeyError")
 
 
 def test_a_provider_that_hangs_is_cut_off_at_the_send_deadline() -> None:
-    message_id = asyncio.run(queue())
+    message_id = fresh(queue())
 
     class Hanging(ScriptedProvider):
         async def send(self, message: OutgoingSms) -> SendResult:
@@ -171,7 +172,7 @@ def test_a_provider_that_hangs_is_cut_off_at_the_send_deadline() -> None:
     timing = SmsTiming(connect_timeout=0.1, read_timeout=0.1, lease=timedelta(seconds=0.6))
     assert timing.send_deadline == 0.3
     dispatch(Hanging(), timing)
-    stored = asyncio.run(row(message_id))
+    stored = fresh(row(message_id))
     assert stored["state"] == SmsState.queued
     assert stored["last_error"].startswith("timeout")
 
@@ -192,7 +193,7 @@ def test_default_timing_keeps_each_send_well_inside_its_lease() -> None:
 def test_the_loop_survives_a_failing_turn_and_stops_when_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    message_id = asyncio.run(queue())
+    message_id = fresh(queue())
     failures = iter([RuntimeError("database away")])
     real_claim = sms_queue.claim_due
 
@@ -216,5 +217,5 @@ def test_the_loop_survives_a_failing_turn_and_stops_when_asked(
         stop.set()
         await asyncio.wait_for(task, 2)
 
-    asyncio.run(go())
-    assert asyncio.run(row(message_id))["state"] == SmsState.sent
+    fresh(go())
+    assert fresh(row(message_id))["state"] == SmsState.sent

@@ -3,7 +3,6 @@ it, both pinned with respx so every request each vendor would receive is checked
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -26,7 +25,7 @@ from portal.sms.providers.thaibulksms import API_URL as TBS_URL
 from portal.tables.audit_event import AuditEvent
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsState
-from tests.conftest import make_settings
+from tests.conftest import fresh, make_settings
 from tests.sms.messages import NO_LIMIT, PHONES, queue, row
 
 SID, AUTH = "AC00000000000000000000000000000000", "twilio-test-auth-token"
@@ -165,7 +164,7 @@ def test_five_failures_of_the_primary_hand_sending_to_the_fallback(gateways: Set
         assert '"to": "twilio"' in str(event["details"])
         assert (await sms_health(NO_LIMIT)).active_backend == failover.FALLBACK
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_no_credit_switches_at_once(gateways: Settings) -> None:
@@ -183,7 +182,7 @@ def test_no_credit_switches_at_once(gateways: Settings) -> None:
             assert current.active == failover.FALLBACK
             assert current.reason.startswith("no credit: HTTP 400")
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_message_refused_for_good_says_nothing_about_the_gateway(gateways: Settings) -> None:
@@ -196,7 +195,7 @@ def test_a_message_refused_for_good_says_nothing_about_the_gateway(gateways: Set
             assert v.tbs.call_count == 6 and v.twilio.call_count == 0
             assert await failover.active() == failover.PRIMARY
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_success_between_failures_starts_the_count_again(gateways: Settings) -> None:
@@ -212,7 +211,7 @@ def test_a_success_between_failures_starts_the_count_again(gateways: Settings) -
             current = await failover.state()
             assert (current.active, current.primary_failures) == (failover.PRIMARY, 4)
 
-    asyncio.run(go())
+    fresh(go())
 
 
 async def on_fallback(probe_in: timedelta) -> None:
@@ -233,7 +232,7 @@ def test_until_the_cool_down_ends_only_the_fallback_sends(gateways: Settings) ->
             assert await v.dispatcher.run_until_idle() == 3
             assert v.tbs.call_count == 0 and v.twilio.call_count == 3
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_the_primary_recovered_takes_over_again(gateways: Settings) -> None:
@@ -259,7 +258,7 @@ def test_the_primary_recovered_takes_over_again(gateways: Settings) -> None:
         assert '"from": "twilio"' in str(event["details"])
         assert (await sms_health(NO_LIMIT)).active_backend == failover.PRIMARY
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_failed_probe_goes_through_the_fallback_and_waits_another_cool_down(
@@ -283,7 +282,7 @@ def test_a_failed_probe_goes_through_the_fallback_and_waits_another_cool_down(
             assert current.probe_at >= before + failover.PROBE_EVERY
         assert await switches() == []
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_without_a_fallback_a_left_over_switch_is_undone(tmp_path: Path, database: str) -> None:
@@ -308,4 +307,4 @@ def test_without_a_fallback_a_left_over_switch_is_undone(tmp_path: Path, databas
             assert tbs.call_count == 1
         assert await failover.active() == failover.PRIMARY
 
-    asyncio.run(go())
+    fresh(go())

@@ -16,6 +16,7 @@ from portal.kernel.clock import utcnow
 from portal.sms.dispatcher import Dispatcher, SmsTiming
 from portal.sms.providers.webhook import WebhookProvider
 from portal.tables.sms_message import SmsPurpose, SmsState
+from tests.conftest import fresh
 from tests.sms.gateway import FakeGateway, eventually, running_gateway
 from tests.sms.messages import NO_LIMIT, PHONES, queue, row, rows
 
@@ -100,7 +101,7 @@ async def outage(gateway: FakeGateway) -> Written:
 
 def test_an_outage_loses_nothing_and_sends_nothing_twice_or_late() -> None:
     with running_gateway() as gateway:
-        written = asyncio.run(outage(gateway))
+        written = fresh(outage(gateway))
         accepted = gateway.accepted_ids()
         short_otp_tries = gateway.attempts[str(written.short_otp)]
 
@@ -109,7 +110,7 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice_or_late() -> None:
     assert all(count == 1 for count in accepted.values())  # none twice
     assert short_otp_tries >= 1  # it was tried while it was still valid, never after
 
-    stored = {r["id"]: r for r in asyncio.run(rows())}
+    stored = {r["id"]: r for r in fresh(rows())}
     expired = stored[written.short_otp]
     assert (expired["state"], expired["text"]) == (SmsState.failed, "")
     delivered_otp = stored[written.long_otp]
@@ -136,23 +137,21 @@ def _dispatch_in_own_thread(
                 if not taken:
                     await asyncio.sleep(0.01)
 
-    thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True)
+    thread = threading.Thread(target=lambda: fresh(run()), daemon=True)
     thread.start()
     return thread
 
 
 def test_two_dispatchers_at_once_send_each_message_once() -> None:
     count = 60
-    ids = {
-        str(asyncio.run(queue(phone=PHONES[n % 100], text=f"message {n}"))) for n in range(count)
-    }
+    ids = {str(fresh(queue(phone=PHONES[n % 100], text=f"message {n}"))) for n in range(count)}
     with running_gateway() as gateway:
         gateway.delay = 0.01  # each send takes a moment, so the two overlap
         stop, start = threading.Event(), threading.Barrier(2)
         claimed: list[list[int]] = [[], []]
         threads = [_dispatch_in_own_thread(gateway, stop, start, claimed[n]) for n in range(2)]
         try:
-            asyncio.run(eventually(all_settled, timeout=30))
+            fresh(eventually(all_settled, timeout=30))
         finally:
             stop.set()
             for thread in threads:
@@ -164,4 +163,4 @@ def test_two_dispatchers_at_once_send_each_message_once() -> None:
     assert attempts == count  # no message was even tried twice
     assert sum(claimed[0]) + sum(claimed[1]) == count
     assert sum(claimed[0]) > 0 and sum(claimed[1]) > 0  # both really worked
-    assert {r["state"] for r in asyncio.run(rows())} == {SmsState.sent}
+    assert {r["state"] for r in fresh(rows())} == {SmsState.sent}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from portal.sms import budget, failover
 from portal.sms.health import RECENT, sms_health
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import OUTBOX, backdate, queue
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -48,7 +48,7 @@ def test_a_quiet_outbox_is_healthy() -> None:
         assert not (health.stuck or health.failing or health.budget_nearly_full)
         assert not health.on_fallback
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_message_due_for_eleven_minutes_is_stuck_one_due_later_is_not() -> None:
@@ -77,7 +77,7 @@ def test_a_message_due_for_eleven_minutes_is_stuck_one_due_later_is_not() -> Non
         age = (await sms_health(100)).oldest_due_age
         assert age is not None and age < timedelta(minutes=10)  # only the fresh one
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_failing_means_the_last_twenty_tries_all_went_wrong() -> None:
@@ -103,7 +103,7 @@ def test_failing_means_the_last_twenty_tries_all_went_wrong() -> None:
         assert (health.recent_failures, health.recent_checked) == (RECENT - 1, RECENT)
         assert not health.failing
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_budget_nearly_full_from_eighty_percent() -> None:
@@ -116,7 +116,7 @@ def test_budget_nearly_full_from_eighty_percent() -> None:
         await queue(config=OUTBOX)
         assert (await sms_health(10)).budget_nearly_full
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_the_fallback_in_use_is_reported() -> None:
@@ -131,4 +131,4 @@ def test_the_fallback_in_use_is_reported() -> None:
         assert health.active_backend == failover.FALLBACK
         assert health.on_fallback
 
-    asyncio.run(go())
+    fresh(go())

@@ -3,7 +3,6 @@ budget, counted as the budget counts it."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from portal.sms import budget
 from portal.sms.health import sms_health
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import new_submission_key
+from tests.conftest import fresh
 from tests.sms.messages import (
     OUTBOX,
     PHONES,
@@ -68,7 +68,7 @@ def test_a_requests_messages_with_their_states_oldest_first() -> None:
         assert not hasattr(found[0], "text")  # the tracking link is a credential
         assert [m.purpose for m in await messages_for_request(other)] == [SmsPurpose.receipt]
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_daily_usage_counts_what_the_budget_counts() -> None:
@@ -87,4 +87,4 @@ def test_daily_usage_counts_what_the_budget_counts() -> None:
         assert (await budget.status(limit=4)).exhausted
         assert not (await sms_health(100)).budget_nearly_full
 
-    asyncio.run(go())
+    fresh(go())

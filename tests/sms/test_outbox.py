@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from portal.db import write_transaction
 from portal.kernel.clock import utcnow
 from portal.sms.outbox import RETRY_WINDOW, enqueue, list_messages
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, queue, row, suppressed
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -24,7 +24,7 @@ def test_outbox_backend_rows_are_the_delivery() -> None:
         assert message["next_attempt_at"] is None
         assert message["text"] == "otp 1"  # developers read it: never blanked
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_real_backend_rows_start_queued_and_due_now() -> None:
@@ -37,7 +37,7 @@ def test_real_backend_rows_start_queued_and_due_now() -> None:
         assert message["expires_at"] - message["created_at"] == RETRY_WINDOW
         assert message["attempts"] == 0
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_an_otp_expires_with_its_code() -> None:
@@ -49,7 +49,7 @@ def test_an_otp_expires_with_its_code() -> None:
         with pytest.raises(ValueError, match="expiry"):
             await enqueue(WEBHOOK, to_phone=PHONES[1], text="x", purpose=SmsPurpose.otp, now=now)
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_suppressed_rows_have_no_text_and_never_leave() -> None:
@@ -65,7 +65,7 @@ def test_suppressed_rows_have_no_text_and_never_leave() -> None:
         )
         assert await list_messages() == []
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_rolled_back_transaction_takes_its_message_with_it() -> None:
@@ -76,4 +76,4 @@ def test_a_rolled_back_transaction_takes_its_message_with_it() -> None:
                 raise RuntimeError("the request failed after its SMS was written")
         assert await SmsMessage.count() == 0
 
-    asyncio.run(go())
+    fresh(go())

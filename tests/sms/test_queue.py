@@ -10,6 +10,7 @@ import pytest
 from portal.kernel.clock import utcnow
 from portal.sms import queue as sms_queue
 from portal.tables.sms_message import SmsPurpose, SmsState
+from tests.conftest import fresh
 from tests.sms.messages import OUTBOX, PHONES, backdate, queue, row, rows
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -27,7 +28,7 @@ def test_a_claim_takes_due_messages_with_a_lease() -> None:
         assert stored["lease_until"] == now + LEASE
         assert await sms_queue.claim_due(now, now + LEASE, 10) == []
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_not_yet_due_and_expired_messages_are_not_claimed() -> None:
@@ -39,7 +40,7 @@ def test_not_yet_due_and_expired_messages_are_not_claimed() -> None:
         assert await sms_queue.claim_due(now, now + LEASE, 10) == []
         assert (await row(later))["state"] == SmsState.queued
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_a_crashed_dispatchers_message_is_claimed_again_after_its_lease() -> None:
@@ -61,7 +62,7 @@ def test_a_crashed_dispatchers_message_is_claimed_again_after_its_lease() -> Non
         )
         assert (await row(message_id))["provider_message_id"] == "y"
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_claims_respect_the_limit_oldest_due_first() -> None:
@@ -72,7 +73,7 @@ def test_claims_respect_the_limit_oldest_due_first() -> None:
         claimed = await sms_queue.claim_due(now, now + LEASE, 3)
         assert [c.id for c in claimed] == ids[:3]
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_simultaneous_claims_never_share_a_message() -> None:
@@ -87,7 +88,7 @@ def test_simultaneous_claims_never_share_a_message() -> None:
         assert set(claimed) == ids
         assert {r["attempts"] for r in await rows()} == {1}
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_outcomes_settle_the_row_and_blank_an_otps_code() -> None:
@@ -126,7 +127,7 @@ def test_outcomes_settle_the_row_and_blank_an_otps_code() -> None:
         assert (waiting["state"], waiting["last_error"]) == (SmsState.queued, "HTTP 503")
         assert waiting["next_attempt_at"] == now + timedelta(seconds=4)
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_expired_messages_fail_and_an_expired_otp_loses_its_code() -> None:
@@ -155,7 +156,7 @@ def test_expired_messages_fail_and_an_expired_otp_loses_its_code() -> None:
         assert await sms_queue.fail_expired(now + LEASE + timedelta(seconds=1)) == 1
         assert (await row(in_flight))["state"] == SmsState.failed
 
-    asyncio.run(go())
+    fresh(go())
 
 
 def test_an_idle_outbox_has_no_work_and_a_due_or_expired_message_does() -> None:
@@ -173,4 +174,4 @@ def test_an_idle_outbox_has_no_work_and_a_due_or_expired_message_does() -> None:
         assert await sms_queue.fail_expired(utcnow()) == 1
         assert not await sms_queue.has_work(utcnow())
 
-    asyncio.run(go())
+    fresh(go())

@@ -14,7 +14,7 @@ from portal.cli import main
 from portal.sms.background import run_worker
 from portal.sms.dispatcher import SmsTiming
 from portal.tables.sms_message import SmsState
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, fresh, make_settings
 from tests.sms.gateway import eventually, running_gateway
 from tests.sms.messages import PHONES, queue, rows
 
@@ -33,7 +33,7 @@ def test_once_sends_what_is_due_and_exits(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for n in range(3):
-        asyncio.run(queue(phone=PHONES[70 + n], text=f"message {n}"))
+        fresh(queue(phone=PHONES[70 + n], text=f"message {n}"))
     with running_gateway() as gateway:
         monkeypatch.setenv("PORTAL_SMS_BACKEND", "webhook")
         monkeypatch.setenv("PORTAL_SMS_WEBHOOK_URL", gateway.url)
@@ -44,7 +44,7 @@ def test_once_sends_what_is_due_and_exits(
             "message 2",
         ]
     assert "handled 3 due messages" in capsys.readouterr().err
-    assert {r["state"] for r in asyncio.run(rows())} == {SmsState.sent}
+    assert {r["state"] for r in fresh(rows())} == {SmsState.sent}
 
 
 @pytest.mark.usefixtures("worker_env")
@@ -69,4 +69,4 @@ def test_the_worker_runs_until_sigterm(tmp_path: Path, database: str) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             return await asyncio.wait_for(task, 5)
 
-        assert asyncio.run(go()) == 0
+        assert fresh(go()) == 0

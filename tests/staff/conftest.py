@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
+from tests.conftest import fresh
 from tests.staff.helpers import Clock, empty_staff_tables
 
 
 @pytest.fixture(autouse=True)
 def staff_tables(database: str) -> None:
-    asyncio.run(empty_staff_tables())
+    fresh(empty_staff_tables())
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@ one-time enrolment link printed (never a password typed by the operator)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from portal.kernel.sealing import decrypt
 from portal.settings import load_settings
 from portal.staff.enrolment import link_page
 from portal.tables.staff_user import StaffUser
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +37,7 @@ def printed_link(out: str) -> str:
 
 
 def stored(username: str) -> dict[str, Any]:
-    row: dict[str, Any] = asyncio.run(
+    row: dict[str, Any] = fresh(
         StaffUser.select().where(StaffUser.username == username).first().run()
     )
     return row
@@ -60,7 +59,7 @@ def test_create_prints_the_enrolment_link_and_exits_0(
     assert (row["role"], row["display_name"], row["totp_enrolled"]) == ("officer", "สมชาย", False)
     assert row["password_hash"] == ""
     token = link.rsplit("/", 1)[1]
-    page = asyncio.run(
+    page = fresh(
         link_page(
             token=token,
             key=settings.derive_key("staff-enrolment"),
@@ -82,7 +81,7 @@ def test_a_password_cannot_be_given_any_more(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exited:
         staff_create("--username", "u-officer", "--password-stdin")
     assert exited.value.code == 2
-    assert asyncio.run(StaffUser.count().run()) == 0
+    assert fresh(StaffUser.count().run()) == 0
 
 
 def test_a_taken_username_or_bad_one_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,7 +91,7 @@ def test_a_taken_username_or_bad_one_exits_2(capsys: pytest.CaptureFixture[str])
     assert "username_taken" in capsys.readouterr().err
     assert staff_create("--username", "No Spaces") == 2
     assert "bad_username" in capsys.readouterr().err
-    assert asyncio.run(StaffUser.count().run()) == 1
+    assert fresh(StaffUser.count().run()) == 1
 
 
 def test_an_unknown_role_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +113,7 @@ def test_reset_prints_a_new_link_and_the_old_one_stops(
     settings = load_settings()
 
     def page(link: str) -> Any:
-        return asyncio.run(
+        return fresh(
             link_page(
                 token=link.rsplit("/", 1)[1],
                 key=settings.derive_key("staff-enrolment"),

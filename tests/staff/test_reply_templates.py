@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,15 @@ from litestar.testing import TestClient
 from portal.settings import Settings
 from portal.staff.reply_templates import DEFAULT_TEMPLATES, seed_default_reply_templates
 from portal.tables.reply_template import ReplyTemplate
-from tests.conftest import html
+from tests.conftest import fresh, html
 from tests.staff.helpers import Clock, RunDb, file_direct, make_staff, sign_in
 
 
 def test_seeding_adds_the_default_templates_once() -> None:
     expected = json.loads(DEFAULT_TEMPLATES.read_text(encoding="utf-8"))
-    assert asyncio.run(seed_default_reply_templates()) == len(expected)
-    assert asyncio.run(seed_default_reply_templates()) == 0
-    rows = asyncio.run(ReplyTemplate.select().order_by(ReplyTemplate.id).run())
+    assert fresh(seed_default_reply_templates()) == len(expected)
+    assert fresh(seed_default_reply_templates()) == 0
+    rows = fresh(ReplyTemplate.select().order_by(ReplyTemplate.id).run())
     assert [(r["status"], r["title"]) for r in rows] == [
         (t["status"], t["title"]) for t in expected
     ]
@@ -40,8 +39,8 @@ def test_a_broken_file_saves_nothing(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(ValueError):
-        asyncio.run(seed_default_reply_templates(broken))
-    assert asyncio.run(ReplyTemplate.count().run()) == 0
+        fresh(seed_default_reply_templates(broken))
+    assert fresh(ReplyTemplate.count().run()) == 0
 
 
 def test_request_page_offers_the_templates_with_their_status(

@@ -21,7 +21,7 @@ from portal.tracking.service import (
     requests_for_phone,
 )
 from tests.citizen.helpers import new_submission_key
-from tests.conftest import fresh as run
+from tests.conftest import fresh
 from tests.tracking.helpers import phone_has_requests
 
 BASE_URL = "https://eservice.example.go.th"
@@ -67,11 +67,11 @@ def file(phone: str = PHONE, answers: dict[str, str] | None = None) -> FiledRequ
             sms=SMS,
         )
 
-    return run(go())
+    return fresh(go())
 
 
 def change(number: str, status: RequestStatus, note: str = "") -> None:
-    run(
+    fresh(
         change_status(
             number=number,
             status=status,
@@ -84,7 +84,7 @@ def change(number: str, status: RequestStatus, note: str = "") -> None:
 
 
 def token_of(filed: FiledRequest) -> str:
-    row = run(
+    row = fresh(
         CitizenRequest.select(CitizenRequest.tracking_token)
         .where(CitizenRequest.id == filed.id)
         .first()
@@ -95,7 +95,7 @@ def token_of(filed: FiledRequest) -> str:
 
 def filed_days_ago(filed: FiledRequest, days: int) -> None:
     when = utcnow() - timedelta(days=days)
-    run(
+    fresh(
         CitizenRequest.update(
             {CitizenRequest.created_at: when, CitizenRequest.updated_at: when}
         ).where(CitizenRequest.id == filed.id)
@@ -108,9 +108,9 @@ def filed_days_ago(filed: FiledRequest, days: int) -> None:
 def test_requests_for_phone_lists_only_that_phones_requests() -> None:
     mine = [file(), file()]
     theirs = file(OTHER_PHONE)
-    numbers = {summary.number for summary in run(requests_for_phone(PHONE))}
+    numbers = {summary.number for summary in fresh(requests_for_phone(PHONE))}
     assert numbers == {filed.number for filed in mine}
-    assert [s.number for s in run(requests_for_phone(OTHER_PHONE))] == [theirs.number]
+    assert [s.number for s in fresh(requests_for_phone(OTHER_PHONE))] == [theirs.number]
 
 
 def test_requests_for_phone_are_newest_first_by_filing_time() -> None:
@@ -119,20 +119,20 @@ def test_requests_for_phone_are_newest_first_by_filing_time() -> None:
     filed_days_ago(oldest, 3)
     filed_days_ago(newest, 1)
     filed_days_ago(middle, 2)
-    summaries = run(requests_for_phone(PHONE))
+    summaries = fresh(requests_for_phone(PHONE))
     assert [s.number for s in summaries] == [newest.number, middle.number, oldest.number]
 
 
 def test_requests_filed_one_after_another_list_the_latest_first() -> None:
     first, second, third = file(), file(), file()
-    summaries = run(requests_for_phone(PHONE))
+    summaries = fresh(requests_for_phone(PHONE))
     assert [s.number for s in summaries] == [third.number, second.number, first.number]
 
 
 def test_request_summary_carries_service_name_and_current_status() -> None:
     filed = file()
     change(filed.number, RequestStatus.in_progress)
-    (summary,) = run(requests_for_phone(PHONE))
+    (summary,) = fresh(requests_for_phone(PHONE))
     assert summary.number == filed.number
     assert summary.service_name == SERVICE_NAME
     assert summary.status == "in_progress"
@@ -141,14 +141,14 @@ def test_request_summary_carries_service_name_and_current_status() -> None:
 
 def test_requests_for_a_phone_with_none_is_empty() -> None:
     file()
-    assert run(requests_for_phone(NO_REQUESTS_PHONE)) == []
+    assert fresh(requests_for_phone(NO_REQUESTS_PHONE)) == []
 
 
 def test_phone_has_requests_only_once_it_has_filed_one() -> None:
-    assert run(phone_has_requests(PHONE)) is False
+    assert fresh(phone_has_requests(PHONE)) is False
     file()
-    assert run(phone_has_requests(PHONE)) is True
-    assert run(phone_has_requests(NO_REQUESTS_PHONE)) is False
+    assert fresh(phone_has_requests(PHONE)) is True
+    assert fresh(phone_has_requests(NO_REQUESTS_PHONE)) is False
 
 
 # One request in full, for its own phone
@@ -157,18 +157,18 @@ def test_phone_has_requests_only_once_it_has_filed_one() -> None:
 def test_request_for_another_phone_is_as_if_unknown() -> None:
     theirs = file(OTHER_PHONE)
     file()
-    assert run(request_for_phone(theirs.number, PHONE)) is None
+    assert fresh(request_for_phone(theirs.number, PHONE)) is None
 
 
 def test_request_for_an_unknown_number_is_none() -> None:
     filed = file()
     unknown = "69-000000" if filed.number != "69-000000" else "69-000001"
-    assert run(request_for_phone(unknown, PHONE)) is None
+    assert fresh(request_for_phone(unknown, PHONE)) is None
 
 
 def test_request_for_its_own_phone_has_labelled_answers_in_form_order() -> None:
     filed = file()
-    tracked = run(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE))
     assert tracked is not None
     assert tracked.number == filed.number
     assert tracked.phone == PHONE
@@ -179,7 +179,7 @@ def test_request_for_its_own_phone_has_labelled_answers_in_form_order() -> None:
 
 def test_empty_answers_are_left_out() -> None:
     filed = file(answers={**ANSWERS, "details": "", "citizen_id": ""})
-    tracked = run(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE))
     assert tracked is not None
     labels = [label for label, _ in tracked.answers]
     assert "เลขประจำตัวประชาชน" not in labels
@@ -190,7 +190,7 @@ def test_empty_answers_are_left_out() -> None:
 def test_answers_keep_thai_text_exactly() -> None:
     answers = {**ANSWERS, "details": "น้ำท่วมขัง ๓ วัน\nถนนซอย ๕"}
     filed = file(answers=answers)
-    tracked = run(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE))
     assert tracked is not None
     assert dict(tracked.answers)["รายละเอียด"] == "น้ำท่วมขัง ๓ วัน\nถนนซอย ๕"
 
@@ -200,7 +200,7 @@ def test_answers_keep_thai_text_exactly() -> None:
 
 def test_find_by_token_shows_status_but_no_answers() -> None:
     filed = file()
-    tracked = run(find_by_token(token_of(filed)))
+    tracked = fresh(find_by_token(token_of(filed)))
     assert tracked is not None
     assert tracked.number == filed.number
     assert tracked.status == "received"
@@ -212,8 +212,8 @@ def test_find_by_token_with_a_wrong_token_is_none() -> None:
     filed = file()
     token = token_of(filed)
     other = ("A" if token[0] != "A" else "B") + token[1:]
-    assert run(find_by_token(other)) is None
-    assert run(find_by_token("short")) is None
+    assert fresh(find_by_token(other)) is None
+    assert fresh(find_by_token("short")) is None
 
 
 # The timeline
@@ -224,8 +224,8 @@ def test_timeline_lists_status_changes_in_order_with_public_notes() -> None:
     change(filed.number, RequestStatus.in_progress, "เจ้าหน้าที่ออกตรวจพื้นที่แล้ว")
     change(filed.number, RequestStatus.completed, "ซ่อมท่อเรียบร้อย")
     for tracked in (
-        run(request_for_phone(filed.number, PHONE)),
-        run(find_by_token(token_of(filed))),
+        fresh(request_for_phone(filed.number, PHONE)),
+        fresh(find_by_token(token_of(filed))),
     ):
         assert tracked is not None
         assert tracked.status == "completed"
@@ -242,7 +242,7 @@ def test_timeline_shows_a_reopened_request_in_order() -> None:
     filed = file()
     change(filed.number, RequestStatus.completed, "ปิดเรื่อง")
     change(filed.number, RequestStatus.in_progress, "เปิดเรื่องอีกครั้ง")
-    tracked = run(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE))
     assert tracked is not None
     assert [e.status for e in tracked.timeline] == ["received", "completed", "in_progress"]
 
@@ -251,6 +251,6 @@ def test_timeline_holds_only_this_requests_events() -> None:
     filed = file()
     other = file(OTHER_PHONE)
     change(other.number, RequestStatus.rejected, "ส่งต่อหน่วยงานอื่น")
-    tracked = run(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE))
     assert tracked is not None
     assert [e.status for e in tracked.timeline] == ["received"]

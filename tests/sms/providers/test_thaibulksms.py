@@ -3,7 +3,6 @@ respx: nothing leaves the test process."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +21,7 @@ from portal.sms.providers.base import (
     classify_status,
 )
 from portal.sms.providers.thaibulksms import API_URL, CREDIT_URL, ThaiBulkSmsProvider
+from tests.conftest import fresh
 
 MESSAGE = OutgoingSms(id=5, to="+66800000202", sender="OSS-LOCAL", text="ได้รับคำร้องเลขที่ 69-1")
 KEY, SECRET = "test-api-key", "test-api-secret"
@@ -46,7 +46,7 @@ def send(
                 result = await provider(client, **overrides).send(MESSAGE)
             return result, route.calls.last.request if route.called else None
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 OK_BODY = {
@@ -159,7 +159,7 @@ def test_reports_need_the_configured_token() -> None:
 
 def test_a_report_only_provider_cannot_send() -> None:
     with pytest.raises(RuntimeError):
-        asyncio.run(provider().send(MESSAGE))
+        fresh(provider().send(MESSAGE))
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def check_credentials(
                 result = await provider(**overrides).check_credentials(client)
             return result, route.calls.last.request if route.called else None
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 def test_credential_check_gets_the_credit_with_basic_auth_and_sends_nothing() -> None:

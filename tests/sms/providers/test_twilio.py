@@ -3,7 +3,6 @@ with respx: nothing leaves the test process."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,6 +20,7 @@ from portal.sms.providers.base import (
     ReportState,
 )
 from portal.sms.providers.twilio import TwilioProvider, twilio_signature
+from tests.conftest import fresh
 
 SID, TOKEN = "AC00000000000000000000000000000000", "test-auth-token"
 URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
@@ -48,7 +48,7 @@ def send(
                 result = await provider(client, **overrides).send(MESSAGE)
             return result, route.calls.last.request if route.called else None
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 CREATED = {"sid": "SM0123456789abcdef0123456789abcdef", "status": "queued"}
@@ -199,7 +199,7 @@ def check_credentials(
                 result = await provider().check_credentials(client)
             return result, route.calls.last.request if route.called else None
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 def test_credential_check_reads_the_account_with_basic_auth_and_sends_nothing() -> None:

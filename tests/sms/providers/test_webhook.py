@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -23,6 +22,7 @@ from portal.sms.providers.base import (
 )
 from portal.sms.providers.outbox import OutboxProvider
 from portal.sms.providers.webhook import WebhookProvider, webhook_signature
+from tests.conftest import fresh
 
 URL = "http://127.0.0.1:9/sms"
 MESSAGE = OutgoingSms(id=42, to="+66800000201", sender="OSS-LOCAL", text="รหัสยืนยัน 123456")
@@ -40,7 +40,7 @@ def send(response: httpx.Response | Exception) -> tuple[SendResult, respx.Route]
                 result = await WebhookProvider(url=URL, client=client).send(MESSAGE)
             return result, route
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 def test_posts_id_to_sender_and_text_as_json() -> None:
@@ -119,7 +119,7 @@ def signed_send(secret: str | None) -> httpx.Request:
                 assert (await provider.send(MESSAGE)).outcome is Outcome.accepted
             return route.calls.last.request
 
-    return asyncio.run(go())
+    return fresh(go())
 
 
 def test_with_a_secret_the_exact_body_is_signed_with_a_timestamp() -> None:
@@ -162,6 +162,6 @@ def test_no_credential_check_without_sending(gateway: WebhookProvider | OutboxPr
             async with httpx.AsyncClient() as client:
                 return await gateway.check_credentials(client), route
 
-    result, route = asyncio.run(go())
+    result, route = fresh(go())
     assert result == CredentialCheck(CredentialVerdict.unchecked, "not checked without sending")
     assert not route.called
