@@ -1,7 +1,7 @@
 """The OTP rules of DESIGN.md section 5, exercised on the service against a real database.
 
-Each test drives ``issue_code``/``check_code`` in a fresh event loop (``tests.conftest.fresh``). Time is
-moved by backdating rows (``backdate``), never by sleeping.
+Each test drives ``issue_code``/``check_code`` in a fresh event loop
+(``tests.conftest.fresh``). Time is moved by backdating rows (``backdate``), never by sleeping.
 """
 
 from __future__ import annotations
