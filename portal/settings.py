@@ -35,7 +35,7 @@ ENVIRONMENTS = ("development", "production")
 MIN_ATTACHMENT_BYTES = 10 * 1024
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 """Bounds of ``PORTAL_ATTACHMENT_MAX_BYTES``: the upload routes' body limits are fixed at
-start-up from the ceiling (see portal/attachments/routes.py)."""
+start-up from the ceiling (see portal/attachments/config.py)."""
 MIN_SECRET_LENGTH = 32
 
 
@@ -88,7 +88,7 @@ class Settings:
     # The receipt PDF's Thai font (see portal/receipt/fonts.py); None: Debian's fonts-thai-tlwg.
     receipt_font_dir: Path | None = None
     # Abuse limits (see SECURITY.md): per-address limits count IPv6 clients per prefix of this
-    # length (portal/web/client_net.py); one phone files at most this many requests a day.
+    # length (portal/kernel/client_net.py); one phone files at most this many requests a day.
     ipv6_prefix_length: int = 64
     filings_per_phone_day: int = 5
     # Distinct phones one address (IPv4, or IPv6 prefix) may ask codes for in an hour.

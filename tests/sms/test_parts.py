@@ -42,7 +42,7 @@ def worst_values(base: str) -> dict[str, list[Any]]:
     return {
         "code": ["999999"],
         "minutes": [int(OtpPolicy().validity.total_seconds() // 60)],
-        "number": ["69-999999"],  # YY-NNNNNN, always 9 (portal/tracking/numbers.py)
+        "number": ["69-999999"],  # YY-NNNNNN, always 9 (portal/kernel/request_numbers.py)
         "tracking_url": [tracking_link(base, new_tracking_token())],
         "status": [status.value for status in RequestStatus],
         "office_phone": ["", "+" + "9" * 15],  # dial form: + and at most 15 digits
