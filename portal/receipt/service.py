@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from portal.kernel.tracking_links import tracking_link
 from portal.tables.citizen_request import CitizenRequest
 from portal.tracking.service import find_by_token
 
@@ -48,5 +49,5 @@ async def receipt_for_token(token: str, base_url: str) -> Receipt | None:
         status=tracked.status,
         created_at=tracked.created_at,
         target_days=int(row["target_days"]),
-        tracking_url=f"{base_url}/t/{token}",
+        tracking_url=tracking_link(base_url, token),
     )
