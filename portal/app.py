@@ -88,7 +88,6 @@ def create_app(
     sms_timing: SmsTiming | None = None,
 ) -> Litestar:
     configure_database(settings.database_url, PoolSize.from_settings(settings))
-    citizen_ids.configure(settings)  # filing seals citizen IDs with keys from this secret
     citizen = citizen_config(settings, otp_policy or otp_policy_from(settings))
     assets = AssetManifest.scan(PACKAGE_DIR / "static")
     csrf = csrf_config(settings)
@@ -171,6 +170,7 @@ def citizen_config(settings: Settings, otp_policy: OtpPolicy) -> CitizenConfig:
         sms=SmsConfig.from_settings(settings),
         base_url=settings.base_url,
         filings_per_phone_day=settings.filings_per_phone_day,
+        vault=citizen_ids.CitizenIdVault.from_settings(settings),
     )
 
 

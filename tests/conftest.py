@@ -33,7 +33,7 @@ from portal.app import create_app
 from portal.catalogue.service import seed_default_services
 from portal.db import configure_database, migrate
 from portal.otp.policy import OtpPolicy
-from portal.privacy import citizen_ids
+from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings, load_settings
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
@@ -118,10 +118,8 @@ async def _empty_tables() -> None:
 
 @pytest.fixture
 def database(migrated_database: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, seeded database with no requests, codes or messages in it, and the citizen-ID
-    vault keyed as the test settings key it (filing without an app, as casework tests do)."""
+    """A migrated, seeded database with no requests, codes or messages in it."""
     configure_database(migrated_database)
-    citizen_ids.configure(make_settings(tmp_path_factory.getbasetemp(), migrated_database))
     fresh(_empty_tables)
     return migrated_database
 
@@ -231,3 +229,9 @@ def csrf_token(client: TestClient[Litestar], path: str = "/") -> str:
     import json
 
     return str(json.loads(str(body["hx-headers"]))["x-csrftoken"])
+
+
+def filing_vault() -> CitizenIdVault:
+    """The citizen-ID vault of every test app (``make_settings`` keys it from ``TEST_SECRET``),
+    for filing without an app (``file_request(vault=...)``) and reading what an app sealed."""
+    return CitizenIdVault.from_settings(make_settings(Path("unused"), "sqlite:///unused.db"))

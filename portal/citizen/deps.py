@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.otp.policy import OtpPolicy
+from portal.privacy.citizen_ids import CitizenIdVault
 from portal.sms.outbox import SmsConfig
 
 
@@ -16,3 +17,5 @@ class CitizenConfig:
     base_url: str
     filings_per_phone_day: int = 5
     """Requests one phone may file in 24 hours (``PORTAL_FILINGS_PER_PHONE_DAILY_LIMIT``)."""
+    vault: CitizenIdVault | None = None
+    """Seals the citizen IDs a form carries, with keys from the settings' secret."""

@@ -109,6 +109,7 @@ async def _file(
             attachment_ids=uploads.referenced,
             verification=verification.challenge,
             daily_limit=citizen.filings_per_phone_day,
+            vault=citizen.vault,
         )
     except UploadRejected as error:
         # A referenced upload vanished between the check and the filing: nothing was filed.

@@ -16,7 +16,7 @@ from portal.db import is_unique_violation, write_transaction
 from portal.kernel.clock import buddhist_year, utcnow
 from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
 from portal.otp.verifications import consume_verification
-from portal.privacy.citizen_ids import SplitAnswers, protect_answers
+from portal.privacy.citizen_ids import CitizenIdVault, SplitAnswers, protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
 from portal.tables.attachment import Attachment
@@ -97,6 +97,7 @@ async def file_request(
     attachment_ids: Sequence[int] = (),
     verification: int | None = None,
     daily_limit: int | None = None,
+    vault: CitizenIdVault | None = None,
 ) -> FiledRequest:
     """File once per form key and once per verification.
 
@@ -107,9 +108,19 @@ async def file_request(
     ``FilingLimited``. ``attachment_ids``: pending uploads of this form (its
     ``submission_key`` is their upload group) that become the request's in the same
     transaction; one that is gone refuses the filing with ``UploadRejected("missing")``.
-    In every refusal nothing is saved."""
+    In every refusal nothing is saved. ``vault`` seals citizen IDs (``CitizenConfig.vault``);
+    without one a form with a citizen ID is refused (``VaultNotConfigured``), never stored
+    in the clear."""
     filing = _Filing(
-        service, phone, answers, submission_key, place, attachment_ids, verification, daily_limit
+        service,
+        phone,
+        answers,
+        submission_key,
+        place,
+        attachment_ids,
+        verification,
+        daily_limit,
+        vault,
     )
     for _ in range(NUMBER_ATTEMPTS):
         existing = await _by_submission_key(submission_key)
@@ -143,6 +154,7 @@ class _Filing:
     attachment_ids: Sequence[int]
     verification: int | None
     daily_limit: int | None
+    vault: CitizenIdVault | None
 
 
 async def _ensure_below_daily_limit(phone: str, limit: int, now: datetime) -> None:
@@ -185,7 +197,7 @@ async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledReques
     service, phone, submission_key = filing.service, filing.phone, filing.submission_key
     token = new_tracking_token()
     # PDPA: citizen IDs leave ``answers`` (masked there), sealed and hashed beside them.
-    protected = protect_answers(service.fields, filing.answers)
+    protected = protect_answers(filing.vault, service.fields, filing.answers)
     async with write_transaction(serialize=f"filing:{phone}"):
         now = utcnow()  # after the lock: a wait for it must not stretch the window
         number = new_request_number(now)

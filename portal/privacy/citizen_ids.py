@@ -13,13 +13,12 @@ sealed IDs and still find a request by its hash (a search asks for the hash unde
 ``portal keys rotate`` re-seals and re-hashes them under the current key (``reseal``). IDs no
 configured key opens are shown to staff as unavailable, never as an error.
 
-``configure`` is called by ``create_app`` (and the ``portal`` commands that file or read
-requests), like ``configure_database``: filing (``protect_answers``) takes the vault from here,
-so no caller can forget it and store an ID in the clear. Without a configured vault filing a
-citizen ID fails rather than store it unprotected. This process-wide vault is for filing only,
-and stays one on purpose (every path that files, from the web, the CLI or a test, must seal
-the same way); everything else (the staff's search, reveal and export, retention, key
-rotation) builds its vault from the typed settings it receives, ``CitizenIdVault.from_settings``.
+Every user of a vault builds it from the typed settings it receives
+(``CitizenIdVault.from_settings``): filing gets it in ``CitizenConfig``, the staff's search,
+reveal and export, retention and key rotation from their own settings. There is no
+process-wide vault. Filing without one (``protect_answers(None, ...)``) passes ID-free answers
+and refuses a citizen ID (``VaultNotConfigured``) rather than store it unprotected, so a caller
+that forgets the vault cannot store an ID in the clear.
 """
 
 from __future__ import annotations
@@ -157,21 +156,14 @@ class CitizenIdVault:
         )
 
 
-_configured: CitizenIdVault | None = None
-
-
-def configure(settings: Settings) -> CitizenIdVault:
-    global _configured
-    _configured = CitizenIdVault.from_settings(settings)
-    return _configured
-
-
-def protect_answers(fields: Iterable[FormField], answers: Mapping[str, str]) -> SplitAnswers:
-    """For filing: split with the configured vault; without one, only ID-free answers pass."""
+def protect_answers(
+    vault: CitizenIdVault | None, fields: Iterable[FormField], answers: Mapping[str, str]
+) -> SplitAnswers:
+    """For filing: split with the filing's vault; without one, only ID-free answers pass."""
     fields = list(fields)
     has_id = any(f.kind == KIND and answers.get(f.name) for f in fields)
-    if _configured is None:
+    if vault is None:
         if has_id:
             raise VaultNotConfigured("no key to seal a citizen ID with")
         return SplitAnswers(dict(answers), "", "")
-    return _configured.split(fields, answers)
+    return vault.split(fields, answers)

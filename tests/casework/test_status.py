@@ -30,7 +30,7 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.citizen.helpers import new_submission_key
-from tests.conftest import fresh
+from tests.conftest import filing_vault, fresh
 
 BASE_URL = "https://eservice.example.go.th"
 SMS = SmsConfig("OSS-LOCAL", "outbox")
@@ -80,6 +80,7 @@ def file(phone: str = PHONE) -> FiledRequest:
             submission_key=new_submission_key(),
             base_url=BASE_URL,
             sms=SMS,
+            vault=filing_vault(),
         )
 
     return fresh(go())

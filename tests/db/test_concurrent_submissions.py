@@ -18,6 +18,7 @@ from portal.tables.citizen_request import CitizenRequest
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, SERVICE, RunDb, new_submission_key
+from tests.conftest import filing_vault
 
 FORMS = 150
 COPIES = 2
@@ -39,6 +40,7 @@ async def _file_all() -> tuple[list[tuple[str, FiledRequest]], dict[str, str]]:
             submission_key=key,
             base_url="https://eservice.example.go.th",
             sms=SmsConfig(sender="OSS-LOCAL", backend="outbox"),
+            vault=filing_vault(),
         )
         return key, filed
 

@@ -19,7 +19,6 @@ from portal.attachments.storage import LocalDiskStore
 from portal.catalogue.service import seed_default_services
 from portal.cli import main
 from portal.db import configure_database, current_engine, migrate
-from portal.privacy import citizen_ids
 from portal.settings import Settings
 from portal.staff.accounts import create_account
 from portal.tables.attachment import Attachment
@@ -49,7 +48,6 @@ def portal(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 def fill(settings: Settings) -> tuple[str, bytes]:
     """A filed request with a staff "after" photo; returns its number and the photo's bytes."""
-    citizen_ids.configure(settings)
     filed = file_direct(None, "+66812345678")
 
     async def photo() -> bytes:
@@ -78,7 +76,6 @@ def source(tmp_path: Path, database_url: str) -> Iterator[Settings]:
     fresh(seed_default_services)
     yield settings
     configure_database(database_url)
-    citizen_ids.configure(make_settings(tmp_path, database_url))
 
 
 def test_backup_then_restore_into_a_fresh_data_folder(

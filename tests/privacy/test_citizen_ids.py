@@ -7,7 +7,6 @@ import pytest
 from portal.catalogue.fields import FormField
 from portal.kernel import sealing
 from portal.keyring import KeyRing
-from portal.privacy import citizen_ids
 from portal.privacy.citizen_ids import (
     CitizenIdVault,
     SealedIdsUnreadable,
@@ -135,14 +134,17 @@ def test_keys_come_from_the_portal_secret_for_this_purpose_alone(tmp_path: objec
     assert derived.encryption_key != settings.derive_key("staff-totp")
 
 
-def test_filing_a_citizen_id_without_a_configured_vault_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(citizen_ids, "_configured", None)
+def test_filing_a_citizen_id_without_a_vault_is_refused() -> None:
     with pytest.raises(VaultNotConfigured):
-        protect_answers(FIELDS, {"citizen_id": CITIZEN_ID})
+        protect_answers(None, FIELDS, {"citizen_id": CITIZEN_ID})
     # Answers without an ID need no key.
-    assert protect_answers(FIELDS, {"first_name": "สมศรี"}).answers == {"first_name": "สมศรี"}
+    assert protect_answers(None, FIELDS, {"first_name": "สมศรี"}).answers == {"first_name": "สมศรี"}
+
+
+def test_filing_seals_with_the_vault_it_is_given() -> None:
+    split = protect_answers(vault(), FIELDS, {"citizen_id": CITIZEN_ID})
+    assert split.answers["citizen_id"] != CITIZEN_ID
+    assert vault().open(split.citizen_id_encrypted) == {"citizen_id": CITIZEN_ID}
 
 
 def test_an_already_masked_value_is_not_sealed_again() -> None:

@@ -39,7 +39,7 @@ from tests.citizen.helpers import (
     submit_form,
     verify_phone,
 )
-from tests.conftest import csrf_token, html
+from tests.conftest import csrf_token, filing_vault, html
 from tests.security.helpers import Browser, RunDb, phone
 
 FORM = "/e-service/general-request/form"
@@ -148,6 +148,7 @@ def _seed_filings(run_db: RunDb, count: int, e164: str) -> None:
                 submission_key=new_submission_key(),
                 base_url="http://testserver",
                 sms=SmsConfig(sender="OSS-LOCAL", backend="outbox"),
+                vault=filing_vault(),
             )
 
     run_db(seed)

@@ -193,7 +193,6 @@ def _rows() -> dict[str, dict[Any, dict[str, Any]]]:
 def test_portal_purge_anonymises_exactly_the_closed_old_ones_audited_and_idempotent(
     purge_env: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    citizen_ids.configure(settings)
     statuses = ["completed", "rejected", "cancelled", "received", "in_progress", "completed"]
     ages = [31, 400, 31, 400, 400, 29]
     numbers = [file_direct(None, phone(110 + n)[1]).number for n in range(len(statuses))]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -16,7 +15,6 @@ from litestar.testing import TestClient
 
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request
-from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings
 from portal.sms.outbox import SmsConfig
 from portal.staff import enrolment
@@ -34,7 +32,7 @@ from tests.citizen.helpers import (
     submit_form,
     verify_phone,
 )
-from tests.conftest import RunDb, csrf_token, fresh, html, make_settings
+from tests.conftest import RunDb, csrf_token, filing_vault, fresh, html
 
 ON_POSTGRES = os.environ.get("PORTAL_TEST_DATABASE_URL", "").startswith("postgres")
 
@@ -228,6 +226,7 @@ def file_direct(
             submission_key=new_submission_key(),
             base_url=BASE_URL,
             sms=SMS,
+            vault=filing_vault(),
         )
 
     if run_db is None:
@@ -297,9 +296,3 @@ async def get_account(staff_id: int) -> StaffAccount | None:
     """One account by id (the product looks accounts up by sign-in name only)."""
     username = await username_of(staff_id)
     return await find_account(username) if username is not None else None
-
-
-def filing_vault() -> CitizenIdVault:
-    """The vault that filing uses in tests (the ``database`` fixture configures it from
-    ``make_settings``, so from ``TEST_SECRET``): staff code receives it from the settings."""
-    return CitizenIdVault.from_settings(make_settings(Path("unused"), "sqlite:///unused.db"))

@@ -21,7 +21,7 @@ from portal.tracking.service import (
     requests_for_phone,
 )
 from tests.citizen.helpers import new_submission_key
-from tests.conftest import fresh
+from tests.conftest import filing_vault, fresh
 from tests.tracking.helpers import phone_has_requests
 
 BASE_URL = "https://eservice.example.go.th"
@@ -65,6 +65,7 @@ def file(phone: str = PHONE, answers: dict[str, str] | None = None) -> FiledRequ
             submission_key=new_submission_key(),
             base_url=BASE_URL,
             sms=SMS,
+            vault=filing_vault(),
         )
 
     return fresh(go())
