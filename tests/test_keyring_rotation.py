@@ -31,37 +31,28 @@ from tests.citizen.helpers import (
     send_code,
     verify_phone,
 )
-from tests.conftest import TEST_SECRET, csrf_token, fresh, html, make_settings
+from tests.conftest import TEST_SECRET, csrf_token, html, make_settings
+
+# The back office's fixtures, used here as in tests/staff: staff tables emptied per test and
+# one fixed clock for sign-in and the audit log.
+from tests.staff.conftest import clock, staff_tables
 from tests.staff.helpers import (
     Clock,
     RunDb,
     Staff,
     audit_rows,
-    empty_staff_tables,
     file_via_routes,
     make_staff,
     post_sign_in,
     sign_in,
 )
 
+__all__ = ["clock", "staff_tables"]
+
 OLD = TEST_SECRET
 NEW = "a-brand-new-secret-for-the-rotation-test-0123456789"
 CITIZEN_ID = GENERAL_REQUEST_ANSWERS["citizen_id"]
 BASE = "http://testserver.local"
-
-
-@pytest.fixture(autouse=True)
-def staff_tables(database: str) -> None:
-
-    fresh(empty_staff_tables())
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fixed = Clock()
-    for where in ("staff.sign_in", "kernel.audit", "staff.enrolment", "staff.own_password"):
-        monkeypatch.setattr(f"portal.{where}.utcnow", fixed)
-    return fixed
 
 
 @dataclass

@@ -13,15 +13,10 @@ from portal.settings import Settings
 from portal.tables.staff_note import StaffNote
 from portal.tracking.service import find_by_token, request_for_phone
 from tests.conftest import fresh
-from tests.staff.helpers import Staff, empty_staff_tables, file_direct, make_staff
+from tests.staff.helpers import Staff, file_direct, make_staff
 
 PHONE = "+66800000392"
 NOTE = "ผู้ร้องเคยร้องเรียนเรื่องเดียวกัน ห้ามแจ้งประชาชน"
-
-
-@pytest.fixture(autouse=True)
-def staff_tables(database: str) -> None:
-    fresh(empty_staff_tables())
 
 
 @pytest.fixture

@@ -20,17 +20,12 @@ from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsMessage
 from portal.tracking.service import request_for_phone
 from tests.conftest import fresh
-from tests.staff.helpers import BASE_URL, SMS, empty_staff_tables, file_direct
+from tests.staff.helpers import BASE_URL, SMS, file_direct
 from tests.tracking.helpers import phone_has_requests
 
 OLD = "+66800000395"
 NEW = "+66800000396"
 REASON = "ตรวจบัตรประชาชนที่เคาน์เตอร์แล้ว"
-
-
-@pytest.fixture(autouse=True)
-def staff_tables(database: str) -> None:
-    fresh(empty_staff_tables())
 
 
 def change(

@@ -1,21 +1,8 @@
-"""PDPA tests sign staff in: the back-office tables are emptied per test and the sign-in
-clock is fixed (as in ``tests/staff/conftest.py``)."""
+"""PDPA tests sign staff in: the back office's fixtures (staff tables emptied per test, one
+fixed clock for sign-in and the audit log) come from ``tests/staff/conftest.py``."""
 
 from __future__ import annotations
 
-import pytest
+from tests.staff.conftest import clock, staff_tables
 
-from tests.conftest import fresh
-from tests.staff.helpers import Clock, empty_staff_tables
-
-
-@pytest.fixture(autouse=True)
-def staff_tables(database: str) -> None:
-    fresh(empty_staff_tables())
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fixed = Clock()
-    monkeypatch.setattr("portal.staff.sign_in.utcnow", fixed)
-    return fixed
+__all__ = ["clock", "staff_tables"]

@@ -3,7 +3,6 @@ one-time enrolment link printed (never a password typed by the operator)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -14,17 +13,10 @@ from portal.kernel.sealing import decrypt
 from portal.settings import load_settings
 from portal.staff.enrolment import link_page
 from portal.tables.staff_user import StaffUser
-from tests.conftest import TEST_SECRET, fresh
+from tests.conftest import fresh
 
-
-@pytest.fixture(autouse=True)
-def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> None:
-    """Point the ``portal`` command at the test database, whatever the shell had set."""
-    for name in ("PORTAL_ENV", "PORTAL_SMS_BACKEND", "PORTAL_SMS_DAILY_LIMIT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
+# The `portal` command runs in-process against the test database (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("portal_env")
 
 
 def staff_create(*args: str) -> int:

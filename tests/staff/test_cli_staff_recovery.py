@@ -3,7 +3,6 @@ as ``system/cli``, and never leaving the office without an admin who can sign in
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,17 +12,11 @@ from portal.settings import Settings, load_settings
 from portal.staff.enrolment import link_page
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_user import StaffUser
-from tests.conftest import TEST_SECRET, fresh
+from tests.conftest import fresh
 from tests.staff.helpers import Staff, make_staff
 
-
-@pytest.fixture(autouse=True)
-def portal_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database: str) -> None:
-    for name in ("PORTAL_ENV", "PORTAL_SMS_BACKEND", "PORTAL_SMS_DAILY_LIMIT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PORTAL_DATABASE_URL", database)
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("PORTAL_SECRET_KEY", TEST_SECRET)
+# The `portal` command runs in-process against the test database (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("portal_env")
 
 
 @pytest.fixture
