@@ -177,6 +177,18 @@ async def remove_pending(
     return bool(deleted)
 
 
+async def move_pending(*, from_key: str, to_key: str, phone: str) -> None:
+    """A renewed form key keeps the form's files: the pending uploads the old key's form holds
+    for this same verified phone move to the new key (another phone's files stay put)."""
+    if from_key == to_key:
+        return
+    await Attachment.update({Attachment.upload_group: to_key}).where(
+        Attachment.upload_group == from_key,
+        Attachment.phone == phone,
+        Attachment.request.is_null(),
+    )
+
+
 async def link_pending(
     *, request_id: int, upload_group: str, phone: str, attachment_ids: Sequence[int]
 ) -> None:

@@ -19,7 +19,6 @@ from portal.otp.verifications import consume_verification
 from portal.privacy.citizen_ids import CitizenIdVault, SplitAnswers, protect_answers
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
-from portal.tables.attachment import Attachment
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from portal.tables.form_draft import FormDraft
 from portal.tables.request_event import RequestEvent
@@ -243,15 +242,3 @@ async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledReques
 async def get_filed_request(number: str) -> FiledRequest | None:
     row = await CitizenRequest.select().where(CitizenRequest.number == number).first()
     return _filed(row) if row else None
-
-
-async def carry_uploads(*, from_key: str, to_key: str, phone: str) -> None:
-    """A renewed form key keeps the form's files: the pending uploads the old key's form holds
-    for this same verified phone move to the new key (another phone's files stay put)."""
-    if from_key == to_key:
-        return
-    await Attachment.update({Attachment.upload_group: to_key}).where(
-        Attachment.upload_group == from_key,
-        Attachment.phone == phone,
-        Attachment.request.is_null(),
-    )

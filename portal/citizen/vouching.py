@@ -8,8 +8,8 @@ from typing import Any
 
 from litestar import Request
 
+from portal.attachments.pending import move_pending
 from portal.citizen.deps import CitizenConfig
-from portal.citizen.service import carry_uploads
 from portal.otp.form_keys import is_form_key
 from portal.otp.policy import OtpPolicy
 from portal.otp.purposes import SUBMIT
@@ -58,5 +58,5 @@ async def vouch_form(
     if not is_form_key(key):
         return VouchedForm(current, new_key)
     # Shown again to check and send; the form's files come along (same phone only).
-    await carry_uploads(from_key=key, to_key=new_key, phone=current.phone)
+    await move_pending(from_key=key, to_key=new_key, phone=current.phone)
     return VouchedForm(current, new_key, renewed=True)
