@@ -88,14 +88,15 @@ def create_app(
     sms_timing: SmsTiming | None = None,
 ) -> Litestar:
     configure_database(settings.database_url, PoolSize.from_settings(settings))
-    citizen = citizen_config(settings, otp_policy or otp_policy_from(settings))
+    policy = otp_policy or otp_policy_from(settings)
+    citizen = citizen_config(settings)
     assets = AssetManifest.scan(PACKAGE_DIR / "static")
     csrf = csrf_config(settings)
     sms_startup, sms_shutdown = dispatcher_hooks(settings, sms_timing)
     app = Litestar(
         route_handlers=route_handlers(settings),
-        dependencies=dependencies(settings, citizen, assets),
-        template_config=template_config(settings, citizen.otp_policy, assets),
+        dependencies=dependencies(settings, citizen, policy, assets),
+        template_config=template_config(settings, policy, assets),
         plugins=[HTMXPlugin()],
         request_class=PortalRequest,
         middleware=middleware(settings, csrf),
@@ -131,7 +132,7 @@ def route_handlers(settings: Settings) -> list[ControllerRouterHandler]:
 
 
 def dependencies(
-    settings: Settings, citizen: CitizenConfig, assets: AssetManifest
+    settings: Settings, citizen: CitizenConfig, policy: OtpPolicy, assets: AssetManifest
 ) -> dict[str, Provide]:
     """What handlers receive by name; each value is built once, here."""
     staff_config = staff_config_from(settings, citizen.sms)
@@ -141,9 +142,7 @@ def dependencies(
         "assets": _constant(assets),
         "citizen": _constant(citizen),
         # Every OTP step (portal.otp.step_router) and the verified-phone dependencies.
-        "otp": _constant(
-            OtpConfig(settings.derive_key("otp-code"), citizen.otp_policy, citizen.sms)
-        ),
+        "otp": _constant(OtpConfig(settings.derive_key("otp-code"), policy, citizen.sms)),
         "staff_config": _constant(staff_config),
         "attachments": _constant(attachments),
         "staff": Provide(signed_in_staff, sync_to_thread=False),
@@ -163,10 +162,9 @@ def otp_policy_from(settings: Settings) -> OtpPolicy:
     )
 
 
-def citizen_config(settings: Settings, otp_policy: OtpPolicy) -> CitizenConfig:
+def citizen_config(settings: Settings) -> CitizenConfig:
     return CitizenConfig(
         form_key=settings.derive_key("form-key"),
-        otp_policy=otp_policy,
         sms=SmsConfig.from_settings(settings),
         base_url=settings.base_url,
         filings_per_phone_day=settings.filings_per_phone_day,

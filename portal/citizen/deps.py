@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.otp.policy import OtpPolicy
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.sms.outbox import SmsConfig
 
@@ -12,7 +11,6 @@ from portal.sms.outbox import SmsConfig
 @dataclass(frozen=True)
 class CitizenConfig:
     form_key: bytes
-    otp_policy: OtpPolicy
     sms: SmsConfig
     base_url: str
     filings_per_phone_day: int = 5
