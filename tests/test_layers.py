@@ -13,6 +13,7 @@ A new feature goes into ``FEATURES`` at the height of what it needs (see docs/ar
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -200,6 +201,26 @@ def test_no_feature_imports_another_features_routes() -> None:
         str(i) for i in _crossings() if component(i.module) != TOP and _is_route_module(i.target)
     ]
     assert not wrong, "a feature imports another feature's routes:\n" + "\n".join(wrong)
+
+
+def test_route_modules_leave_the_tables_to_services() -> None:
+    """Services own persistence: a ``*_routes``/``routes``/``router`` module may name a table's
+    enums (``RequestStatus``) but never a table itself, so no handler runs a query."""
+    from piccolo.table import Table
+
+    wrong = []
+    for path in _product_files():
+        module = _module_name(path)
+        if not _is_route_module(module):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("portal.tables"):
+                source = importlib.import_module(node.module or "")
+                for alias in node.names:
+                    found = getattr(source, alias.name, None)
+                    if isinstance(found, type) and issubclass(found, Table):
+                        wrong.append(f"{module} ({path.name}:{node.lineno}) imports {alias.name}")
+    assert not wrong, "route modules that query tables themselves:\n" + "\n".join(wrong)
 
 
 def test_no_cycles_between_packages() -> None:

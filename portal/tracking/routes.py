@@ -8,21 +8,12 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.kernel.phone import ThaiMobile
-from portal.kernel.tracking_links import looks_like_token, token_digest
-from portal.tables.moved_token import MovedToken
-from portal.tracking.service import find_by_token
+from portal.tracking.service import find_by_token, link_moved
 
 MOVED_STATUS = 410
 """Gone: the link did work, and never will again (staff moved the request to a new phone).
 Not 404, which says the link was mistyped or never existed: this page tells the holder of the
 old number what happened and whom to ask, and a 410 is as permanent to caches and crawlers."""
-
-
-async def link_moved(token: str) -> bool:
-    """The token was a request's link before staff moved it to a new phone."""
-    if not looks_like_token(token):
-        return False
-    return bool(await MovedToken.exists().where(MovedToken.token_hash == token_digest(token)))
 
 
 @get("/t/{token:str}", name="track_link")

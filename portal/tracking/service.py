@@ -12,6 +12,7 @@ from portal.catalogue.service import load_fields
 from portal.db import json_object
 from portal.kernel.tracking_links import looks_like_token, token_digest
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.moved_token import MovedToken
 from portal.tables.request_event import RequestEvent
 
 
@@ -171,3 +172,10 @@ async def request_for_phone(number: str, phone: str) -> TrackedRequest | None:
         .first()
     )
     return await _tracked(row, with_answers=True) if row else None
+
+
+async def link_moved(token: str) -> bool:
+    """The token was a request's link before staff moved it to a new phone."""
+    if not looks_like_token(token):
+        return False
+    return bool(await MovedToken.exists().where(MovedToken.token_hash == token_digest(token)))
