@@ -31,6 +31,7 @@ from portal.citizen import router as citizen_router
 from portal.citizen.deps import CitizenConfig
 from portal.db import close_pool, configure_database, start_pool
 from portal.db_engines import PoolSize
+from portal.kernel.offices import sync_default_office
 from portal.office import contact as office_contact
 from portal.office import router as office_router
 from portal.ops.gateway import install as install_ops
@@ -41,7 +42,7 @@ from portal.privacy import router as privacy_router
 from portal.pwa import router as pwa_router
 from portal.receipt import router as receipt_router
 from portal.receipt.fonts import warn_if_font_missing
-from portal.settings import SETTINGS_STATE_KEY, Settings, load_settings
+from portal.settings import SETTINGS_STATE_KEY, Settings, load_settings, settings_of
 from portal.sms import router as sms_router
 from portal.sms.background import dispatcher_hooks
 from portal.sms.dispatcher import SmsTiming
@@ -50,7 +51,7 @@ from portal.staff import router as staff_router
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import signed_in_staff
 from portal.tracking import router as tracking_router
-from portal.web import errors
+from portal.web import errors, offices
 from portal.web import router as web_router
 from portal.web.assets import AssetManifest
 from portal.web.body_limits import BodyLimits
@@ -103,7 +104,13 @@ def create_app(
         before_send=[security_headers(production=not settings.is_development)],
         csrf_config=csrf,
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        on_startup=[start_pool, warn_if_font_missing, office_contact.warn_if_unset, *sms_startup],
+        on_startup=[
+            start_pool,
+            _sync_default_office,
+            warn_if_font_missing,
+            office_contact.warn_if_unset,
+            *sms_startup,
+        ],
         on_shutdown=[*sms_shutdown, close_pool],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=_worker_header(settings),
@@ -115,7 +122,9 @@ def create_app(
         logging_config=None,
         openapi_config=None,
     )
-    # Request ids, the request log, HTTP metrics, /healthz, /readyz and /metrics.
+    # Which office each request is for (host name, or /o/<slug>/ in development) ...
+    offices.install(app, settings)
+    # ... inside request ids, the request log, HTTP metrics, /healthz, /readyz and /metrics.
     return install_ops(app, settings)
 
 
@@ -146,7 +155,12 @@ def dependencies(
         "staff_config": _constant(staff_config),
         "attachments": _constant(attachments),
         "staff": Provide(signed_in_staff, sync_to_thread=False),
+        "office": Provide(offices.provide_office, sync_to_thread=False),
     }
+
+
+async def _sync_default_office(app: Litestar) -> None:
+    await sync_default_office(settings_of(app))
 
 
 def _constant(value: Any) -> Provide:

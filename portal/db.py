@@ -117,12 +117,29 @@ async def _migrate_under_write_lock(engine: PortalSQLiteEngine) -> None:
     deadline = time.monotonic() + MIGRATION_LOCK_WAIT_S
     while True:
         try:
-            async with engine.transaction(transaction_type=TransactionType.immediate):
+            async with (
+                _foreign_keys_off(engine),
+                engine.transaction(transaction_type=TransactionType.immediate),
+            ):
                 await _run_migrations()
             return
         except sqlite3.OperationalError as error:
             if "locked" not in str(error) or time.monotonic() > deadline:
                 raise
+
+
+@contextlib.asynccontextmanager
+async def _foreign_keys_off(engine: PortalSQLiteEngine) -> AsyncIterator[None]:
+    """SQLite's documented way to change a table's shape (add a ``REFERENCES`` column, rebuild
+    a table) needs foreign-key enforcement off, and the pragma is ignored inside a transaction:
+    so it is turned off on the writer before ``BEGIN`` and on again after. A migration that
+    rebuilds tables runs ``PRAGMA foreign_key_check`` itself before it commits."""
+    writer = engine.connections().writer
+    await writer.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        await writer.execute("PRAGMA foreign_keys = ON")
 
 
 async def _migrate_under_advisory_lock(engine: PostgresEngine) -> None:

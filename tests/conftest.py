@@ -39,11 +39,18 @@ from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.form_draft import FormDraft
+from portal.tables.moved_token import MovedToken
+from portal.tables.office import DEFAULT_OFFICE_ID, Office, OfficeHost
 from portal.tables.otp_challenge import OtpChallenge
+from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
+from portal.tables.service import Service
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage
+from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
+from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
+from portal.tables.staff_user import StaffUser
 from portal.tables.upload_refusal import UploadRefusal
 
 T = TypeVar("T")
@@ -114,6 +121,26 @@ async def _empty_tables() -> None:
     )
     for table in tables:
         await table.delete(force=True)
+    await _remove_other_offices()
+
+
+async def _remove_other_offices() -> None:
+    """Only the default office (id 1, ``env_managed`` as a fresh start leaves it) survives a
+    test: offices a test made go, with everything they own."""
+    await OfficeHost.delete(force=True)
+    for owned in (
+        ReplyTemplate,
+        StaffEnrolment,
+        StaffSignInAttempt,
+        MovedToken,
+        StaffUser,
+        Service,
+    ):
+        await owned.delete().where(owned.office != DEFAULT_OFFICE_ID)
+    await Office.delete().where(Office.id != DEFAULT_OFFICE_ID)
+    await Office.update({Office.env_managed: True, Office.active: True}).where(
+        Office.id == DEFAULT_OFFICE_ID
+    )
 
 
 @pytest.fixture

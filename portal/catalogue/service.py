@@ -10,6 +10,7 @@ from typing import Any
 
 from portal.catalogue.fields import FormField
 from portal.db import write_transaction
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.service import Service
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -67,9 +68,12 @@ async def get_active_service(slug: str) -> ServiceInfo | None:
     return _info(row) if row else None
 
 
-async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
-    """Insert the default catalogue when the table is empty; return how many were added."""
-    if await Service.count() > 0:
+async def seed_default_services(
+    path: Path = DEFAULT_SERVICES, *, office_id: int = DEFAULT_OFFICE_ID
+) -> int:
+    """Insert the default catalogue when the office has no service; return how many were added
+    (a new office starts with the standard forms, which it then edits as its own)."""
+    if await Service.count().where(Service.office == office_id) > 0:
         return 0
     definitions = json.loads(path.read_text(encoding="utf-8"))
     # Refuse a broken file before saving anything, and save all or nothing: a half-seeded
@@ -79,6 +83,7 @@ async def seed_default_services(path: Path = DEFAULT_SERVICES) -> int:
     async with write_transaction():
         for order, item in enumerate(definitions):
             await Service(
+                office=office_id,
                 slug=item["slug"],
                 name=item["name"],
                 summary=item.get("summary", ""),

@@ -12,13 +12,16 @@ from portal.db import write_transaction
 from portal.kernel import audit
 from portal.staff.accounts import Actor
 from portal.tables.citizen_request import RequestStatus
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.reply_template import ReplyTemplate
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "default_reply_templates.json"
 
 
-async def seed_default_reply_templates(path: Path = DEFAULT_TEMPLATES) -> int:
-    if await ReplyTemplate.count() > 0:
+async def seed_default_reply_templates(
+    path: Path = DEFAULT_TEMPLATES, *, office_id: int = DEFAULT_OFFICE_ID
+) -> int:
+    if await ReplyTemplate.count().where(ReplyTemplate.office == office_id) > 0:
         return 0
     items = json.loads(path.read_text(encoding="utf-8"))
     for item in items:
@@ -26,7 +29,11 @@ async def seed_default_reply_templates(path: Path = DEFAULT_TEMPLATES) -> int:
     async with write_transaction():
         for item in items:
             await ReplyTemplate(
-                service=None, status=item["status"], title=item["title"], text=item["text"]
+                office=office_id,
+                service=None,
+                status=item["status"],
+                title=item["title"],
+                text=item["text"],
             ).save()
     return len(items)
 

@@ -10,8 +10,10 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
+from portal.tables.office import DEFAULT_OFFICE_ID, Office
 from portal.tables.service import Service
 from portal.tables.staff_user import StaffUser
 
@@ -30,7 +32,10 @@ class CitizenRequest(Table):
     """A request a citizen filed. ``number`` is for people, ``tracking_token`` is the credential."""
 
     id = Serial(primary_key=True)
-    number = Varchar(length=16, unique=True)
+    office = ForeignKey(
+        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
+    )
+    number = Varchar(length=16)
     service = ForeignKey(references=Service, on_delete=OnDelete.restrict)
     phone = Varchar(length=16, index=True)
     answers = JSON(default="{}")
@@ -53,3 +58,6 @@ class CitizenRequest(Table):
     """A typed place (village/หมู่, sub-district, district, province) or a note on the point."""
     anonymised_at = Timestamptz(null=True, default=None)
     """Set by ``portal purge`` when retention ended: personal data gone, numbers kept."""
+
+    unique_office_number = Unique(["office", "number"])
+    """Numbers are unique per office; the tracking token is unique everywhere."""

@@ -9,6 +9,7 @@ from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.form_draft import FormDraft
 from portal.tables.moved_token import MovedToken
+from portal.tables.office import Office, OfficeHost
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.reply_template import ReplyTemplate
 from portal.tables.request_event import RequestEvent
@@ -22,6 +23,8 @@ from portal.tables.staff_user import StaffUser
 from portal.tables.upload_refusal import UploadRefusal
 
 ALL_TABLES = [
+    Office,
+    OfficeHost,
     Service,
     StaffUser,
     CitizenRequest,

@@ -1,5 +1,8 @@
-from piccolo.columns import JSON, Boolean, Integer, Serial, Text, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Serial, Text, Varchar
+from piccolo.constraints import Unique
 from piccolo.table import Table
+
+from portal.tables.office import DEFAULT_OFFICE_ID, Office
 
 
 class Service(Table):
@@ -10,7 +13,10 @@ class Service(Table):
     """
 
     id = Serial(primary_key=True)
-    slug = Varchar(length=64, unique=True)
+    office = ForeignKey(
+        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
+    )
+    slug = Varchar(length=64)
     name = Varchar(length=200)
     summary = Text(default="")
     name_en = Varchar(length=200, default="")
@@ -21,3 +27,6 @@ class Service(Table):
     sort_order = Integer(default=0)
     active = Boolean(default=True)
     form_fields = JSON(default="[]")
+
+    unique_office_slug = Unique(["office", "slug"])
+    """Each office has its own "general-request"."""

@@ -1,5 +1,7 @@
-from piccolo.columns import Boolean, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
+
+from portal.tables.office import DEFAULT_OFFICE_ID, Office
 
 
 class StaffSignInAttempt(Table):
@@ -10,6 +12,9 @@ class StaffSignInAttempt(Table):
     """
 
     id = Serial(primary_key=True)
+    office = ForeignKey(
+        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
+    )
     username = Varchar(length=64, index=True)
     client_ip = Varchar(length=64, index=True)
     client_net = Varchar(length=64, default="", index=True)

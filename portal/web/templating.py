@@ -1,4 +1,4 @@
-"""Jinja globals every page needs: the office's name, the environment, Thai dates."""
+"""Jinja globals every page needs: the office (``current_office()``), the environment, dates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from jinja2.runtime import Context
 
 from portal.kernel.clock import BANGKOK, BUDDHIST_ERA_OFFSET
 from portal.settings import Settings
-from portal.web import i18n
+from portal.web import i18n, offices
 from portal.web.assets import AssetManifest
 
 THAI_MONTHS_ABBR = tuple(
@@ -49,9 +49,9 @@ def configure_environment(
     env: Environment, settings: Settings, assets: AssetManifest, *, otp_valid_minutes: int
 ) -> None:
     """``otp_valid_minutes`` comes as a plain number: the web layer knows no feature."""
-    env.globals["office_name"] = settings.office_name
+    env.globals["current_office"] = offices.current_office
+    env.globals["url_for"] = offices.prefixed_url_for
     env.globals["is_development"] = settings.is_development
-    env.globals["sms_sender"] = settings.sms_sender
     env.globals["asset_url"] = assets.url
     i18n.install(env, i18n.load_catalogues())
     env.globals["otp_valid_minutes"] = otp_valid_minutes
