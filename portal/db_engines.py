@@ -13,12 +13,15 @@ builds one for Piccolo's own CLI) start here, so neither imports the other.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from portal.sqlite_engine import PortalSQLiteEngine
 
@@ -64,8 +67,43 @@ class PoolSize:
         }
 
 
+OFFICE_SCOPE: ContextVar[int | None] = ContextVar("portal_office_scope", default=None)
+"""The office the running request belongs to (set by ``portal.web.offices`` for each request);
+None outside requests: background jobs, the CLI, migrations and tests work across offices.
+
+On PostgreSQL every office-owned table has a row-level security policy (migration
+``portal_2026_12_03t20_00_00_000000``) that shows and accepts only rows of the office named by
+the ``app.office_id`` setting, when it is set: the engine sets it from this variable before each
+query (``SET LOCAL`` in a transaction), so a query that forgot its ``WHERE office = ...`` still
+sees one office. Unset, every office is visible (the jobs that legitimately span offices).
+"""
+OFFICE_SETTING_SQL = "SELECT set_config('app.office_id', $1, $2)"
+
+
+@contextlib.contextmanager
+def office_scope(office_id: int | None) -> Iterator[None]:
+    """Run the block as office ``office_id`` (None: across offices, e.g. a platform-wide limit
+    counted inside a request)."""
+    token = OFFICE_SCOPE.set(office_id)
+    try:
+        yield
+    finally:
+        OFFICE_SCOPE.reset(token)
+
+
+class PortalPostgresTransaction(PostgresTransaction):
+    """A transaction that names its office first (``SET LOCAL``: it ends with the transaction)."""
+
+    async def begin(self) -> None:
+        await super().begin()  # type: ignore[no-untyped-call]
+        office = OFFICE_SCOPE.get()
+        if office is not None:
+            await self.connection.execute(OFFICE_SETTING_SQL, str(office), True)
+
+
 class PortalPostgresEngine(PostgresEngine):
-    """Piccolo's asyncpg engine that knows the size of the pool it opens at start-up."""
+    """Piccolo's asyncpg engine that knows the size of the pool it opens at start-up, and names
+    the request's office on each connection it uses (see ``OFFICE_SCOPE``)."""
 
     def __init__(self, dsn: str, pool_size: PoolSize) -> None:
         super().__init__(config={"dsn": dsn})
@@ -84,6 +122,30 @@ class PortalPostgresEngine(PostgresEngine):
     async def close_pool(self) -> None:
         if self.pool is not None:
             await self.close_connection_pool()
+
+    def transaction(self, allow_nested: bool = True) -> PortalPostgresTransaction:
+        return PortalPostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        office = OFFICE_SCOPE.get()
+        if office is None or self.pool is None:
+            return await super()._run_in_pool(query, args)
+        async with self.pool.acquire() as connection:
+            # Session-wide on a pooled connection: the pool's reset (RESET ALL) clears it when
+            # the connection goes back, so the next query, of any office, starts unset.
+            await connection.execute(OFFICE_SETTING_SQL, str(office), False)
+            return await connection.fetch(query, *(args or []))
+
+    async def _run_in_new_connection(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        office = OFFICE_SCOPE.get()
+        if office is None:
+            return await super()._run_in_new_connection(query, args)
+        connection = await self.get_new_connection()
+        try:
+            await connection.execute(OFFICE_SETTING_SQL, str(office), False)
+            return await connection.fetch(query, *(args or []))
+        finally:
+            await connection.close()
 
 
 def sqlite_path(url: str) -> str:

@@ -52,6 +52,7 @@ FEATURES = (
     "tracking",
     "receipt",
     "staff",
+    "platform",
     "pwa",
     "ops",
     "cli",

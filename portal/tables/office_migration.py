@@ -147,3 +147,28 @@ async def _rebuild_without_unique(engine: Any, table: str, column: str, constrai
     await _run(engine, f"ALTER TABLE {new_name} RENAME TO {table}")
     for index in indexes:
         await _run(engine, index)
+
+
+OFFICE_POLICY = (
+    "COALESCE(current_setting('app.office_id', true), '') = '' "
+    "OR office = NULLIF(current_setting('app.office_id', true), '')::integer"
+)
+"""Rows of the office ``app.office_id`` names; every row while it is unset (see
+``portal.db_engines.OFFICE_SCOPE``). ``NULLIF`` keeps the cast from ever seeing ''."""
+
+
+async def enable_row_security() -> None:
+    """PostgreSQL: a policy per office-owned table, forced on the tables' owner too (the portal's
+    own role owns them, having run the migrations), so it holds for every query the portal
+    runs. SQLite has no row security: there the application's own scoping is the guard."""
+    engine: Any = engine_finder()
+    if engine.engine_type != "postgres":
+        return
+    for table in OWNED_TABLES:
+        await _run(engine, f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        await _run(engine, f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        await _run(
+            engine,
+            f"CREATE POLICY office_isolation ON {table} "
+            f"USING ({OFFICE_POLICY}) WITH CHECK ({OFFICE_POLICY})",
+        )

@@ -23,6 +23,7 @@ from litestar.enums import ScopeType
 from litestar.template.base import url_for as litestar_url_for
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.db_engines import office_scope
 from portal.kernel.offices import DEV_PREFIX, OfficeDirectory, OfficeRef
 from portal.settings import Settings
 
@@ -96,7 +97,8 @@ class OfficeResolver:
         if prefix:
             scope["root_path"] = scope.get("root_path", "") + prefix
             send = _prefixing(send, prefix)
-        await self.app(scope, receive, send)
+        with office_scope(office.id):  # PostgreSQL's row security follows it (db_engines)
+            await self.app(scope, receive, send)
 
     async def _resolve(self, scope: Scope) -> tuple[OfficeRef | None, str]:
         path: str = scope["path"]
