@@ -20,14 +20,23 @@ async def main(count: int, concurrency: int) -> None:
     from portal.catalogue.service import get_active_service, seed_default_services
     from portal.citizen.service import file_request
     from portal.db import close_pool, configure_database, migrate, start_pool
+    from portal.kernel.offices import OfficeRef
     from portal.sms.outbox import SmsConfig
+    from portal.tables.office import DEFAULT_OFFICE_ID
 
     folder = tempfile.mkdtemp(prefix="portal-filing-")
     configure_database(f"sqlite:///{folder}/filing.sqlite3")
     await migrate()
     await seed_default_services()
     await start_pool()
-    service = await get_active_service("general-request")
+    office = OfficeRef(
+        id=DEFAULT_OFFICE_ID,
+        slug="default",
+        name="",
+        base_url="http://127.0.0.1",
+        sms_link_base="http://127.0.0.1",
+    )
+    service = await get_active_service("general-request", office=office)
     assert service is not None
     answers = {"title": "นาง", "first_name": "ก", "last_name": "ข", "address": "ค"}
     answers |= {"subject": "ง", "details": "จ"}
@@ -42,8 +51,8 @@ async def main(count: int, concurrency: int) -> None:
                 phone="+66800100001",
                 answers=answers,
                 submission_key=key,
-                base_url="http://127.0.0.1",
                 sms=SmsConfig("OSS-LOCAL", "outbox"),
+                office=office,
             )
             seconds.append(time.perf_counter() - started)
 

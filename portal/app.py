@@ -37,6 +37,7 @@ from portal.office import router as office_router
 from portal.ops.gateway import install as install_ops
 from portal.otp.config import OtpConfig
 from portal.otp.policy import OtpPolicy
+from portal.platform import router as platform_router
 from portal.privacy import citizen_ids
 from portal.privacy import router as privacy_router
 from portal.pwa import router as pwa_router
@@ -73,6 +74,7 @@ ROUTER_BUILDERS: tuple[Callable[[Settings], Router], ...] = (
     tracking_router.build_router,
     receipt_router.build_router,
     staff_router.build_router,
+    platform_router.build_router,
     privacy_router.build_router,
     office_router.build_router,
     sms_router.build_router,
@@ -169,7 +171,7 @@ def _constant(value: Any) -> Provide:
 
 def otp_policy_from(settings: Settings) -> OtpPolicy:
     return OtpPolicy(
-        daily_budget=settings.sms_daily_budget,
+        daily_budget=settings.sms_platform_daily_budget,  # each office's own: sms_daily_budget
         sends_per_ip_hour=settings.otp_ip_hourly_limit,
         phones_per_ip_hour=settings.otp_ip_phones_hourly_limit,
         ipv6_prefix=settings.ipv6_prefix_length,
@@ -190,11 +192,8 @@ def staff_config_from(settings: Settings, sms: SmsConfig) -> StaffConfig:
     return StaffConfig(
         totp_key=settings.derive_key("staff-totp"),
         sms=sms,
-        base_url=settings.base_url,
-        sms_daily_limit=settings.sms_daily_budget,
         enrolment_key=settings.derive_key("staff-enrolment"),
         ipv6_prefix=settings.ipv6_prefix_length,
-        office_phone=office_contact.OfficeContact.from_settings(settings).dial,
     )
 
 

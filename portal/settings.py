@@ -55,6 +55,8 @@ class Settings:
     office_name: str
     # SMS gateways (see portal/sms/providers/); defaults keep hand-built Settings working.
     sms_dispatch: str = "serve"
+    sms_platform_daily_budget: int = 0
+    """PORTAL_SMS_PLATFORM_DAILY_LIMIT: SMS of all offices together per 24 hours; 0: no ceiling."""
     sms_report_token: str | None = None
     sms_thaibulksms_api_key: str | None = None
     sms_thaibulksms_api_secret: str | None = None

@@ -55,6 +55,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("PORTAL_SMS_TWILIO_MESSAGING_SERVICE_SID", "(none)", "Twilio Messaging Service"),
     EnvVar("PORTAL_SMS_REPORT_TOKEN", "(none)", "16+ characters: delivery report URL token"),
     EnvVar("PORTAL_SMS_DAILY_LIMIT", "2000", "SMS handed to the gateway per 24 hours"),
+    EnvVar("PORTAL_SMS_PLATFORM_DAILY_LIMIT", "0", "all offices' SMS per 24 hours (0: no ceiling)"),
     EnvVar("PORTAL_OTP_IP_HOURLY_LIMIT", "300", "codes one address may ask for per hour"),
     EnvVar("PORTAL_OTP_IP_PHONES_HOURLY_LIMIT", "60", "phones one address may ask codes for"),
     EnvVar("PORTAL_IPV6_PREFIX_LENGTH", "64", "IPv6 prefix counted as one address (32-128)"),

@@ -37,6 +37,12 @@ def whole_number(env_vars: Mapping[str, str], name: str, default: str) -> int:
     return int(value)
 
 
+def _ceiling(env_vars: Mapping[str, str], name: str) -> int:
+    """A whole number, or 0 (the default) for none."""
+    value = env_vars.get(name, "0")
+    return 0 if value == "0" else whole_number(env_vars, name, "0")
+
+
 def sms_gateway(env_vars: Mapping[str, str], backend: str) -> dict[str, Any]:
     """The chosen gateway's settings; a gateway missing what it needs refuses to start."""
 
@@ -204,6 +210,7 @@ def sms_section(env_vars: Mapping[str, str], env: str) -> dict[str, Any]:
         "sms_sender": env_vars.get("PORTAL_SMS_SENDER", "OSS-LOCAL"),
         "sms_webhook_url": env_vars.get("PORTAL_SMS_WEBHOOK_URL") or None,
         "sms_daily_budget": whole_number(env_vars, "PORTAL_SMS_DAILY_LIMIT", "2000"),
+        "sms_platform_daily_budget": _ceiling(env_vars, "PORTAL_SMS_PLATFORM_DAILY_LIMIT"),
         "sms_fallback_backend": fallback,
         "sms_webhook_secret": webhook_secret,
         "sms_link_base_url": sms_link_base_url(env_vars, env),

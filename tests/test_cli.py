@@ -8,19 +8,28 @@ import pytest
 
 from portal.cli import main
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.tables.sms_message import SmsPurpose
 from tests.conftest import TEST_SECRET, fresh
+from tests.staff.helpers import default_office
 
 SMS = SmsConfig(sender="OSS-LOCAL", backend="outbox")
 
 
-def _send(*messages: tuple[str, str, SmsPurpose]) -> None:
+def _send(*messages: tuple[str, str, SmsPurpose], office: OfficeRef | None = None) -> None:
+    at = office or default_office()
+
     async def write() -> None:
         start = utcnow() - timedelta(minutes=len(messages))
         for n, (phone, text, purpose) in enumerate(messages):
             await enqueue(
-                SMS, to_phone=phone, text=text, purpose=purpose, now=start + timedelta(minutes=n)
+                SMS.for_office(at),
+                office=at,
+                to_phone=phone,
+                text=text,
+                purpose=purpose,
+                now=start + timedelta(minutes=n),
             )
 
     fresh(write)
@@ -134,17 +143,19 @@ def _file_request() -> str:
     from portal.catalogue.service import get_active_service
     from portal.citizen.service import file_request
     from tests.citizen.helpers import new_submission_key
+    from tests.offices import office_ref
 
     async def go() -> str:
-        service = await get_active_service("general-request")
+        office = await office_ref()
+        service = await get_active_service("general-request", office=office)
         assert service is not None
         filed = await file_request(
             service=service,
             phone=STATUS_PHONE,
             answers={"first_name": "สมศรี", "subject": "ขอให้ซ่อมท่อระบายน้ำ"},
             submission_key=new_submission_key(),
-            base_url="https://eservice.example.go.th",
-            sms=SMS,
+            sms=SMS.for_office(office),
+            office=office,
         )
         return filed.number
 
@@ -287,3 +298,46 @@ def test_purge_uses_the_configured_pool_and_prints_a_whole_summary(
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith("attachments 0, ")
     assert summary.endswith("citizen IDs sealed in older requests 0")
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_outbox_office_lists_that_offices_messages_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.offices import create_office, office_ref
+
+    nongbua = fresh(office_ref(fresh(create_office("nongbua", sms_sender="NONGBUA"))))
+    _send(("+66800000001", "default office", SmsPurpose.otp))
+    _send(("+66800000001", "nongbua office", SmsPurpose.otp), office=nongbua)
+    assert [row["text"] for row in _outbox_json(capsys, "--office", "nongbua")] == [
+        "nongbua office"
+    ]
+    assert [row["text"] for row in _outbox_json(capsys, "--office", "default")] == [
+        "default office"
+    ]
+    assert {row["text"] for row in _outbox_json(capsys)} == {"default office", "nongbua office"}
+    assert main(["sms", "outbox", "--office", "nobody"]) == 2
+
+
+@pytest.mark.usefixtures("portal_env")
+def test_requests_status_acts_on_the_number_in_the_office_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Numbers are unique per office: the same number may name a request in each."""
+    from portal.tables.citizen_request import CitizenRequest
+    from tests.offices import create_office, office_ref
+    from tests.staff.helpers import file_direct
+
+    nongbua = fresh(office_ref(fresh(create_office("nongbua"))))
+    there = file_direct(None, "+66800000502", office=nongbua)
+    here = file_direct(None, "+66800000503")
+    assert main(["requests", "status", there.number, "in_progress", "--office", "nongbua"]) == 0
+    rows = fresh(CitizenRequest.select(CitizenRequest.office, CitizenRequest.status))
+    statuses = {(row["office"], row["status"]) for row in rows}
+    assert (nongbua.id, "in_progress") in statuses
+    assert (1, "received") in statuses
+    assert here.number != there.number  # random numbers; the same one would be 1 in 10^6
+    # Without --office: the default office, which has no request of that number.
+    assert main(["requests", "status", there.number, "completed"]) == 2
+    capsys.readouterr()
+    assert main(["requests", "status", there.number, "completed", "--office", "nobody"]) == 2

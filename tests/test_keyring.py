@@ -65,12 +65,19 @@ def test_a_plain_key_is_a_ring_of_one() -> None:
 
 def test_a_form_key_issued_under_an_old_secret_still_vouches() -> None:
     old, new = derive(OLD, "form-key"), derive(NEW, "form-key")
-    key = issue_form_key(old, browser="b", phone="+66812345678", verification=7, now=NOW)
-    check = {"browser": "b", "phone": "+66812345678", "now": NOW}
+    key = issue_form_key(
+        old, browser="b", phone="+66812345678", verification=7, now=NOW, office_id=1
+    )
+    check = {"browser": "b", "phone": "+66812345678", "now": NOW, "office_id": 1}
     assert form_key_verification(KeyRing(new, (old,)), key, **check) == 7
     assert form_key_verification(new, key, **check) is None
     assert form_key_verification(KeyRing(new, (old,)), key, **{**check, "browser": "c"}) is None
     fresh = issue_form_key(
-        KeyRing(new, (old,)), browser="b", phone="+66812345678", verification=7, now=NOW
+        KeyRing(new, (old,)),
+        browser="b",
+        phone="+66812345678",
+        verification=7,
+        now=NOW,
+        office_id=1,
     )
     assert form_key_verification(new, fresh, **check) == 7  # issued under the current key

@@ -3,7 +3,9 @@
 Every read takes the proof of who is asking and filters by it in the query itself: staff
 (any file linked to a request), a verified phone (files of that phone's requests), or the
 uploader of an open form (its pending files by form key and phone). A file that exists but
-is not theirs looks exactly like a file that does not exist: ``None``, served as 404.
+is not theirs looks exactly like a file that does not exist: ``None``, served as 404. The
+office the request came in on is part of every query too: another office's file id is as
+missing here as an id never used.
 The routes that call these live with their audience (citizen, tracking, staff).
 """
 
@@ -17,6 +19,7 @@ from litestar.response import Response
 
 from portal.attachments.records import COLUMNS, StoredFile, row_info
 from portal.attachments.storage import AttachmentStore, MissingFile
+from portal.kernel.offices import OfficeRef
 from portal.tables.attachment import Attachment
 
 VARIANTS = ("full", "preview")
@@ -38,34 +41,50 @@ async def _read(
 
 
 async def file_for_staff(
-    store: AttachmentStore, attachment_id: int, variant: str
+    store: AttachmentStore, attachment_id: int, variant: str, *, office: OfficeRef
 ) -> StoredFile | None:
     row = (
         await Attachment.select(*COLUMNS)
-        .where(Attachment.id == attachment_id, Attachment.request.is_not_null())
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.office == office.id,
+            Attachment.request.is_not_null(),
+        )
         .first()
     )
     return await _read(store, row, variant)
 
 
 async def file_for_phone(
-    store: AttachmentStore, attachment_id: int, variant: str, phone: str
+    store: AttachmentStore, attachment_id: int, variant: str, phone: str, *, office: OfficeRef
 ) -> StoredFile | None:
     row = (
         await Attachment.select(*COLUMNS)
-        .where(Attachment.id == attachment_id, Attachment.request.phone == phone)
+        .where(
+            Attachment.id == attachment_id,
+            Attachment.office == office.id,
+            Attachment.request.phone == phone,
+            Attachment.request.office == office.id,
+        )
         .first()
     )
     return await _read(store, row, variant)
 
 
 async def file_for_uploader(
-    store: AttachmentStore, attachment_id: int, variant: str, *, upload_group: str, phone: str
+    store: AttachmentStore,
+    attachment_id: int,
+    variant: str,
+    *,
+    office: OfficeRef,
+    upload_group: str,
+    phone: str,
 ) -> StoredFile | None:
     row = (
         await Attachment.select(*COLUMNS)
         .where(
             Attachment.id == attachment_id,
+            Attachment.office == office.id,
             Attachment.upload_group == upload_group,
             Attachment.phone == phone,
             Attachment.request.is_null(),

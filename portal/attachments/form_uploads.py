@@ -19,6 +19,7 @@ from portal.attachments.pending import add_pending, pending_for, remove_pending
 from portal.attachments.processing import UploadRejected
 from portal.attachments.records import AttachmentInfo
 from portal.catalogue.fields import FieldError, FormField
+from portal.kernel.offices import OfficeRef
 from portal.web.hardening import whole_number
 
 REMOVE = "remove_attachment"
@@ -40,9 +41,11 @@ def attachments_field(fields: list[FormField]) -> FormField | None:
     return next((f for f in fields if f.kind == "attachments"), None)
 
 
-async def current_uploads(fields: list[FormField], key: str, phone: str) -> UploadState:
+async def current_uploads(
+    fields: list[FormField], key: str, phone: str, *, office: OfficeRef
+) -> UploadState:
     form_field = attachments_field(fields)
-    pending = await pending_for(key, phone) if form_field else []
+    pending = await pending_for(key, phone, office=office) if form_field else []
     return UploadState(form_field, key, pending, referenced=[a.id for a in pending])
 
 
@@ -51,6 +54,7 @@ async def receive_form_uploads(
     fields: list[FormField],
     form: FormMultiDict,
     *,
+    office: OfficeRef,
     key: str,
     phone: str,
 ) -> UploadState:
@@ -66,31 +70,12 @@ async def receive_form_uploads(
     remove = whole_number(str(form.get(REMOVE, "")), max_digits=12)
     if remove is not None:
         state.removed = True
-        await remove_pending(config.store, upload_group=key, phone=phone, attachment_id=remove)
+        await remove_pending(
+            config.store, office=office, upload_group=key, phone=phone, attachment_id=remove
+        )
         referenced.discard(remove)
-    for upload in form.getall(form_field.name, []):
-        if not isinstance(upload, UploadFile):
-            continue
-        data = await read_upload(upload, config.max_bytes)
-        if not data and not upload.filename:
-            continue  # the picker left empty
-        try:
-            added = await add_pending(
-                config.store,
-                upload_group=key,
-                phone=phone,
-                data=data,
-                original_name=upload.filename or "",
-                max_bytes=config.max_bytes,
-                max_files=form_field.file_limit,
-            )
-        except UploadRejected as error:
-            if error.code != "already_sent":
-                # Already sent: a second press of "send"; filing answers with that request.
-                state.error = state.error or FieldError(form_field, error.code)
-            continue
-        referenced.add(added.id)
-    state.pending = await pending_for(key, phone)
+    referenced |= await _take_files(config, form_field, form, state, office, key, phone)
+    state.pending = await pending_for(key, phone, office=office)
     pending_ids = {a.id for a in state.pending}
     if referenced - pending_ids and state.error is None:
         # An upload the form names is gone (cleaned away, or another tab removed it): say
@@ -104,3 +89,41 @@ async def receive_form_uploads(
     if form_field.required and not state.referenced and state.error is None and not state.removed:
         state.error = FieldError(form_field, "required")
     return state
+
+
+async def _take_files(
+    config: AttachmentConfig,
+    form_field: FormField,
+    form: FormMultiDict,
+    state: UploadState,
+    office: OfficeRef,
+    key: str,
+    phone: str,
+) -> set[int]:
+    """The files the form itself brings (no JavaScript), as pending uploads: their ids; the
+    first refusal goes on ``state``."""
+    added_ids: set[int] = set()
+    for upload in form.getall(form_field.name, []):
+        if not isinstance(upload, UploadFile):
+            continue
+        data = await read_upload(upload, config.max_bytes)
+        if not data and not upload.filename:
+            continue  # the picker left empty
+        try:
+            added = await add_pending(
+                config.store,
+                office=office,
+                upload_group=key,
+                phone=phone,
+                data=data,
+                original_name=upload.filename or "",
+                max_bytes=config.max_bytes,
+                max_files=form_field.file_limit,
+            )
+        except UploadRejected as error:
+            if error.code != "already_sent":
+                # Already sent: a second press of "send"; filing answers with that request.
+                state.error = state.error or FieldError(form_field, error.code)
+            continue
+        added_ids.add(added.id)
+    return added_ids

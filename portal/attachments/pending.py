@@ -2,9 +2,10 @@
 phone's limits, listed and removed by the uploader, linked to the request when it is filed,
 cleaned away a day after a form that was never sent.
 
-A pending upload belongs to its form's key and the verified phone together: every query
-here filters by both, so another browser's key, or the same key with another phone, finds
-nothing.
+A pending upload belongs to its form's key and the verified phone together, at one office:
+every query here filters by all three, so another browser's key, the same key with another
+phone, or the same phone at another office, finds nothing. The per-phone quota counts per
+office too (the same phone at two offices has two quotas, as it has two verifications).
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from portal.attachments.processing import UploadRejected
 from portal.attachments.records import COLUMNS, AttachmentInfo, row_info, stored_row
 from portal.attachments.storage import AttachmentStore
 from portal.db import write_transaction
+from portal.db_engines import office_scope
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.tables.attachment import Attachment, AttachmentStage
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import Office
 from portal.tables.upload_refusal import UploadRefusal
 
 PENDING_MAX_AGE = timedelta(days=1)
@@ -37,6 +41,7 @@ as a refusal, until it ages out)."""
 async def add_pending(
     store: AttachmentStore,
     *,
+    office: OfficeRef,
     upload_group: str,
     phone: str,
     data: bytes,
@@ -53,7 +58,8 @@ async def add_pending(
     processed, and becomes the pending row (or stays, with the reason, if the file is
     refused). So thirty uploads at once keep exactly the quota, and a refused file, which
     cost the server its work as much as a kept one, counts too."""
-    slot = await _take_slot(upload_group, phone, max_files)
+    office_id = office.id
+    slot = await _take_slot(office_id, upload_group, phone, max_files)
     try:
         processed = await processed_upload(data, max_bytes)
     except UploadRejected as error:
@@ -66,14 +72,15 @@ async def add_pending(
         raise
     key, preview_key = await store_processed(store, processed)
     try:
-        async with write_transaction(serialize=_phone_lock(phone)):
+        async with write_transaction(serialize=_phone_lock(office_id, phone)):
             await UploadRefusal.delete().where(UploadRefusal.id == slot)
-            await _refuse_if_filed(upload_group)  # filed while this file was processed
+            await _refuse_if_filed(office_id, upload_group)  # filed while it was processed
             row = stored_row(
                 processed,
                 key,
                 preview_key,
                 original_name,
+                office=office_id,
                 request=None,
                 upload_group=upload_group,
                 phone=phone,
@@ -87,34 +94,43 @@ async def add_pending(
     return row_info(row.to_dict())
 
 
-def _phone_lock(phone: str) -> str:
-    return f"uploads-phone:{phone}"
+def _phone_lock(office_id: int, phone: str) -> str:
+    return f"uploads-phone:{office_id}:{phone}"
 
 
-async def _take_slot(upload_group: str, phone: str, max_files: int) -> int:
+async def _take_slot(office_id: int, upload_group: str, phone: str, max_files: int) -> int:
     """Check the form's and the phone's limits and hold one slot, atomically (SQLite: the
-    write lock; PostgreSQL: an advisory lock per phone)."""
-    async with write_transaction(serialize=_phone_lock(phone)):
-        await _refuse_if_filed(upload_group)
-        in_form = await _pending_count(upload_group, phone) + await _refusals(
-            phone, upload_group=upload_group, reason=IN_PROGRESS
+    write lock; PostgreSQL: an advisory lock per office and phone)."""
+    async with write_transaction(serialize=_phone_lock(office_id, phone)):
+        await _refuse_if_filed(office_id, upload_group)
+        in_form = await _pending_count(office_id, upload_group, phone) + await _refusals(
+            office_id, phone, upload_group=upload_group, reason=IN_PROGRESS
         )
         if in_form >= max_files:
             raise UploadRejected("too_many")
-        if await _pending_for_phone(phone) + await _refusals(phone) >= PENDING_PER_PHONE:
+        held = await _pending_for_phone(office_id, phone) + await _refusals(office_id, phone)
+        if held >= PENDING_PER_PHONE:
             raise UploadRejected("too_many_pending")
         rows = await UploadRefusal.insert(
             UploadRefusal(
-                phone=phone, upload_group=upload_group, reason=IN_PROGRESS, created_at=utcnow()
+                office=office_id,
+                phone=phone,
+                upload_group=upload_group,
+                reason=IN_PROGRESS,
+                created_at=utcnow(),
             )
         ).returning(UploadRefusal.id)
     return int(rows[0]["id"])
 
 
-async def _refusals(phone: str, *, upload_group: str | None = None, reason: str = "") -> int:
-    """Refused uploads of this phone within ``REFUSAL_WINDOW`` (and slots in progress)."""
+async def _refusals(
+    office_id: int, phone: str, *, upload_group: str | None = None, reason: str = ""
+) -> int:
+    """Refused uploads of this phone here within ``REFUSAL_WINDOW`` (and slots in progress)."""
     query = UploadRefusal.count().where(
-        UploadRefusal.phone == phone, UploadRefusal.created_at > utcnow() - REFUSAL_WINDOW
+        UploadRefusal.office == office_id,
+        UploadRefusal.phone == phone,
+        UploadRefusal.created_at > utcnow() - REFUSAL_WINDOW,
     )
     if upload_group is not None:
         query = query.where(UploadRefusal.upload_group == upload_group)
@@ -123,20 +139,25 @@ async def _refusals(phone: str, *, upload_group: str | None = None, reason: str 
     return int(await query)
 
 
-async def _refuse_if_filed(upload_group: str) -> None:
-    if await CitizenRequest.exists().where(CitizenRequest.submission_key == upload_group):
+async def _refuse_if_filed(office_id: int, upload_group: str) -> None:
+    if await CitizenRequest.exists().where(
+        CitizenRequest.submission_key == upload_group, CitizenRequest.office == office_id
+    ):
         raise UploadRejected("already_sent")
 
 
-async def _pending_for_phone(phone: str) -> int:
+async def _pending_for_phone(office_id: int, phone: str) -> int:
     return int(
-        await Attachment.count().where(Attachment.phone == phone, Attachment.request.is_null())
+        await Attachment.count().where(
+            Attachment.office == office_id, Attachment.phone == phone, Attachment.request.is_null()
+        )
     )
 
 
-async def _pending_count(upload_group: str, phone: str) -> int:
+async def _pending_count(office_id: int, upload_group: str, phone: str) -> int:
     return int(
         await Attachment.count().where(
+            Attachment.office == office_id,
             Attachment.upload_group == upload_group,
             Attachment.phone == phone,
             Attachment.request.is_null(),
@@ -144,10 +165,11 @@ async def _pending_count(upload_group: str, phone: str) -> int:
     )
 
 
-async def pending_for(upload_group: str, phone: str) -> list[AttachmentInfo]:
+async def pending_for(upload_group: str, phone: str, *, office: OfficeRef) -> list[AttachmentInfo]:
     rows = (
         await Attachment.select(*COLUMNS)
         .where(
+            Attachment.office == office.id,
             Attachment.upload_group == upload_group,
             Attachment.phone == phone,
             Attachment.request.is_null(),
@@ -158,7 +180,12 @@ async def pending_for(upload_group: str, phone: str) -> list[AttachmentInfo]:
 
 
 async def remove_pending(
-    store: AttachmentStore, *, upload_group: str, phone: str, attachment_id: int
+    store: AttachmentStore,
+    *,
+    office: OfficeRef,
+    upload_group: str,
+    phone: str,
+    attachment_id: int,
 ) -> bool:
     # One statement: the files that go are those of the row this delete removed, never of a
     # row that filing linked to its request a moment before.
@@ -166,6 +193,7 @@ async def remove_pending(
         await Attachment.delete()
         .where(
             Attachment.id == attachment_id,
+            Attachment.office == office.id,
             Attachment.upload_group == upload_group,
             Attachment.phone == phone,
             Attachment.request.is_null(),
@@ -177,12 +205,13 @@ async def remove_pending(
     return bool(deleted)
 
 
-async def move_pending(*, from_key: str, to_key: str, phone: str) -> None:
+async def move_pending(*, office: OfficeRef, from_key: str, to_key: str, phone: str) -> None:
     """A renewed form key keeps the form's files: the pending uploads the old key's form holds
     for this same verified phone move to the new key (another phone's files stay put)."""
     if from_key == to_key:
         return
     await Attachment.update({Attachment.upload_group: to_key}).where(
+        Attachment.office == office.id,
         Attachment.upload_group == from_key,
         Attachment.phone == phone,
         Attachment.request.is_null(),
@@ -190,7 +219,12 @@ async def move_pending(*, from_key: str, to_key: str, phone: str) -> None:
 
 
 async def link_pending(
-    *, request_id: int, upload_group: str, phone: str, attachment_ids: Sequence[int]
+    *,
+    office: OfficeRef,
+    request_id: int,
+    upload_group: str,
+    phone: str,
+    attachment_ids: Sequence[int],
 ) -> None:
     """Inside the filing transaction: every referenced upload becomes the request's, or
     ``UploadRejected("missing")`` rolls the whole filing back (never a half-uploaded request)."""
@@ -199,6 +233,7 @@ async def link_pending(
         return
     found = await Attachment.select(Attachment.id).where(
         Attachment.id.is_in(wanted),
+        Attachment.office == office.id,
         Attachment.upload_group == upload_group,
         Attachment.phone == phone,
         Attachment.request.is_null(),
@@ -206,7 +241,7 @@ async def link_pending(
     if len(found) != len(wanted):
         raise UploadRejected("missing")
     await Attachment.update({Attachment.request: request_id}).where(
-        Attachment.id.is_in(wanted), Attachment.request.is_null()
+        Attachment.id.is_in(wanted), Attachment.office == office.id, Attachment.request.is_null()
     )
 
 
@@ -214,20 +249,37 @@ async def clean_stale_pending(
     store: AttachmentStore, *, now: datetime | None = None, max_age: timedelta = PENDING_MAX_AGE
 ) -> int:
     """Uploads of forms never sent, older than ``max_age``: rows and files go, and refusals
-    past ``REFUSAL_WINDOW``. Returns how many uploads. For ``portal attachments clean``
-    (cron), which cleans the citizen's unsent drafts in the same run."""
-    cutoff = (now or utcnow()) - max_age
+    past ``REFUSAL_WINDOW``, office by office (each query scoped like every other). Returns
+    how many uploads. For ``portal attachments clean`` (cron), which cleans the citizen's
+    unsent drafts in the same run."""
+    now = now or utcnow()
+    removed = 0
+    for row in await Office.select(Office.id).order_by(Office.id):
+        with office_scope(int(row["id"])):
+            removed += await _clean_office(
+                store, int(row["id"]), now - max_age, now - REFUSAL_WINDOW
+            )
+    return removed
+
+
+async def _clean_office(
+    store: AttachmentStore, office_id: int, cutoff: datetime, refusal_cutoff: datetime
+) -> int:
     # The rows this delete removed name the files to remove: an upload filed meanwhile keeps
     # its row and its files.
     rows = (
         await Attachment.delete()
-        .where(Attachment.request.is_null(), Attachment.created_at < cutoff)
+        .where(
+            Attachment.office == office_id,
+            Attachment.request.is_null(),
+            Attachment.created_at < cutoff,
+        )
         .returning(Attachment.storage_key, Attachment.preview_key)
     )
     for row in rows:
         forget_files(store, row["storage_key"], row["preview_key"])
     # Refusals count toward the quota for a day, then hold a phone number for nothing.
     await UploadRefusal.delete().where(
-        UploadRefusal.created_at < (now or utcnow()) - REFUSAL_WINDOW
+        UploadRefusal.office == office_id, UploadRefusal.created_at < refusal_cutoff
     )
     return len(rows)

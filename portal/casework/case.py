@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.db import write_transaction
+from portal.kernel.offices import OfficeRef
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 
 
@@ -30,7 +31,10 @@ class CaseError(ValueError):
 
 def request_lock(number: str) -> AbstractAsyncContextManager[Any]:
     """The write transaction serialised on one request (an advisory lock on PostgreSQL; SQLite
-    serialises every write transaction anyway). Take it once per action."""
+    serialises every write transaction anyway). Take it once per action.
+
+    Keyed on the number alone: two offices' requests with the same number share a lock, which
+    costs a rare wait, while every caller (purge included) is sure to take the same one."""
     return write_transaction(serialize=f"request-status:{number}")
 
 
@@ -56,13 +60,23 @@ _COLUMNS = (
 
 
 async def open_case(
-    number: str, refuse: type[CaseError] = CaseError, *, anonymised_ok: bool = False
+    number: str,
+    refuse: type[CaseError] = CaseError,
+    *,
+    office: OfficeRef,
+    anonymised_ok: bool = False,
 ) -> Case:
-    """The request ``number``, read inside the caller's transaction (``request_lock``).
+    """The request ``number`` of ``office``, read inside the caller's transaction
+    (``request_lock``).
 
-    Raises ``refuse("unknown_request")`` when there is none, and ``refuse("anonymised")`` when
-    purge has anonymised it, unless ``anonymised_ok`` (work that adds no personal data)."""
-    row = await CitizenRequest.select(*_COLUMNS).where(CitizenRequest.number == number).first()
+    Raises ``refuse("unknown_request")`` when the office has none (another office's request of
+    that number is exactly as unknown), and ``refuse("anonymised")`` when purge has anonymised
+    it, unless ``anonymised_ok`` (work that adds no personal data)."""
+    row = (
+        await CitizenRequest.select(*_COLUMNS)
+        .where(CitizenRequest.office == office.id, CitizenRequest.number == number)
+        .first()
+    )
     if row is None:
         raise refuse("unknown_request")
     if row["anonymised_at"] is not None and not anonymised_ok:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from portal.casework.case import CaseError, open_case
+from portal.casework.case import Case, CaseError, open_case
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
@@ -33,24 +35,23 @@ async def change_phone(
     number: str,
     new_phone: str,
     reason: str,
-    base_url: str,
+    office: OfficeRef,
     sms: SmsConfig,
-    office_phone: str = "",
 ) -> PhoneChanged:
     """Call inside the caller's ``request_lock(number)`` (with its audit row). ``new_phone``
-    is E.164.
+    is E.164; the request is ``office``'s own ``number``.
 
     The new number gets the new tracking link; the old number gets one SMS saying the request
-    now reports to another number and whom to ask (``office_phone``, the contact page's phone
-    from ``StaffConfig``; empty: "ask at the office"), without the new number or any link. The
-    old link's digest is kept so that ``/t/<old token>`` says the request moved
-    (``portal/tracking/routes.py``).
+    now reports to another number and whom to ask (the office's phone, ``office.dial``;
+    empty: "ask at the office"), without the new number or any link. Both come from the
+    office's sender, and the link starts at its link base. The old link's digest is kept so
+    that ``/t/<old token>`` says the request moved (``portal/tracking/routes.py``).
     """
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise PhoneChangeError("reason_required")
     # Purge has run on an anonymised one: a new phone and a live tracking link would never
     # be removed.
-    case = await open_case(number, PhoneChangeError)
+    case = await open_case(number, PhoneChangeError, office=office)
     if case.phone == new_phone:
         raise PhoneChangeError("same_phone")
     now = utcnow()
@@ -64,12 +65,24 @@ async def change_phone(
             CitizenRequest.tracking_token: token,
             CitizenRequest.tracking_token_hash: token_digest(token),
         }
-    ).where(CitizenRequest.id == case.id)
-    await MovedToken(token_hash=case.tracking_token_hash, request=case.id, moved_at=now).save()
-    link = tracking_link(sms.link_base or base_url, token)
-    text = render_sms("phone_changed.txt", number=number, tracking_url=link)
+    ).where(CitizenRequest.office == office.id, CitizenRequest.id == case.id)
+    await MovedToken(
+        office=office.id, token_hash=case.tracking_token_hash, request=case.id, moved_at=now
+    ).save()
+    await _tell_both(case, new_phone, token, now, office=office, sms=sms)
+    return PhoneChanged(case.id, case.phone, new_phone)
+
+
+async def _tell_both(
+    case: Case, new_phone: str, token: str, now: datetime, *, office: OfficeRef, sms: SmsConfig
+) -> None:
+    """The new number gets the new link; the old one is told whom to ask, with no link."""
+    config = sms.for_office(office)
+    link = tracking_link(config.link_base or office.sms_link_base, token)
+    text = render_sms("phone_changed.txt", number=case.number, tracking_url=link)
     await enqueue(
-        sms,
+        config,
+        office=office,
         to_phone=new_phone,
         text=text,
         purpose=SmsPurpose.phone_changed,
@@ -77,11 +90,11 @@ async def change_phone(
         request_id=case.id,
     )
     await enqueue(
-        sms,
+        config,
+        office=office,
         to_phone=case.phone,
-        text=render_sms("phone_moved_away.txt", number=number, office_phone=office_phone),
+        text=render_sms("phone_moved_away.txt", number=case.number, office_phone=office.dial),
         purpose=SmsPurpose.phone_moved,
         now=now,
         request_id=case.id,
     )
-    return PhoneChanged(case.id, case.phone, new_phone)

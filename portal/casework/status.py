@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from portal.casework.case import CaseError, open_case, request_lock
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.tracking_links import tracking_link
 from portal.sms.outbox import SmsConfig, enqueue
 from portal.sms.texts import render_sms
@@ -47,10 +48,11 @@ async def change_status(
     status: RequestStatus,
     actor: str,
     public_note: str,
-    base_url: str,
+    office: OfficeRef,
     sms: SmsConfig,
 ) -> StatusChanged:
-    """Change the status under the request's own lock (for ``portal requests status``).
+    """Change the status of ``office``'s request ``number`` under the request's own lock (for
+    ``portal requests status``).
 
     Serialised per request, so two simultaneous changes (two officers, a double click) check
     the transition one after the other instead of both from the same old status."""
@@ -60,7 +62,7 @@ async def change_status(
             status=status,
             actor=actor,
             public_note=public_note,
-            base_url=base_url,
+            office=office,
             sms=sms,
         )
 
@@ -71,32 +73,45 @@ async def apply_status_change(
     status: RequestStatus,
     actor: str,
     public_note: str,
-    base_url: str,
+    office: OfficeRef,
     sms: SmsConfig,
 ) -> StatusChanged:
-    """The change itself, inside the caller's ``request_lock(number)``."""
+    """The change itself, inside the caller's ``request_lock(number)``: the citizen's SMS
+    comes from ``office``'s sender and links to its own tracking pages."""
     note = public_note.strip()
     # The note is checked first: a refusal says nothing about which numbers exist.
     if len(note) > MAX_NOTE_LENGTH:
         raise StatusChangeError("note_too_long")
-    case = await open_case(number, StatusChangeError)
+    case = await open_case(number, StatusChangeError, office=office)
     if status not in ALLOWED[case.status]:
         raise StatusChangeError("not_allowed")
     now = utcnow()
     await CitizenRequest.update(
         {CitizenRequest.status: status, CitizenRequest.updated_at: now}
-    ).where(CitizenRequest.id == case.id)
+    ).where(CitizenRequest.office == office.id, CitizenRequest.id == case.id)
     await RequestEvent(
-        request=case.id, status=status, actor=actor, public_note=note, created_at=now
+        office=office.id,
+        request=case.id,
+        status=status,
+        actor=actor,
+        public_note=note,
+        created_at=now,
     ).save()
     # The note may carry personal details; the SMS only says that something changed.
+    config = sms.for_office(office)
     text = render_sms(
         "status.txt",
         number=number,
         status=status.value,
-        tracking_url=tracking_link(sms.link_base or base_url, case.tracking_token),
+        tracking_url=tracking_link(config.link_base or office.sms_link_base, case.tracking_token),
     )
     await enqueue(
-        sms, to_phone=case.phone, text=text, purpose=SmsPurpose.status, now=now, request_id=case.id
+        config,
+        office=office,
+        to_phone=case.phone,
+        text=text,
+        purpose=SmsPurpose.status,
+        now=now,
+        request_id=case.id,
     )
     return StatusChanged(number=number, old=case.status, new=status, request_id=case.id)

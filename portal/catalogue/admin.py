@@ -14,6 +14,7 @@ from typing import Any
 from portal.catalogue.fields import MAX_FILES_CEILING, NOT_ANSWERS, FormField
 from portal.catalogue.service import SLUG_PATTERN
 from portal.db import is_unique_violation
+from portal.kernel.offices import OfficeRef
 from portal.tables.service import Service
 
 ICONS = ("document", "megaphone", "lightbulb", "trash", "info", "people")
@@ -115,15 +116,30 @@ def validate(draft: ServiceDraft) -> dict[Any, Any]:
     }
 
 
-async def save_service(draft: ServiceDraft, existing_id: int | None) -> int:
-    """Create (``existing_id`` None) or update a service; call inside a transaction."""
+class ServiceMissing(LookupError):
+    """The service is not the office's (missing, or another office's: the same answer)."""
+
+
+async def save_service(draft: ServiceDraft, existing_id: int | None, *, office: OfficeRef) -> int:
+    """Create (``existing_id`` None) or update one of ``office``'s services; call inside a
+    transaction. A slug is unique within the office only. Updating a service that is not the
+    office's raises ``ServiceMissing`` and changes nothing."""
     values = validate(draft)
     try:
         if existing_id is None:
-            service = Service(**{column._meta.name: value for column, value in values.items()})
+            service = Service(
+                office=office.id,
+                **{column._meta.name: value for column, value in values.items()},
+            )
             await service.save()
             return int(service.id)
-        await Service.update(values).where(Service.id == existing_id)
+        changed = (
+            await Service.update(values)
+            .where(Service.id == existing_id, Service.office == office.id)
+            .returning(Service.id)
+        )
+        if not changed:
+            raise ServiceMissing(existing_id)
         return existing_id
     except Exception as error:
         if is_unique_violation(error):
@@ -131,8 +147,14 @@ async def save_service(draft: ServiceDraft, existing_id: int | None) -> int:
         raise
 
 
-async def list_all_services() -> list[ServiceRow]:
-    rows = await Service.select().order_by(Service.sort_order).order_by(Service.id)
+async def list_all_services(*, office: OfficeRef) -> list[ServiceRow]:
+    """The office's catalogue as its back office lists it (retired services too)."""
+    rows = (
+        await Service.select()
+        .where(Service.office == office.id)
+        .order_by(Service.sort_order)
+        .order_by(Service.id)
+    )
     return [
         ServiceRow(
             id=int(row["id"]),
@@ -150,8 +172,11 @@ async def list_all_services() -> list[ServiceRow]:
     ]
 
 
-async def draft_for(service_id: int) -> ServiceDraft | None:
-    row = await Service.select().where(Service.id == service_id).first()
+async def draft_for(service_id: int, *, office: OfficeRef) -> ServiceDraft | None:
+    """One of the office's services as its edit form shows it; None for another office's."""
+    row = (
+        await Service.select().where(Service.id == service_id, Service.office == office.id).first()
+    )
     if row is None:
         return None
     fields = row["form_fields"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from portal.catalogue.fields import FormField
 from portal.db import write_transaction
+from portal.kernel.offices import OfficeRef
 from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.service import Service
 
@@ -50,21 +51,28 @@ def _info(row: dict[str, Any]) -> ServiceInfo:
     )
 
 
-async def list_active_services() -> list[ServiceInfo]:
+async def list_active_services(*, office: OfficeRef) -> list[ServiceInfo]:
+    """The office's own menu: another office's services never show."""
     rows = (
         await Service.select()
-        .where(Service.active.eq(True))
+        .where(Service.office == office.id, Service.active.eq(True))
         .order_by(Service.sort_order)
         .order_by(Service.id)
     )
     return [_info(row) for row in rows]
 
 
-async def get_active_service(slug: str) -> ServiceInfo | None:
+async def get_active_service(slug: str, *, office: OfficeRef) -> ServiceInfo | None:
+    """The office's active service ``slug``; another office's slug is None, like a missing one
+    (slugs are unique per office only: two offices may both have ``general-request``)."""
     # Checked before the query: PostgreSQL refuses a NUL byte in a parameter with an error.
     if not SLUG_PATTERN.fullmatch(slug):
         return None
-    row = await Service.select().where(Service.slug == slug, Service.active.eq(True)).first()
+    row = (
+        await Service.select()
+        .where(Service.office == office.id, Service.slug == slug, Service.active.eq(True))
+        .first()
+    )
     return _info(row) if row else None
 
 

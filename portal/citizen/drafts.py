@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from portal.catalogue.fields import FormField
 from portal.catalogue.location import PART_MAX, PARTS, input_name
 from portal.db import write_transaction
+from portal.kernel.offices import OfficeRef
 from portal.tables.form_draft import FormDraft
 
 DRAFT_MAX_AGE = timedelta(hours=24)
@@ -62,6 +63,7 @@ def draft_answers(fields: list[FormField], raw: Mapping[str, str]) -> dict[str, 
 
 async def save_draft(
     *,
+    office: OfficeRef,
     verification: int,
     service: int,
     phone: str,
@@ -69,13 +71,17 @@ async def save_draft(
     answers: Mapping[str, str],
     now: datetime,
 ) -> None:
-    """Replace this verification's draft of this service (one row, whatever the browser)."""
+    """Replace this verification's draft of this service (one row, whatever the browser);
+    the draft is the office's, like the request it becomes."""
     text = json.dumps(dict(answers), ensure_ascii=False)
     async with write_transaction(serialize=f"draft:{verification}"):
         await FormDraft.delete().where(
-            FormDraft.verification == verification, FormDraft.service == service
+            FormDraft.office == office.id,
+            FormDraft.verification == verification,
+            FormDraft.service == service,
         )
         await FormDraft(
+            office=office.id,
             verification=verification,
             service=service,
             phone=phone,
@@ -86,12 +92,20 @@ async def save_draft(
 
 
 async def load_draft(
-    *, verification: int, service: int, phone: str, browser: str, now: datetime
+    *,
+    office: OfficeRef,
+    verification: int,
+    service: int,
+    phone: str,
+    browser: str,
+    now: datetime,
 ) -> dict[str, str]:
-    """The draft of this verification, service, phone and browser, younger than a day; {}."""
+    """The office's draft of this verification, service, phone and browser, younger than a
+    day; {}."""
     row = (
         await FormDraft.select(FormDraft.answers)
         .where(
+            FormDraft.office == office.id,
             FormDraft.verification == verification,
             FormDraft.service == service,
             FormDraft.phone == phone,
@@ -113,7 +127,8 @@ async def load_draft(
 
 
 async def clean_stale_drafts(now: datetime, max_age: timedelta = DRAFT_MAX_AGE) -> int:
-    """Drafts not touched for ``max_age``: for ``portal attachments clean`` (hourly)."""
+    """Drafts not touched for ``max_age``, at every office: for ``portal attachments clean``
+    (hourly, platform-wide like the other clean-ups)."""
     rows = (
         await FormDraft.delete().where(FormDraft.updated_at < now - max_age).returning(FormDraft.id)
     )

@@ -22,6 +22,7 @@ from portal.citizen.drafts import draft_answers, save_draft
 from portal.citizen.service import FiledRequest, FilingLimited, VerificationUsed, file_request
 from portal.citizen.vouching import VouchedForm
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.otp.verifications import verification_is_open
 from portal.otp.verified import Verification
 
@@ -46,12 +47,19 @@ def text_answers(form: FormMultiDict) -> dict[str, str]:
 
 
 async def keep_draft(
-    service: ServiceInfo, verification: Verification, browser: str, raw: Mapping[str, str]
+    service: ServiceInfo,
+    verification: Verification,
+    browser: str,
+    raw: Mapping[str, str],
+    *,
+    office: OfficeRef,
 ) -> bool:
-    """Save what was typed as this browser's draft, unless the verification filed already."""
-    if not await verification_is_open(verification.challenge, verification.phone):
+    """Save what was typed as this browser's draft at ``office``, unless the verification
+    filed already."""
+    if not await verification_is_open(verification.challenge, verification.phone, office=office):
         return False
     await save_draft(
+        office=office,
         verification=verification.challenge,
         service=service.id,
         phone=verification.phone,
@@ -70,23 +78,27 @@ async def attempt_filing(
     browser: str,
     citizen: CitizenConfig,
     attachments: AttachmentConfig,
+    office: OfficeRef,
 ) -> FiledRequest | FormPage:
-    """The request filed, or the form again. ``SubmissionKeyTaken`` passes through."""
+    """The request filed at ``office``, or the form again. ``SubmissionKeyTaken`` passes
+    through."""
     raw = text_answers(form)
     key, phone = vouched.key, vouched.verification.phone
     result = validate(service.fields, raw)
     if vouched.renewed:
         # Shown again with this browser's own key and the citizen's words: they check and send.
-        uploads = await current_uploads(service.fields, key, phone)
+        uploads = await current_uploads(service.fields, key, phone, office=office)
         return FormPage(result, key, uploads, status_code=409, notice="form_key_renewed")
-    uploads = await receive_form_uploads(attachments, service.fields, form, key=key, phone=phone)
+    uploads = await receive_form_uploads(
+        attachments, service.fields, form, key=key, phone=phone, office=office
+    )
     if uploads.error is not None:
         result.errors.append(uploads.error)
     if not result.ok or uploads.removed:
         # Also without JavaScript, a form sent with a mistake is kept: a reload restores it.
-        await keep_draft(service, vouched.verification, browser, raw)
+        await keep_draft(service, vouched.verification, browser, raw, office=office)
         return FormPage(result, key, uploads, status_code=200 if result.ok else 422)
-    return await _file(service, vouched, result, uploads, citizen)
+    return await _file(service, vouched, result, uploads, citizen, office)
 
 
 async def _file(
@@ -95,6 +107,7 @@ async def _file(
     result: FormResult,
     uploads: UploadState,
     citizen: CitizenConfig,
+    office: OfficeRef,
 ) -> FiledRequest | FormPage:
     key, verification = vouched.key, vouched.verification
     try:
@@ -103,8 +116,8 @@ async def _file(
             phone=verification.phone,
             answers=result.answers,
             submission_key=key,
-            base_url=citizen.base_url,
-            sms=citizen.sms,
+            sms=citizen.sms.for_office(office),
+            office=office,
             place=result.place,
             attachment_ids=uploads.referenced,
             verification=verification.challenge,
@@ -116,7 +129,8 @@ async def _file(
         if uploads.field is None:
             raise
         result.errors.append(FieldError(uploads.field, error.code))
-        uploads.pending = (await current_uploads(service.fields, key, verification.phone)).pending
+        again = await current_uploads(service.fields, key, verification.phone, office=office)
+        uploads.pending = again.pending
         return FormPage(result, key, uploads, status_code=422)
     # Nothing was filed in either refusal; the citizen's words stay on screen with the reason.
     except VerificationUsed:

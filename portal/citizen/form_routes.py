@@ -24,6 +24,7 @@ from portal.citizen.filing import FormPage, attempt_filing, keep_draft, text_ans
 from portal.citizen.service import SubmissionKeyTaken, get_filed_request
 from portal.citizen.vouching import vouch_form
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.otp.config import OtpConfig
 from portal.otp.purposes import SUBMIT
@@ -40,13 +41,13 @@ from portal.otp.verified import (
     open_verification,
     vouched_by_form_key,
 )
-from portal.settings import Settings
 from portal.sms.budget import receipt_waits
 from portal.web.rendering import go_to, render, step_target
 
 
-async def _active_service(slug: str) -> ServiceInfo:
-    service = await get_active_service(slug)
+async def _active_service(slug: str, office: OfficeRef) -> ServiceInfo:
+    """The office's service, else the same 404 for a missing slug and another office's."""
+    service = await get_active_service(slug, office=office)
     if service is None:
         raise NotFoundException()
     return service
@@ -85,16 +86,18 @@ async def service_form(
     slug: FromPath[str],
     citizen: NamedDependency[CitizenConfig],
     otp: NamedDependency[OtpConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    service = await _active_service(slug)
-    verification = await open_verification(request.session, SUBMIT, otp.policy)
+    service = await _active_service(slug, office)
+    verification = await open_verification(request.session, SUBMIT, otp.policy, office=office)
     if verification is None:
         return go_to(request, "phone_form", slug=slug, target=step_target(request))
     keep_verified(request.session, SUBMIT.key, utcnow())
-    key = new_form_key(request.session, citizen.form_key, verification)
-    uploads = await current_uploads(service.fields, key, verification.phone)
+    key = new_form_key(request.session, citizen.form_key, verification, office=office)
+    uploads = await current_uploads(service.fields, key, verification.phone, office=office)
     # A reload (or a form opened again after a dropped connection) keeps what was typed.
     draft = await load_draft(
+        office=office,
         verification=verification.challenge,
         service=service.id,
         phone=verification.phone,
@@ -117,19 +120,20 @@ async def service_form_draft(
     slug: FromPath[str],
     citizen: NamedDependency[CitizenConfig],
     otp: NamedDependency[OtpConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[None]:
     """Keep what is typed so far (htmx, a moment after typing stops): 204, or the same 404
     for an unknown service and for a key that is not this browser's, this phone's and of a
     verification that has not filed yet. Only the size is checked, never completeness."""
-    service = await _active_service(slug)
+    service = await _active_service(slug, office)
     raw = text_answers(await request.form())
     key = raw.get("submission_key", "")
-    vouched = vouched_by_form_key(request.session, citizen.form_key, key, SUBMIT)
+    vouched = vouched_by_form_key(request.session, citizen.form_key, key, SUBMIT, office=office)
     if vouched is None:
         raise NotFoundException()
-    if not await keep_draft(service, vouched, browser_id(request.session), raw):
+    if not await keep_draft(service, vouched, browser_id(request.session), raw, office=office):
         raise NotFoundException()
-    if current_phone(request.session, SUBMIT, otp.policy) == vouched.phone:
+    if current_phone(request.session, SUBMIT, otp.policy, office=office) == vouched.phone:
         keep_verified(request.session, SUBMIT.key, utcnow())  # typing is working, not idling
     return Response(content=None, status_code=204)
 
@@ -145,12 +149,13 @@ async def service_submit(
     citizen: NamedDependency[CitizenConfig],
     otp: NamedDependency[OtpConfig],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     refuse_large_text_form(request)
-    service = await _active_service(slug)
+    service = await _active_service(slug, office)
     form = await request.form()
     key = text_answers(form).get("submission_key", "")
-    vouched = await vouch_form(request, citizen, otp.policy, key)
+    vouched = await vouch_form(request, citizen, otp.policy, key, office=office)
     if vouched is None:
         return _phone_again(request, slug)
     try:
@@ -161,6 +166,7 @@ async def service_submit(
             browser=browser_id(request.session),
             citizen=citizen,
             attachments=attachments,
+            office=office,
         )
     except SubmissionKeyTaken:
         return _phone_again(request, slug)
@@ -178,12 +184,13 @@ async def service_submit(
 
 @get("/e-service/requests/{number:str}", name="submitted")
 async def submitted(
-    request: Request[Any, Any, Any], number: FromPath[str], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], number: FromPath[str], office: NamedDependency[OfficeRef]
 ) -> Template:
-    """Only the browser that filed the request sees this page; others get the same 404."""
+    """Only the browser that filed the request, and only at its office, sees this page;
+    others get the same 404."""
     if not filed_here(request.session, number):
         raise NotFoundException()
-    filed = await get_filed_request(number)
+    filed = await get_filed_request(number, office=office)
     if filed is None or not filed_here(request.session, number, filed.tracking_token):
         # Also after staff moved the request to a new phone: its link was replaced, and the
         # browser that filed it (perhaps the old phone's) must not be handed the new one.
@@ -195,6 +202,6 @@ async def submitted(
         context={
             "filed": filed,
             "masked_phone": ThaiMobile(filed.phone).masked,
-            "sms_later": await receipt_waits(filed.id, settings.sms_daily_budget),
+            "sms_later": await receipt_waits(filed.id, office=office),
         },
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from litestar import Router
 
-from portal.citizen import form_routes, menu_routes, upload_routes, verify_routes
+from portal.citizen import (
+    emblem_routes,
+    form_routes,
+    menu_routes,
+    upload_routes,
+    verify_routes,
+)
 from portal.settings import Settings
 
 
@@ -13,6 +19,7 @@ def build_router(settings: Settings) -> Router:
         path="/",
         route_handlers=[
             menu_routes.home,
+            emblem_routes.office_emblem,
             menu_routes.menu,
             menu_routes.service_start,
             verify_routes.router,  # the OTP step for filing (portal.otp.step_router)

@@ -14,6 +14,7 @@ from portal.catalogue.location import Place
 from portal.catalogue.service import ServiceInfo
 from portal.db import is_unique_violation, write_transaction
 from portal.kernel.clock import buddhist_year, utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.tracking_links import new_tracking_token, token_digest, tracking_link
 from portal.otp.verifications import consume_verification
 from portal.privacy.citizen_ids import CitizenIdVault, SplitAnswers, protect_answers
@@ -68,9 +69,15 @@ def new_request_number(now: datetime) -> str:
     return f"{buddhist_year(now) % 100:02d}-{secrets.randbelow(10**6):06d}"
 
 
-async def _by_submission_key(key: str) -> FiledRequest | None:
+async def _by_submission_key(key: str, office: OfficeRef) -> FiledRequest | None:
+    """The request filed under ``key`` (globally unique). One of another office's is
+    ``SubmissionKeyTaken``: that office's request is never answered here."""
     row = await CitizenRequest.select().where(CitizenRequest.submission_key == key).first()
-    return _filed(row) if row else None
+    if row is None:
+        return None
+    if row["office"] != office.id:
+        raise SubmissionKeyTaken
+    return _filed(row)
 
 
 def _filed(row: dict[str, Any]) -> FiledRequest:
@@ -90,15 +97,17 @@ async def file_request(
     phone: str,
     answers: dict[str, str],
     submission_key: str,
-    base_url: str,
     sms: SmsConfig,
+    office: OfficeRef,
     place: Place | None = None,
     attachment_ids: Sequence[int] = (),
     verification: int | None = None,
     daily_limit: int | None = None,
     vault: CitizenIdVault | None = None,
 ) -> FiledRequest:
-    """File once per form key and once per verification.
+    """File once per form key and once per verification, at ``office``: the request, its
+    event, its receipt SMS (``sms``: the office's sender and link base) and its number (unique
+    within the office) are the office's; ``daily_limit`` counts filings at this office only.
 
     The same key again (a double click, a refresh, two presses at once) answers with the
     request it filed. ``verification`` (the passed code's ``OtpChallenge`` id, given by the
@@ -111,6 +120,7 @@ async def file_request(
     without one a form with a citizen ID is refused (``VaultNotConfigured``), never stored
     in the clear."""
     filing = _Filing(
+        office,
         service,
         phone,
         answers,
@@ -122,16 +132,16 @@ async def file_request(
         vault,
     )
     for _ in range(NUMBER_ATTEMPTS):
-        existing = await _by_submission_key(submission_key)
+        existing = await _by_submission_key(submission_key, office)
         if existing:
             if existing.phone != phone:
                 raise SubmissionKeyTaken
             return existing
         try:
-            return await _insert(filing, base_url, sms)
+            return await _insert(filing, sms)
         except VerificationUsed:
             # Two presses of one form at once: the other press filed it, under this key.
-            existing = await _by_submission_key(submission_key)
+            existing = await _by_submission_key(submission_key, office)
             if existing and existing.phone == phone:
                 return existing
             raise
@@ -139,12 +149,13 @@ async def file_request(
             if not is_unique_violation(error):
                 raise
             # Either the same form arrived twice at once (found by key on the next turn)
-            # or the random number collided (a new one is drawn).
+            # or the random number collided within the office (a new one is drawn).
     raise RuntimeError("could not allocate a request number")
 
 
 @dataclass(frozen=True)
 class _Filing:
+    office: OfficeRef
     service: ServiceInfo
     phone: str
     answers: dict[str, str]
@@ -156,11 +167,18 @@ class _Filing:
     vault: CitizenIdVault | None
 
 
-async def _ensure_below_daily_limit(phone: str, limit: int, now: datetime) -> None:
+async def _ensure_below_daily_limit(
+    office: OfficeRef, phone: str, limit: int, now: datetime
+) -> None:
+    """The phone's filings at this office (another office's do not count here)."""
     since = now - FILING_WINDOW
     rows = (
         await CitizenRequest.select(CitizenRequest.created_at)
-        .where(CitizenRequest.phone == phone, CitizenRequest.created_at > since)
+        .where(
+            CitizenRequest.office == office.id,
+            CitizenRequest.phone == phone,
+            CitizenRequest.created_at > since,
+        )
         .order_by(CitizenRequest.created_at)
     )
     if len(rows) >= limit:
@@ -174,6 +192,7 @@ def _request_row(
 ) -> CitizenRequest:
     place = filing.place
     return CitizenRequest(
+        office=filing.office.id,
         number=number,
         service=filing.service.id,
         phone=filing.phone,
@@ -192,44 +211,50 @@ def _request_row(
     )
 
 
-async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledRequest:
-    service, phone, submission_key = filing.service, filing.phone, filing.submission_key
+async def _insert(filing: _Filing, sms: SmsConfig) -> FiledRequest:
+    office, service, phone = filing.office, filing.service, filing.phone
+    submission_key = filing.submission_key
     token = new_tracking_token()
     # PDPA: citizen IDs leave ``answers`` (masked there), sealed and hashed beside them.
     protected = protect_answers(filing.vault, service.fields, filing.answers)
-    async with write_transaction(serialize=f"filing:{phone}"):
+    async with write_transaction(serialize=f"filing:{office.id}:{phone}"):
         now = utcnow()  # after the lock: a wait for it must not stretch the window
         number = new_request_number(now)
         if filing.daily_limit is not None:
-            await _ensure_below_daily_limit(phone, filing.daily_limit, now)
+            await _ensure_below_daily_limit(office, phone, filing.daily_limit, now)
         request = _request_row(filing, protected, number, token, now)
         await request.save()
         # After the insert: a second press of this very form meets the unique key first and
         # is answered with this request; any other form under this verification stops here.
         if filing.verification is not None and not await consume_verification(
-            filing.verification, phone, now
+            filing.verification, phone, now, office=office
         ):
             raise VerificationUsed
         if filing.verification is not None:
             # What was kept while typing (portal/citizen/drafts.py) goes with the verification.
-            await FormDraft.delete().where(FormDraft.verification == filing.verification)
+            await FormDraft.delete().where(
+                FormDraft.office == office.id, FormDraft.verification == filing.verification
+            )
         await link_pending(
             request_id=int(request.id),
             upload_group=submission_key,
             phone=phone,
             attachment_ids=filing.attachment_ids,
+            office=office,
         )
         await RequestEvent(
+            office=office.id,
             request=request.id,
             status=RequestStatus.received,
             actor=CITIZEN_ACTOR,
             public_note="",
             created_at=now,
         ).save()
-        link = tracking_link(sms.link_base or base_url, token)
+        link = tracking_link(office.sms_link_base, token)
         text = render_sms("receipt.txt", number=number, tracking_url=link)
         await enqueue(
             sms,
+            office=office,
             to_phone=phone,
             text=text,
             purpose=SmsPurpose.receipt,
@@ -239,6 +264,11 @@ async def _insert(filing: _Filing, base_url: str, sms: SmsConfig) -> FiledReques
     return FiledRequest(int(request.id), number, phone, service.id, now, tracking_token=token)
 
 
-async def get_filed_request(number: str) -> FiledRequest | None:
-    row = await CitizenRequest.select().where(CitizenRequest.number == number).first()
+async def get_filed_request(number: str, *, office: OfficeRef) -> FiledRequest | None:
+    """The office's request ``number`` (numbers repeat across offices)."""
+    row = (
+        await CitizenRequest.select()
+        .where(CitizenRequest.office == office.id, CitizenRequest.number == number)
+        .first()
+    )
     return _filed(row) if row else None

@@ -27,14 +27,15 @@ from portal.attachments.processing import UploadRejected
 from portal.catalogue.service import get_active_service
 from portal.citizen.deps import CitizenConfig
 from portal.citizen.vouching import vouched_filing
+from portal.kernel.offices import OfficeRef
 
 
 def _uploader_phone(
-    request: Request[Any, Any, Any], citizen: CitizenConfig, key: str
+    request: Request[Any, Any, Any], citizen: CitizenConfig, key: str, office: OfficeRef
 ) -> str | None:
     """The phone this browser proved, and only if the form's key was issued to this very
     browser for it."""
-    vouched = vouched_filing(request, citizen, key)
+    vouched = vouched_filing(request, citizen, key, office=office)
     return vouched[0] if vouched is not None else None
 
 
@@ -56,16 +57,18 @@ async def upload(
     slug: FromPath[str],
     citizen: NamedDependency[CitizenConfig],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     """One file, picked on the open form (JavaScript): answers the list of the form's files,
-    or the reason this one was refused; the rest of the form never leaves the phone."""
-    service = await get_active_service(slug)
+    or the reason this one was refused; the rest of the form never leaves the phone. The file
+    is the office's (its service's)."""
+    service = await get_active_service(slug, office=office)
     form_field = attachments_field(service.fields) if service else None
     if form_field is None:
         raise NotFoundException()
     form = await request.form()
     key = str(form.get("submission_key", ""))
-    phone = _uploader_phone(request, citizen, key)
+    phone = _uploader_phone(request, citizen, key, office)
     if phone is None:
         return _upload_answer("session_lost", status_code=403, limit=form_field.file_limit)
     picked = form.get("file")
@@ -80,6 +83,7 @@ async def upload(
             original_name=picked.filename or "",
             max_bytes=attachments.max_bytes,
             max_files=form_field.file_limit,
+            office=office,
         )
     except UploadRejected as error:
         return _upload_answer(
@@ -87,7 +91,7 @@ async def upload(
         )
     return Template(
         template_name="attachments/_pending.html",
-        context={"pending": await pending_for(key, phone), "upload_key": key},
+        context={"pending": await pending_for(key, phone, office=office), "upload_key": key},
     )
 
 
@@ -98,13 +102,15 @@ async def uploaded_file(
     variant: FromPath[str],
     citizen: NamedDependency[CitizenConfig],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[bytes]:
-    """A pending file (or its preview) for the uploader, while the form is open."""
+    """A pending file (or its preview) for the uploader, while the form is open, at the
+    office it was uploaded to (another office's is the same 404 as a missing one)."""
     key = str(request.query_params.get("key", ""))
-    phone = _uploader_phone(request, citizen, key)
+    phone = _uploader_phone(request, citizen, key, office)
     if phone is None:
         raise NotFoundException()
     found = await file_for_uploader(
-        attachments.store, attachment_id, variant, upload_group=key, phone=phone
+        attachments.store, attachment_id, variant, upload_group=key, phone=phone, office=office
     )
     return file_response(found, variant)

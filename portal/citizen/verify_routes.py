@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.catalogue.service import ServiceInfo, get_active_service
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.otp.purposes import SUBMIT
 from portal.otp.session_state import (
@@ -22,11 +24,13 @@ from portal.otp.session_state import (
     take_resume,
 )
 from portal.otp.step_router import OtpStep, PhoneStepView, StepRoutes, otp_step_router
+from portal.web.offices import office_of
 from portal.web.rendering import go_to, render, wants_partial
 
 
-async def _service_or_404(slug: FromPath[str]) -> ServiceInfo:
-    service = await get_active_service(slug)
+async def _service_or_404(slug: FromPath[str], office: NamedDependency[OfficeRef]) -> ServiceInfo:
+    """The office's service; another office's slug is the same 404 as a missing one."""
+    service = await get_active_service(slug, office=office)
     if service is None:
         raise NotFoundException()
     return service
@@ -65,9 +69,12 @@ def _opened(request: Request[Any, Any, Any], service: ServiceInfo) -> PhoneStepV
 def _known_phone(request: Request[Any, Any, Any]) -> str:
     """The number this browser last typed (to correct it) or verified (a second request in
     the same visit needs a new code, not retyping): from the session, never from the URL."""
-    pending = pending_code(request.session, SUBMIT.key)
+    office = office_of(request)
+    pending = pending_code(request.session, SUBMIT.key, office=office)
     phone = (
-        pending.phone if pending is not None else last_verified_phone(request.session, SUBMIT.key)
+        pending.phone
+        if pending is not None
+        else last_verified_phone(request.session, SUBMIT.key, office=office)
     )
     return ThaiMobile(phone).national if phone and phone.startswith("+66") else ""
 

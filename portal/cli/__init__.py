@@ -8,14 +8,24 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from portal.cli import backup, check, keys, maintenance, requests, serve, sms, staff
+from portal.cli import (
+    backup,
+    check,
+    keys,
+    maintenance,
+    offices,
+    requests,
+    serve,
+    sms,
+    staff,
+)
 from portal.cli.commands import HelpFormatter
 from portal.cli.failures import operational_failure
 from portal.envfile import EnvFileError, load_env_file
 from portal.settings import SettingsError, load_settings
 from portal.settings_catalogue import epilog
 
-COMMAND_MODULES = (serve, sms, requests, staff, maintenance, keys, check, backup)
+COMMAND_MODULES = (serve, sms, requests, offices, staff, maintenance, keys, check, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

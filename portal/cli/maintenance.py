@@ -19,15 +19,16 @@ async def _run_purge(settings: Settings, dry_run: bool) -> Any:
     from portal.db import close_pool, configure_database, start_pool
     from portal.db_engines import PoolSize
     from portal.privacy.citizen_ids import CitizenIdVault
-    from portal.privacy.retention import purge
+    from portal.privacy.retention import purge_every_office
 
     # The configured pool, with its lock and statement timeouts: a purge waiting on a lock a
     # web request holds gives up like the web workers do, instead of waiting for ever.
     configure_database(settings.database_url, PoolSize.from_settings(settings))
     await start_pool()
     try:
-        return await purge(
-            retention_days=settings.retention_days,
+        # Each office with its own retention days (PORTAL_RETENTION_DAYS where it set none).
+        return await purge_every_office(
+            settings,
             store=AttachmentConfig.from_settings(settings).store,
             dry_run=dry_run,
             vault=CitizenIdVault.from_settings(settings),
@@ -37,21 +38,25 @@ async def _run_purge(settings: Settings, dry_run: bool) -> Any:
 
 
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
-    """PDPA retention: anonymise closed requests past ``PORTAL_RETENTION_DAYS`` (cron, daily)."""
-    report = asyncio.run(_run_purge(settings, args.dry_run))
+    """PDPA retention: anonymise closed requests past each office's retention days
+    (``PORTAL_RETENTION_DAYS`` where it set none; cron, daily). One report per office, the
+    office's slug in front when there are several."""
+    reports = asyncio.run(_run_purge(settings, args.dry_run))
     verb = "would anonymise" if args.dry_run else "anonymised"
-    print(
-        f"{verb} {report.requests} closed requests last changed before "
-        f"{report.cutoff:%Y-%m-%d} (retention {report.retention_days} days)"
-    )
-    for number in report.numbers:
-        print(f"    {number}")
-    print(
-        f"attachments {report.attachments}, request SMS blanked {report.sms_blanked}, "
-        f"old OTP codes {report.otp_challenges}, old code SMS {report.sms_without_request}, "
-        f"old staff sign-in attempts {report.sign_in_attempts}, "
-        f"citizen IDs sealed in older requests {report.ids_sealed}"
-    )
+    for report in reports:
+        prefix = f"[{report.office}] " if len(reports) > 1 else ""
+        print(
+            f"{prefix}{verb} {report.requests} closed requests last changed before "
+            f"{report.cutoff:%Y-%m-%d} (retention {report.retention_days} days)"
+        )
+        for number in report.numbers:
+            print(f"    {number}")
+        print(
+            f"{prefix}attachments {report.attachments}, request SMS blanked "
+            f"{report.sms_blanked}, old OTP codes {report.otp_challenges}, old code SMS "
+            f"{report.sms_without_request}, old staff sign-in attempts "
+            f"{report.sign_in_attempts}, citizen IDs sealed in older requests {report.ids_sealed}"
+        )
     return 0
 
 

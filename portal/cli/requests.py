@@ -7,33 +7,41 @@ import asyncio
 import sys
 
 from portal.cli.commands import Commands, add_command
+from portal.cli.database import add_office_option
 from portal.settings import Settings
 
 
 async def _change_status(settings: Settings, args: argparse.Namespace) -> str:
     from portal.casework.status import change_status
+    from portal.cli.database import office_named
     from portal.db import configure_database
     from portal.kernel.request_numbers import parse_request_number
     from portal.sms.outbox import SmsConfig
     from portal.tables.citizen_request import RequestStatus
 
     configure_database(settings.database_url)
+    # Request numbers are unique per office only: the number is looked up in ``--office``.
+    office = await office_named(settings, args.office)
     changed = await change_status(
         number=parse_request_number(args.number) or args.number,
         status=RequestStatus(args.status),
         actor=args.actor,
         public_note=args.note,
-        base_url=settings.base_url,
-        sms=SmsConfig.from_settings(settings),
+        office=office,
+        sms=SmsConfig.from_settings(settings).for_office(office),
     )
     return f"{changed.number}: {changed.old.value} -> {changed.new.value}"
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     from portal.casework.status import StatusChangeError
+    from portal.cli.database import UnknownOffice
 
     try:
         print(asyncio.run(_change_status(settings, args)))
+    except UnknownOffice as error:
+        print(f"no such office: {error}", file=sys.stderr)
+        return 2
     except StatusChangeError as error:
         print(f"cannot change status: {error.code}", file=sys.stderr)
         return 2
@@ -52,4 +60,5 @@ def register(commands: Commands) -> None:
     status.add_argument("status", choices=[status.value for status in RequestStatus])
     status.add_argument("--note", default="", help="note shown to the citizen on the timeline")
     status.add_argument("--actor", default="portal-cli", help="who made the change")
+    add_office_option(status, "request this is")
     status.set_defaults(handler=_status)

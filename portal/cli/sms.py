@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from portal.cli.commands import Commands, add_command
+from portal.cli.database import UnknownOffice, office_named
 from portal.settings import Settings
 
 
@@ -18,12 +19,16 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def _outbox_rows(settings: Settings, to: str | None) -> list[dict[str, Any]]:
+async def _outbox_rows(
+    settings: Settings, to: str | None, office_slug: str | None = None
+) -> list[dict[str, Any]]:
     from portal.db import configure_database
     from portal.sms.outbox import list_messages
 
     configure_database(settings.database_url)
-    return await list_messages(to_phone=to)
+    # Without --office: the developer's whole platform; with it, that office's messages only.
+    office = await office_named(settings, office_slug) if office_slug else None
+    return await list_messages(office=office, to_phone=to)
 
 
 def _outbox(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,7 +41,11 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
         except PhoneError as error:
             print(f"not a Thai mobile number: {args.to} ({error.code})", file=sys.stderr)
             return 2
-    rows = asyncio.run(_outbox_rows(settings, to))
+    try:
+        rows = asyncio.run(_outbox_rows(settings, to, args.office))
+    except UnknownOffice as error:
+        print(f"no such office: {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(
             json.dumps(
@@ -90,6 +99,9 @@ def register(commands: Commands) -> None:
     outbox = add_command(sms_commands, "outbox", "messages the outbox backend kept, newest first")
     outbox.add_argument("--to", help="only messages to this phone number")
     outbox.add_argument("--json", action="store_true", help="print JSON")
+    outbox.add_argument(
+        "--office", metavar="SLUG", default=None, help="only this office's messages"
+    )
     outbox.set_defaults(handler=_outbox)
     worker = add_command(
         sms_commands, "worker", "send queued SMS through the configured gateway until stopped"

@@ -5,40 +5,29 @@ A lost phone, a forgotten password, or the only admin locked out: ``reset-passwo
 and a new authenticator: its page asks for both), ``set-role`` promotes or demotes, ``list``
 shows who can sign in. Every change is audited with the actor ``system/cli``. No command may
 leave the office without an admin who can sign in (``portal.staff.accounts``).
+
+Every command acts in one office: ``--office SLUG``, else the default office (the one-office
+deployment). ``platform_admin`` (the platform pages) is given only in the default office.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 from portal.cli.commands import Commands, add_command
+from portal.cli.database import UnknownOffice, add_office_option, office_named
+from portal.cli.database import run_with_database as _run
 from portal.settings import Settings
 
 CLI_ACTOR = "system/cli"
 """Who the audit log says made a change from the command line."""
-T = TypeVar("T")
 RESET_EFFECT = (
     "The link sets a new password AND a new authenticator app: the old password and the old "
     "authenticator stop working now, and nobody can sign in as this account until the link "
     "is used."
 )
-
-
-def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    async def go() -> T:
-        from portal.db import close_pool, configure_database
-
-        configure_database(settings.database_url)
-        try:
-            return await work()
-        finally:
-            await close_pool()
-
-    return asyncio.run(go())
 
 
 def _fail(what: str, code: str) -> int:
@@ -55,25 +44,35 @@ def _username(args: argparse.Namespace) -> str | None:
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
     """The account is made without a password: its owner chooses one through the link."""
     from portal.staff.accounts import AccountError, create_account
+    from portal.tables.staff_user import StaffRole
+
+    async def create() -> tuple[str, str]:
+        office = await office_named(settings, args.office)
+        if args.role == StaffRole.platform_admin and not office.is_default:
+            raise AccountError("platform_admin_outside_default_office")
+        created = await create_account(
+            office=office,
+            username=args.username,
+            role=args.role,
+            display_name=args.display_name,
+            actor=CLI_ACTOR,
+            grantable=tuple(StaffRole),
+            enrolment_key=settings.derive_key("staff-enrolment"),
+            totp_key=settings.derive_key("staff-totp"),
+        )
+        return created.account.username, created.link.url(office.base_url)
 
     try:
-        created = _run(
-            settings,
-            lambda: create_account(
-                username=args.username,
-                role=args.role,
-                display_name=args.display_name,
-                actor=CLI_ACTOR,
-                enrolment_key=settings.derive_key("staff-enrolment"),
-                totp_key=settings.derive_key("staff-totp"),
-            ),
-        )
+        username, url = _run(settings, create)
+    except UnknownOffice as error:
+        return _fail("no such office", str(error))
     except AccountError as error:
         return _fail("cannot create the account", error.code)
-    print(f"created {created.account.username} ({args.role}).")
+    where = f" in office {args.office}" if args.office else ""
+    print(f"created {username} ({args.role}){where}.")
     print("Give this one-time link to its owner (valid 72 hours), to set a password and an")
     print("authenticator app. Nobody can sign in as this account until the link is used:")
-    print(created.link.url(settings.base_url))
+    print(url)
     return 0
 
 
@@ -88,10 +87,12 @@ def _reset(lost: str) -> Callable[[argparse.Namespace, Settings], int]:
             return _fail("give the account as USER (or --username USER)", "USER")
 
         async def reset() -> str:
-            account = await find_account(username)
+            office = await office_named(settings, args.office)
+            account = await find_account(username, office=office)
             if account is None:
                 raise EnrolmentError("unknown_account")
             link = await issue_reset_link(
+                office=office,
                 staff_id=account.id,
                 actor=CLI_ACTOR,
                 client_ip="",
@@ -99,10 +100,12 @@ def _reset(lost: str) -> Callable[[argparse.Namespace, Settings], int]:
                 totp_key=settings.derive_key("staff-totp"),
                 lost=lost,
             )
-            return link.url(settings.base_url)
+            return link.url(office.base_url)
 
         try:
             url = _run(settings, reset)
+        except UnknownOffice as error:
+            return _fail("no such office", str(error))
         except EnrolmentError as error:
             return _fail("cannot reset the account", error.code)
         print(f"{username}: {RESET_EFFECT}")
@@ -115,15 +118,23 @@ def _reset(lost: str) -> Callable[[argparse.Namespace, Settings], int]:
 
 def _set_role(args: argparse.Namespace, settings: Settings) -> int:
     from portal.staff.accounts import AccountError, find_account, set_role
+    from portal.tables.staff_user import StaffRole
 
     async def change() -> bool:
-        account = await find_account(args.user)
+        office = await office_named(settings, args.office)
+        account = await find_account(args.user, office=office)
         if account is None:
             raise AccountError("unknown_account")
-        return await set_role(account.id, args.role, actor=CLI_ACTOR)
+        if args.role == StaffRole.platform_admin and not office.is_default:
+            raise AccountError("platform_admin_outside_default_office")
+        return await set_role(
+            account.id, args.role, office=office, actor=CLI_ACTOR, grantable=tuple(StaffRole)
+        )
 
     try:
         changed = _run(settings, change)
+    except UnknownOffice as error:
+        return _fail("no such office", str(error))
     except AccountError as error:
         if error.code == "last_admin":
             return _fail(
@@ -136,14 +147,20 @@ def _set_role(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _staff_list(_: argparse.Namespace, settings: Settings) -> int:
-    from portal.staff.accounts import list_accounts
+def _staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    from portal.staff.accounts import StaffAccount, list_accounts
 
-    accounts = _run(settings, list_accounts)
+    async def listing() -> list[StaffAccount]:
+        return await list_accounts(office=await office_named(settings, args.office))
+
+    try:
+        accounts = _run(settings, listing)
+    except UnknownOffice as error:
+        return _fail("no such office", str(error))
     if not accounts:
         print("no staff accounts yet: portal staff create --username NAME --role admin")
         return 0
-    print(f"{'USERNAME':<24} {'ROLE':<8} {'STATUS':<9} {'SIGN-IN':<36} LAST SIGN-IN (UTC)")
+    print(f"{'USERNAME':<24} {'ROLE':<14} {'STATUS':<9} {'SIGN-IN':<36} LAST SIGN-IN (UTC)")
     for account in accounts:
         if account.totp_enrolled:
             sign_in = "enrolled"
@@ -153,7 +170,7 @@ def _staff_list(_: argparse.Namespace, settings: Settings) -> int:
             sign_in = "no working link: reset-password"
         last = account.last_sign_in_at
         print(
-            f"{account.username:<24} {account.role:<8} "
+            f"{account.username:<24} {account.role:<14} "
             f"{'active' if account.active else 'disabled':<9} {sign_in:<36} "
             f"{f'{last:%Y-%m-%d %H:%M}' if last else '-'}"
         )
@@ -175,8 +192,14 @@ def register(commands: Commands) -> None:
         "password and the authenticator app)",
     )
     create.add_argument("--username", required=True, help="sign-in name")
-    create.add_argument("--role", choices=["officer", "admin"], default="officer", help="role")
+    create.add_argument(
+        "--role",
+        choices=["officer", "admin", "platform_admin"],
+        default="officer",
+        help="role (platform_admin: the platform pages; default office only)",
+    )
     create.add_argument("--display-name", default="", help="name shown to colleagues")
+    add_office_option(create, "account this is")
     create.set_defaults(handler=_staff_create)
     resets = (
         ("reset-password", "password", "forgotten password"),
@@ -192,6 +215,7 @@ def register(commands: Commands) -> None:
             "the only admin too",
         )
         _add_user(reset)
+        add_office_option(reset, "account this is")
         reset.set_defaults(handler=_reset(lost))
     role = add_command(
         staff_commands,
@@ -200,10 +224,12 @@ def register(commands: Commands) -> None:
     )
     role.add_argument("user", metavar="USER", help="sign-in name")
     role.add_argument("role", metavar="ROLE", choices=["officer", "admin"], help="officer|admin")
+    add_office_option(role, "account this is")
     role.set_defaults(handler=_set_role)
     listing = add_command(
         staff_commands,
         "list",
         "every account: role, active or disabled, enrolled or link pending, last sign-in",
     )
+    add_office_option(listing, "accounts to list")
     listing.set_defaults(handler=_staff_list)

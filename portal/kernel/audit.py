@@ -17,6 +17,7 @@ PAGE_SIZE = 50
 
 async def record(
     *,
+    office_id: int,
     actor: str,
     action: str,
     client_ip: str = "",
@@ -24,6 +25,7 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     await AuditEvent(
+        office=office_id,
         created_at=utcnow(),
         actor=actor,
         action=action,
@@ -45,20 +47,25 @@ class AuditEntry:
 
 async def list_events(
     *,
+    office_id: int,
     actor: str = "",
     action: str = "",
     request_number: str = "",
     page: int = 1,
 ) -> tuple[list[AuditEntry], bool]:
     """Newest first; returns one page and whether there is another."""
-    query = AuditEvent.select(
-        AuditEvent.created_at,
-        AuditEvent.actor,
-        AuditEvent.action,
-        AuditEvent.client_ip,
-        AuditEvent.details,
-        AuditEvent.request.number.as_alias("request_number"),
-    ).order_by(AuditEvent.id, ascending=False)
+    query = (
+        AuditEvent.select(
+            AuditEvent.created_at,
+            AuditEvent.actor,
+            AuditEvent.action,
+            AuditEvent.client_ip,
+            AuditEvent.details,
+            AuditEvent.request.number.as_alias("request_number"),
+        )
+        .where(AuditEvent.office == office_id)
+        .order_by(AuditEvent.id, ascending=False)
+    )
     if actor:
         query = query.where(AuditEvent.actor == actor)
     if action:
@@ -67,7 +74,7 @@ async def list_events(
         query = query.where(
             AuditEvent.request.is_in(
                 CitizenRequest.select(CitizenRequest.id).where(
-                    CitizenRequest.number == request_number
+                    (CitizenRequest.office == office_id) & (CitizenRequest.number == request_number)
                 )
             )
         )

@@ -1,9 +1,10 @@
 """How citizens reach the office: the contact page every "ติดต่อเจ้าหน้าที่" links to, and the
 phone number the SMS to a request's old number names.
 
-Everything comes from the settings (``PORTAL_OFFICE_*``); the phone and e-mail fall back to the
-privacy notice's (``PORTAL_PRIVACY_CONTACT_*``), which a small office often sets to the same
-counter. What is not set is not shown.
+Everything comes from the office answering the request (``OfficeRef``: its own contact columns,
+with the platform's ``PORTAL_OFFICE_*`` / ``PORTAL_PRIVACY_CONTACT_*`` filled in where the
+default office leaves them to the settings); the phone and e-mail fall back to the privacy
+contact, which a small office often sets to the same counter. What is not set is not shown.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from litestar import Litestar, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from portal.kernel.offices import OfficeRef
 from portal.settings import Settings, settings_of
+from portal.tables.office import DEFAULT_OFFICE_ID
+from portal.web.offices import OFFICES_STATE_KEY
 
 logger = logging.getLogger("portal")
 
@@ -31,7 +35,21 @@ class OfficeContact:
     """Empty: the usual government hours, in the page's language."""
 
     @classmethod
+    def of(cls, office: OfficeRef) -> OfficeContact:
+        """The office's own contact (``OfficeRef`` already fell back to the privacy contact)."""
+        return cls(
+            phone=office.phone,
+            line_url=office.line_url,
+            email=office.email,
+            address=office.address,
+            map_url=office.map_url,
+            hours=office.hours,
+        )
+
+    @classmethod
     def from_settings(cls, settings: Settings) -> OfficeContact:
+        """The default office's contact as ``PORTAL_OFFICE_*`` set it (``portal check`` reads
+        the configuration before any database is there)."""
         return cls(
             phone=settings.office_phone or settings.privacy_contact_phone,
             line_url=settings.office_line_url,
@@ -54,19 +72,25 @@ class OfficeContact:
 
 
 async def warn_if_unset(app: Litestar) -> None:
-    """At start-up in production: a contact page without a phone leaves citizens stuck."""
+    """At start-up in production: a contact page without a phone leaves citizens stuck.
+
+    Only the default office's (the one ``PORTAL_OFFICE_*`` configures): other offices are set
+    up on the platform page, which shows what each one lacks."""
     settings = settings_of(app)
     if settings.is_development:
         return
-    if not OfficeContact.from_settings(settings).dial:
+    directory = app.state.get(OFFICES_STATE_KEY)
+    office = await directory.by_id(DEFAULT_OFFICE_ID) if directory is not None else None
+    contact = OfficeContact.of(office) if office else OfficeContact.from_settings(settings)
+    if not contact.dial:
         logger.warning(
             "PORTAL_OFFICE_PHONE is not set: the contact page (/contact) shows no phone number"
         )
 
 
 @get("/contact", name="contact")
-async def contact_page(settings: NamedDependency[Settings]) -> Template:
+async def contact_page(office: NamedDependency[OfficeRef]) -> Template:
+    """The contact page of the office the request reached (its host or ``/o/<slug>/``)."""
     return Template(
-        template_name="citizen/contact.html",
-        context={"contact": OfficeContact.from_settings(settings)},
+        template_name="citizen/contact.html", context={"contact": OfficeContact.of(office)}
     )

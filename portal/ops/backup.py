@@ -46,7 +46,7 @@ SQLITE_FILE = "portal.sqlite3"
 PG_FILE = "portal.pgdump"
 UPLOADS = "uploads"
 FORMAT = 1
-COUNTED = ("citizen_request", "attachment", "staff_user", "audit_event", "service")
+COUNTED = ("office", "citizen_request", "attachment", "staff_user", "audit_event", "service")
 """Tables whose row counts go in the manifest: a quick look that a restore brought all back."""
 
 
@@ -91,12 +91,26 @@ class PgTools:
     def dump(self, url: str, target: Path) -> tuple[dict[str, int], list[str]]:
         dsn, env = _libpq(url)
         counts, migrations = asyncio.run(_pg_facts(url))
-        _run_tool([self.pg_dump, "--format=custom", "--file", str(target), "--dbname", dsn], env)
+        # The office-owned tables have forced row security (every office's rows are visible
+        # while ``app.office_id`` is unset, as here): without this pg_dump refuses them.
+        _run_tool(
+            [
+                self.pg_dump,
+                "--format=custom",
+                "--enable-row-security",
+                "--file",
+                str(target),
+                "--dbname",
+                dsn,
+            ],
+            env,
+        )
         return counts, migrations
 
     def restore(self, url: str, dump: Path, *, clean: bool) -> None:
         dsn, env = _libpq(url)
         args = [self.pg_restore, "--no-owner", "--no-privileges", "--single-transaction"]
+        args += ["--enable-row-security"]  # see ``dump``: the policies let every office in
         if clean:
             args += ["--clean", "--if-exists"]
         _run_tool([*args, "--dbname", dsn, str(dump)], env)

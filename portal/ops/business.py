@@ -14,13 +14,18 @@ same tables, so one read is true for all of them and survives restarts.
   ``failed``, ``suppressed``) and the backend they were written for.
 - ``portal_sms_queue_oldest_due_seconds``: how long the longest-due queued SMS has waited past
   its time (0 when none waits); over 600 is what ``/readyz`` calls stuck.
-- ``portal_sms_budget_used`` / ``portal_sms_budget_limit``: the rolling day's SMS budget.
+- ``portal_sms_budget_used`` / ``portal_sms_budget_limit``: the rolling day's SMS of every
+  office, and the platform's ceiling (``PORTAL_SMS_PLATFORM_DAILY_LIMIT``; without one, the
+  sum of every active office's own budget).
+- ``portal_offices{state}``: offices ``active`` and ``disabled``.
 - ``portal_sms_gateway_failing`` / ``portal_sms_on_fallback``: 1 or 0 (``portal.sms.health``).
 - ``portal_database_up``: 1 if this scrape read the figures above, else 0 (and they are left
   out of the scrape rather than shown as zeros).
 
 No figure carries a phone number, a name or a request number: labels are services, states,
-backends and outcomes only.
+backends and outcomes only. Every figure is the platform's total over all offices (no office
+label: a thousand offices would multiply every series a thousandfold); an office's own
+figures are on its staff SMS page.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeDirectory
 from portal.settings import Settings
 from portal.sms.health import sms_health
 from portal.tables.citizen_request import CitizenRequest
@@ -49,16 +55,36 @@ logger = logging.getLogger("portal")
 
 
 async def _filings() -> list[Metric]:
+    """Every office's filings added up by service slug: the same standard form has the same
+    slug in every office that adopted it, and a label per office would multiply the series by
+    the number of offices (a thousand)."""
     slugs = {row["id"]: row["slug"] for row in await Service.select(Service.id, Service.slug)}
     rows = await CitizenRequest.select(CitizenRequest.service, Count()).group_by(
         CitizenRequest.service
     )
-    family = CounterMetricFamily(
-        "portal_filings", "Requests filed, by service.", labels=("service",)
-    )
+    totals: dict[str, int] = {}
     for row in rows:
-        family.add_metric((str(slugs.get(row["service"], row["service"])),), int(row["count"]))
+        slug = str(slugs.get(row["service"], row["service"]))
+        totals[slug] = totals.get(slug, 0) + int(row["count"])
+    family = CounterMetricFamily(
+        "portal_filings", "Requests filed, by service (all offices).", labels=("service",)
+    )
+    for slug, count in sorted(totals.items()):
+        family.add_metric((slug,), count)
     return [family]
+
+
+async def _offices(settings: Settings) -> tuple[list[Metric], int]:
+    """How many offices are active and disabled, and the day's SMS capacity: the platform's
+    ceiling (PORTAL_SMS_PLATFORM_DAILY_LIMIT) or, without one, every active office's budget."""
+    offices = await OfficeDirectory(settings).all()
+    family = GaugeMetricFamily("portal_offices", "Offices by state.", labels=("state",))
+    family.add_metric(("active",), sum(1 for office in offices if office.active))
+    family.add_metric(("disabled",), sum(1 for office in offices if not office.active))
+    limit = settings.sms_platform_daily_budget or sum(
+        office.sms_daily_budget for office in offices if office.active
+    )
+    return [family], limit
 
 
 async def _otp() -> list[Metric]:
@@ -105,9 +131,13 @@ async def _sms(settings: Settings) -> list[Metric]:
     for (state, backend), count in sorted(counts.items()):
         messages.add_metric((state, backend), count)
 
-    health = await sms_health(settings.sms_daily_budget)
+    offices, limit = await _offices(settings)
+    # The platform's view: every office's messages (per-office budgets are on each office's
+    # SMS page; a label per office would multiply the series by the number of offices).
+    health = await sms_health(office=None, platform_limit=limit)
     age = health.oldest_due_age.total_seconds() if health.oldest_due_age is not None else 0.0
     return [
+        *offices,
         messages,
         GaugeMetricFamily(
             "portal_sms_queue_oldest_due_seconds",
@@ -116,12 +146,12 @@ async def _sms(settings: Settings) -> list[Metric]:
         ),
         GaugeMetricFamily(
             "portal_sms_budget_used",
-            "SMS counted against the rolling day's budget.",
+            "SMS of every office counted against the rolling day's budget.",
             value=health.budget_used,
         ),
         GaugeMetricFamily(
             "portal_sms_budget_limit",
-            "The day's SMS budget (PORTAL_SMS_DAILY_LIMIT).",
+            "The day's SMS capacity: the platform's limit, else every active office's budget.",
             value=health.budget_limit,
         ),
         GaugeMetricFamily(

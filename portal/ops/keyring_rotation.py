@@ -32,6 +32,7 @@ from portal.kernel import audit, sealing
 from portal.keyring import KeyRing, as_ring
 from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.staff_user import StaffUser
 
 ACTOR = "system/cli"
@@ -132,7 +133,9 @@ async def rotate(*, vault: CitizenIdVault, totp_key: bytes) -> RotationReport:
         what="TOTP secret",
     )
     report = RotationReport(citizen_ids, totp_secrets, unreadable_ids, unreadable_totp)
+    # A platform-wide change: recorded in the default office's log (the platform's own).
     await audit.record(
+        office_id=DEFAULT_OFFICE_ID,
         actor=ACTOR,
         action="keys_rotated",
         details={

@@ -84,7 +84,11 @@ async def check(settings: Settings) -> Readiness:
         checks["sms_queue"] = NOT_USED
         return Readiness(checks)
     try:
-        health = await _within("sms_queue", sms_health(settings.sms_daily_budget))
+        # The platform's queue (every office's SMS go through one dispatcher).
+        health = await _within(
+            "sms_queue",
+            sms_health(office=None, platform_limit=settings.sms_platform_daily_budget),
+        )
     except _Failed:
         checks["sms_queue"] = UNAVAILABLE
     else:

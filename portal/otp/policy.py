@@ -12,6 +12,13 @@ was sent to, so a stranger can only guess codes sent to their own browser):
 Wrong guesses lock a (phone, browser) pair (``wrong_tries_per_browser``), not the phone: a
 stranger's guesses from their browser no longer stop the owner, who asks a fresh code from
 their own browser and gets in. Only the ceiling locks the phone for everyone.
+
+Offices (issue 16): every phone limit above counts per office (a code of office A only ever
+passes at A, so each office is its own verifier), and the platform adds a ceiling across all
+offices of ``platform_factor`` (3) times each per-phone limit, so one phone cannot be flooded by
+walking offices: at most 3 x 10 = 30 codes a day platform-wide, 150 guesses, 1 in 6,700. The
+per-address limits (``sends_per_ip_hour``, ``phones_per_ip_hour``) are platform-wide: one
+attacker, many offices.
 """
 
 from __future__ import annotations
@@ -41,8 +48,17 @@ class OtpPolicy:
     of numbers stops here, while an honest shared address brings a few new phones an hour."""
     ipv6_prefix: int = 64
     """IPv6 clients are counted per prefix of this length (``portal.kernel.client_net``)."""
-    daily_budget: int = 2000
+    daily_budget: int = 0
+    """The platform's ceiling on SMS counted in 24 hours across every office
+    (PORTAL_SMS_PLATFORM_DAILY_LIMIT); 0: none. Each office's own budget is
+    ``OfficeRef.sms_daily_budget``."""
+    platform_factor: int = 3
+    """The per-phone ceilings across all offices: this many times each per-office limit."""
     verified_for: timedelta = timedelta(minutes=30)
     """How long a passed check lets the browser file requests before asking again (idle)."""
     tracking_idle: timedelta = timedelta(minutes=15)
     """How long a passed tracking check lets the browser read its requests while idle."""
+
+    def across_offices(self, per_office: int) -> int:
+        """The platform-wide ceiling of a per-phone limit that counts per office."""
+        return per_office * self.platform_factor

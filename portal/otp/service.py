@@ -3,6 +3,9 @@
 Every counter lives in the ``otp_challenge`` and ``sms_message`` rows, so the limits hold the
 same whichever worker a request reaches. Checks that race (a double tap, ten tabs) are settled
 by single conditional UPDATEs, never by read-then-write.
+
+Every challenge belongs to the office it was issued at: a code, a passed check and its limits
+count at that office only (a phone verified at office A is not verified at office B).
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from portal.db import write_transaction
+from portal.db_engines import office_scope
 from portal.kernel.client_net import address_group
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.otp.codes import (
     code_hash,
     code_matches,
@@ -63,19 +68,42 @@ async def issue_code(
     key: bytes,
     sms: SmsConfig,
     policy: OtpPolicy,
+    office: OfficeRef,
 ) -> IssuedCode:
     """Send a fresh code by SMS (through the outbox) and kill any earlier one of this browser.
 
     Every valid phone gets a real code, the tracking lookup's too (issue 17): only the phone's
     holder, after the code, learns whether it filed a request.
+
+    ``otp-send`` stays one platform-wide lock: the per-address limits and the phone's ceiling
+    count across offices, so sends at two offices must still be weighed one at a time. For the
+    same reason the transaction runs across offices (``office_scope(None)``: PostgreSQL's row
+    security would hide the other offices' rows); every query here names its office itself.
     """
+    with office_scope(None):
+        return await _issue(phone, purpose, client_ip, key, sms, policy, office, session_id)
+
+
+async def _issue(
+    phone: str,
+    purpose: str,
+    client_ip: str,
+    key: bytes,
+    sms: SmsConfig,
+    policy: OtpPolicy,
+    office: OfficeRef,
+    session_id: str,
+) -> IssuedCode:
     bound_session = session_hash(session_id)
     client_net = address_group(client_ip, policy.ipv6_prefix)
     code = new_code()
     async with write_transaction(serialize="otp-send"):
         now = utcnow()  # after the lock: a wait for it must not stretch the windows
-        await ensure_send_allowed(phone, purpose, bound_session, client_net, policy, now)
+        await ensure_send_allowed(
+            phone, purpose, bound_session, client_net, policy, now, office=office
+        )
         await OtpChallenge.update({OtpChallenge.killed_at: now}).where(
+            OtpChallenge.office == office.id,
             OtpChallenge.phone == phone,
             OtpChallenge.purpose == purpose,
             OtpChallenge.session_hash == bound_session,
@@ -83,6 +111,7 @@ async def issue_code(
             OtpChallenge.killed_at.is_null(),
         )
         challenge = OtpChallenge(
+            office=office.id,
             phone=phone,
             purpose=purpose,
             session_hash=bound_session,
@@ -95,23 +124,37 @@ async def issue_code(
             expires_at=now + policy.validity,
         )
         await challenge.save()
-        text = with_webotp_line(
-            render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60)),
-            host=sms.web_host,
-            code=code,
-        )
-        await enqueue(
-            sms,
-            to_phone=phone,
-            text=text,
-            purpose=SmsPurpose.otp,
-            now=now,
-            expires_at=challenge.expires_at,  # never sent once the code is dead
-        )
+        await _send_code_sms(sms, office, phone, code, challenge, policy, now)
     return IssuedCode(
         challenge_id=int(challenge.id),
         expires_at=now + policy.validity,
         resend_at=now + policy.resend_after,
+    )
+
+
+async def _send_code_sms(
+    sms: SmsConfig,
+    office: OfficeRef,
+    phone: str,
+    code: str,
+    challenge: OtpChallenge,
+    policy: OtpPolicy,
+    now: datetime,
+) -> None:
+    """The code's SMS, under the office's sender, its WebOTP line for the office's own host."""
+    text = with_webotp_line(
+        render_sms("otp.txt", code=code, minutes=int(policy.validity.total_seconds() // 60)),
+        host=sms.for_office(office).web_host,
+        code=code,
+    )
+    await enqueue(
+        sms,
+        office=office,
+        to_phone=phone,
+        text=text,
+        purpose=SmsPurpose.otp,
+        now=now,
+        expires_at=challenge.expires_at,  # never sent once the code is dead
     )
 
 
@@ -124,22 +167,42 @@ async def check_code(
     code: str,
     key: bytes,
     policy: OtpPolicy,
+    office: OfficeRef,
 ) -> CheckResult:
     """Check one try. Exactly one of any number of simultaneous correct tries passes.
 
     Tries for one phone are weighed one at a time: the phone's count of wrong tries is read and
     raised in one step, so simultaneous guesses on several live codes (one per browser) cannot
-    all be weighed before the phone locks.
+    all be weighed before the phone locks. The lock is the phone's across offices, and the
+    transaction runs across offices (``office_scope(None)``), because the phone's ceiling of
+    wrong tries counts every office; the challenge itself is looked up at ``office`` only.
     """
+    with office_scope(None):
+        return await _check_in_order(
+            challenge_id, phone, purpose, session_hash(session_id), code, key, policy, office
+        )
+
+
+async def _check_in_order(
+    challenge_id: int,
+    phone: str,
+    purpose: str,
+    bound_session: str,
+    code: str,
+    key: bytes,
+    policy: OtpPolicy,
+    office: OfficeRef,
+) -> CheckResult:
     async with write_transaction(serialize=f"otp-check:{phone}"):
         return await _check_code(
             challenge_id=challenge_id,
             phone=phone,
             purpose=purpose,
-            bound_session=session_hash(session_id),
+            bound_session=bound_session,
             code=normalise_code(code),
             key=key,
             policy=policy,
+            office_id=office.id,
         )
 
 
@@ -152,12 +215,14 @@ async def _check_code(
     code: str,
     key: bytes,
     policy: OtpPolicy,
+    office_id: int,
 ) -> CheckResult:
     now = utcnow()  # after the lock: a wait for it must not stretch the code's validity
     challenge = (
         await OtpChallenge.objects()
         .where(
             OtpChallenge.id == challenge_id,
+            OtpChallenge.office == office_id,  # another office's code: as if never sent
             OtpChallenge.phone == phone,
             OtpChallenge.purpose == purpose,
             OtpChallenge.session_hash == bound_session,
@@ -170,7 +235,7 @@ async def _check_code(
         return CheckResult(CheckOutcome.exhausted)
     if challenge.expires_at <= now:
         return CheckResult(CheckOutcome.expired)
-    await ensure_not_locked(phone, bound_session, policy, now)
+    await ensure_not_locked(phone, bound_session, policy, now, office_id=office_id)
     if not is_well_formed(code):
         return CheckResult(
             CheckOutcome.malformed, policy.wrong_tries_per_code - challenge.failed_attempts
@@ -225,7 +290,9 @@ async def _claim(challenge_id: int, policy: OtpPolicy, now: datetime) -> CheckRe
     return CheckResult(CheckOutcome.passed)
 
 
-async def spent_code_error(challenge_id: int, phone: str, policy: OtpPolicy) -> str | None:
+async def spent_code_error(
+    challenge_id: int, phone: str, policy: OtpPolicy, *, office: OfficeRef
+) -> str | None:
     """Why a pending code can no longer pass (the code step's error name), or None while it can.
 
     The code step drawn again (a reload, the back button) must not offer a dead code's input
@@ -238,7 +305,11 @@ async def spent_code_error(challenge_id: int, phone: str, policy: OtpPolicy) -> 
             OtpChallenge.used_at,
             OtpChallenge.killed_at,
         )
-        .where(OtpChallenge.id == challenge_id, OtpChallenge.phone == phone)
+        .where(
+            OtpChallenge.id == challenge_id,
+            OtpChallenge.office == office.id,
+            OtpChallenge.phone == phone,
+        )
         .first()
     )
     if row is None or row["used_at"] is not None or row["killed_at"] is not None:

@@ -11,6 +11,12 @@ proved for reading, and the other way round.
 - ``resume:<purpose>``: the open page a verification again should close onto.
 - ``submitted``: request numbers this browser filed, each with a fingerprint of the tracking
   link it was given, so it alone sees their success pages, and only while that link stands.
+
+The cookie is one per host, so offices reached on one host (``/o/<slug>/`` in development, or
+a platform that shares a cookie domain) share it: the pending code and the verified phone
+carry the ``office`` they belong to, and every read names the office asking, so a phone
+verified at office A is not verified at office B. An entry without ``office`` predates offices
+and belongs to the default office.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from portal.kernel.offices import OfficeRef
+from portal.tables.office import DEFAULT_OFFICE_ID
 
 MAX_REMEMBERED_SUBMISSIONS = 10
 
@@ -37,14 +46,25 @@ class PendingCode:
         return now < self.expires_at
 
 
+def _entry(session: dict[str, Any], key: str, office: OfficeRef) -> dict[str, Any] | None:
+    """The session's ``key`` entry if it belongs to ``office``; None otherwise."""
+    data = session.get(key)
+    if not isinstance(data, dict) or data.get("office", DEFAULT_OFFICE_ID) != office.id:
+        return None
+    return data
+
+
 def browser_id(session: dict[str, Any]) -> str:
     if not session.get("browser"):
         session["browser"] = secrets.token_urlsafe(24)
     return str(session["browser"])
 
 
-def set_pending_code(session: dict[str, Any], purpose: str, code: PendingCode) -> None:
+def set_pending_code(
+    session: dict[str, Any], purpose: str, code: PendingCode, *, office: OfficeRef
+) -> None:
     session[f"otp:{purpose}"] = {
+        "office": office.id,
         "id": code.challenge_id,
         "phone": code.phone,
         "next": code.next_step,
@@ -53,9 +73,9 @@ def set_pending_code(session: dict[str, Any], purpose: str, code: PendingCode) -
     }
 
 
-def pending_code(session: dict[str, Any], purpose: str) -> PendingCode | None:
-    data = session.get(f"otp:{purpose}")
-    if not isinstance(data, dict):
+def pending_code(session: dict[str, Any], purpose: str, *, office: OfficeRef) -> PendingCode | None:
+    data = _entry(session, f"otp:{purpose}", office)
+    if data is None:
         return None
     try:
         return PendingCode(
@@ -70,25 +90,41 @@ def pending_code(session: dict[str, Any], purpose: str) -> PendingCode | None:
 
 
 def mark_verified(
-    session: dict[str, Any], purpose: str, phone: str, now: datetime, challenge: int = 0
+    session: dict[str, Any],
+    purpose: str,
+    phone: str,
+    now: datetime,
+    challenge: int = 0,
+    *,
+    office: OfficeRef,
 ) -> None:
     session.pop(f"otp:{purpose}", None)
     session["browser"] = secrets.token_urlsafe(24)
-    session[f"verified:{purpose}"] = {"phone": phone, "at": now.timestamp(), "challenge": challenge}
+    session[f"verified:{purpose}"] = {
+        "office": office.id,
+        "phone": phone,
+        "at": now.timestamp(),
+        "challenge": challenge,
+    }
 
 
-def verified_challenge(session: dict[str, Any], purpose: str) -> int | None:
+def verified_challenge(session: dict[str, Any], purpose: str, *, office: OfficeRef) -> int | None:
     """The id of the code that passed (the verification), however long ago; None if unknown."""
-    data = session.get(f"verified:{purpose}")
-    value = data.get("challenge") if isinstance(data, dict) else None
+    data = _entry(session, f"verified:{purpose}", office)
+    value = data.get("challenge") if data is not None else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def verified_phone(
-    session: dict[str, Any], purpose: str, now: datetime, valid_for: timedelta
+    session: dict[str, Any],
+    purpose: str,
+    now: datetime,
+    valid_for: timedelta,
+    *,
+    office: OfficeRef,
 ) -> str | None:
-    data = session.get(f"verified:{purpose}")
-    if not isinstance(data, dict):
+    data = _entry(session, f"verified:{purpose}", office)
+    if data is None:
         return None
     try:
         at = float(data["at"])
@@ -100,10 +136,10 @@ def verified_phone(
     return phone
 
 
-def last_verified_phone(session: dict[str, Any], purpose: str) -> str | None:
+def last_verified_phone(session: dict[str, Any], purpose: str, *, office: OfficeRef) -> str | None:
     """The phone that passed, however long ago: only for checks that bring their own proof."""
-    data = session.get(f"verified:{purpose}")
-    phone = data.get("phone") if isinstance(data, dict) else None
+    data = _entry(session, f"verified:{purpose}", office)
+    phone = data.get("phone") if data is not None else None
     return phone if isinstance(phone, str) else None
 
 

@@ -7,6 +7,9 @@ handlers send and check codes under the limits of ``portal.otp.service`` and kee
 code and the verified phone in the session (``portal.otp.session_state``). Filing
 (``portal.citizen.verify_routes``) and tracking (``portal.tracking.lookup_routes``) are two
 such descriptions; a new purpose is one more, and one service call in its ``on_verified``.
+
+Every code is sent, checked and remembered at the request's office (``office_of``): a code
+asked for at office A is unknown at office B, and so is the phone it verified.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from portal.otp.session_state import (
     set_pending_code,
 )
 from portal.otp.step_rendering import CodeStepLinks, render_code_step
+from portal.web.offices import office_of
 from portal.web.rendering import MAIN, client_ip, go_to, step_target
 
 AnyRequest = Request[Any, Any, Any]
@@ -196,15 +200,16 @@ class _Handlers:
             key=otp.key,
             sms=otp.sms,
             policy=otp.policy,
+            office=office_of(request),
         )
         pending = PendingCode(
             issued.challenge_id, phone, next_step, issued.resend_at, issued.expires_at
         )
-        set_pending_code(request.session, self.purpose, pending)
+        set_pending_code(request.session, self.purpose, pending, office=office_of(request))
 
     def code_on_its_way(self, request: AnyRequest, phone: str, limit: RateLimited) -> bool:
         """The citizen closed the dialog or refreshed while the SMS was on its way."""
-        pending = pending_code(request.session, self.purpose)
+        pending = pending_code(request.session, self.purpose, office=office_of(request))
         return (
             self.step.back_to_live_code
             and limit.reason == "resend_too_soon"
@@ -246,7 +251,8 @@ class _Handlers:
     async def code_checked(
         self, request: AnyRequest, context: Any, otp: OtpConfig
     ) -> Response[Any]:
-        pending = pending_code(request.session, self.purpose)
+        office = office_of(request)
+        pending = pending_code(request.session, self.purpose, office=office)
         if pending is None:
             lost = PhoneStepView(error="code_session_lost", status_code=422)
             return self.step.phone_page(request, context, lost)
@@ -260,6 +266,7 @@ class _Handlers:
                 code=str(form.get("code", "")),
                 key=otp.key,
                 policy=otp.policy,
+                office=office,
             )
         except RateLimited as limit:
             return self.at_limit(request, context, pending, limit)
@@ -273,12 +280,19 @@ class _Handlers:
                 status_code=422,
             )
         # The passed code is the verification (a purpose may consume its row once, server-side).
-        mark_verified(request.session, self.purpose, pending.phone, utcnow(), pending.challenge_id)
+        mark_verified(
+            request.session,
+            self.purpose,
+            pending.phone,
+            utcnow(),
+            pending.challenge_id,
+            office=office,
+        )
         return await self.step.on_verified(request, context, pending)
 
     async def resent(self, request: AnyRequest, context: Any, otp: OtpConfig) -> Response[Any]:
         routes = self.step.routes
-        pending = pending_code(request.session, self.purpose)
+        pending = pending_code(request.session, self.purpose, office=office_of(request))
         if pending is None:
             return self.go(request, routes.phone_form, context)
         try:
@@ -291,10 +305,13 @@ class _Handlers:
     async def code_page_again(
         self, request: AnyRequest, context: Any, otp: OtpConfig
     ) -> Response[Any]:
-        pending = pending_code(request.session, self.purpose)
+        office = office_of(request)
+        pending = pending_code(request.session, self.purpose, office=office)
         if pending is None:
             return self.go(request, self.step.routes.phone_form, context)
-        spent = await spent_code_error(pending.challenge_id, pending.phone, otp.policy)
+        spent = await spent_code_error(
+            pending.challenge_id, pending.phone, otp.policy, office=office
+        )
         return self.code_page(request, context, pending, error=spent)
 
     def route_handlers(self) -> list[Any]:

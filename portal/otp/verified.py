@@ -20,6 +20,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.otp import session_state
 from portal.otp.config import OtpConfig
 from portal.otp.form_keys import form_key_verification, is_form_key, issue_form_key
@@ -40,10 +41,17 @@ class PhoneNotVerified(NotFoundException):
 
 
 def current_phone(
-    session: dict[str, Any], purpose: Purpose, policy: OtpPolicy, *, slide: bool = False
+    session: dict[str, Any],
+    purpose: Purpose,
+    policy: OtpPolicy,
+    *,
+    office: OfficeRef,
+    slide: bool = False,
 ) -> str | None:
     now = utcnow()
-    phone = session_state.verified_phone(session, purpose.key, now, purpose.window(policy))
+    phone = session_state.verified_phone(
+        session, purpose.key, now, purpose.window(policy), office=office
+    )
     if phone is not None and slide:
         session_state.keep_verified(session, purpose.key, now)  # working is not idling
     return phone
@@ -52,8 +60,12 @@ def current_phone(
 def verified_phone(purpose: Purpose, *, slide: bool = False, required: bool = False) -> Provide:
     """The dependency (named ``verified_phone`` where it is used) for ``purpose``."""
 
-    def provide(request: Request[Any, Any, Any], otp: NamedDependency[OtpConfig]) -> str | None:
-        phone = current_phone(request.session, purpose, otp.policy, slide=slide)
+    def provide(
+        request: Request[Any, Any, Any],
+        otp: NamedDependency[OtpConfig],
+        office: NamedDependency[OfficeRef],
+    ) -> str | None:
+        phone = current_phone(request.session, purpose, otp.policy, office=office, slide=slide)
         if phone is None and required:
             raise PhoneNotVerified()
         return phone
@@ -62,46 +74,60 @@ def verified_phone(purpose: Purpose, *, slide: bool = False, required: bool = Fa
 
 
 async def open_verification(
-    session: dict[str, Any], purpose: Purpose, policy: OtpPolicy
+    session: dict[str, Any], purpose: Purpose, policy: OtpPolicy, *, office: OfficeRef
 ) -> Verification | None:
     """This browser's verification within its window and not consumed (checked on the server:
     the session is a client cookie). A consumed one ends the window, the phone remembered."""
-    phone = session_state.verified_phone(session, purpose.key, utcnow(), purpose.window(policy))
-    challenge = session_state.verified_challenge(session, purpose.key)
+    phone = session_state.verified_phone(
+        session, purpose.key, utcnow(), purpose.window(policy), office=office
+    )
+    challenge = session_state.verified_challenge(session, purpose.key, office=office)
     if phone is None or challenge is None:
         return None
-    if not await verification_is_open(challenge, phone, purpose.key):
+    if not await verification_is_open(challenge, phone, purpose.key, office=office):
         session_state.expire_verified(session, purpose.key)
         return None
     return Verification(phone, challenge)
 
 
-def new_form_key(session: dict[str, Any], secret: bytes, verification: Verification) -> str:
-    """A form key for this browser, its verified phone and the verification it works under."""
+def new_form_key(
+    session: dict[str, Any], secret: bytes, verification: Verification, *, office: OfficeRef
+) -> str:
+    """A form key for this browser, its verified phone, the verification it works under and
+    the office it was shown at."""
     return issue_form_key(
         secret,
         browser=session_state.browser_id(session),
         phone=verification.phone,
         verification=verification.challenge,
         now=utcnow(),
+        office_id=office.id,
     )
 
 
 def vouched_by_form_key(
-    session: dict[str, Any], secret: bytes, key: str, purpose: Purpose
+    session: dict[str, Any], secret: bytes, key: str, purpose: Purpose, *, office: OfficeRef
 ) -> Verification | None:
-    """What the form's key vouches for: issued to this very browser for the phone it verified,
-    recently (so a citizen typing past the verified window keeps going)."""
-    remembered = session_state.last_verified_phone(session, purpose.key)
+    """What the form's key vouches for: issued to this very browser at this office for the
+    phone it verified, recently (so a citizen typing past the verified window keeps going)."""
+    remembered = session_state.last_verified_phone(session, purpose.key, office=office)
     if not remembered or not is_form_key(key):
         return None
     challenge = form_key_verification(
-        secret, key, browser=session_state.browser_id(session), phone=remembered, now=utcnow()
+        secret,
+        key,
+        browser=session_state.browser_id(session),
+        phone=remembered,
+        now=utcnow(),
+        office_id=office.id,
     )
     return Verification(remembered, challenge) if challenge is not None else None
 
 
-def code_on_its_way(session: dict[str, Any], purpose: Purpose, next_step: str) -> bool:
-    """A live code was sent for ``next_step``: back to it, rather than sending a new one."""
-    pending = session_state.pending_code(session, purpose.key)
+def code_on_its_way(
+    session: dict[str, Any], purpose: Purpose, next_step: str, *, office: OfficeRef
+) -> bool:
+    """A live code was sent for ``next_step`` at this office: back to it, rather than sending
+    a new one."""
+    pending = session_state.pending_code(session, purpose.key, office=office)
     return pending is not None and pending.next_step == next_step and pending.is_live(utcnow())

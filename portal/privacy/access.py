@@ -2,6 +2,9 @@
 data-subject access export (PDPA section 30) of everything held about one phone number.
 
 Both are reads of personal data, so both write an audit row; neither changes anything else.
+Both are the office's own: each office is the controller of what it collected, so every query
+here is scoped to the staff member's office, and the export of a phone lists only what this
+office holds about it (the same phone's requests at another office are that office's to give).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from portal.catalogue.service import load_fields
 from portal.db import json_object
 from portal.kernel import audit
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.privacy.citizen_ids import CitizenIdVault, SealedIdsUnreadable
 from portal.tables.attachment import Attachment
@@ -39,7 +43,7 @@ class RevealedIds:
 
 
 async def reveal_citizen_ids(
-    number: str, vault: CitizenIdVault, *, actor: str, client_ip: str
+    number: str, vault: CitizenIdVault, *, office: OfficeRef, actor: str, client_ip: str
 ) -> RevealedIds | None:
     """The full IDs of one request, for staff who need them (a form to fill elsewhere)."""
     row = (
@@ -48,7 +52,7 @@ async def reveal_citizen_ids(
             CitizenRequest.citizen_id_encrypted,
             CitizenRequest.service.form_fields.as_alias("service_fields"),
         )
-        .where(CitizenRequest.number == number)
+        .where(CitizenRequest.number == number, CitizenRequest.office == office.id)
         .first()
     )
     if row is None:
@@ -58,6 +62,7 @@ async def reveal_citizen_ids(
     except SealedIdsUnreadable:
         # Still audited: someone asked for the ID, even though nothing could be shown.
         await audit.record(
+            office_id=office.id,
             actor=actor,
             action="reveal_citizen_id",
             client_ip=client_ip,
@@ -67,6 +72,7 @@ async def reveal_citizen_ids(
         return RevealedIds(number, [], unreadable=True)
     labels = {f.name: f.label for f in load_fields(row["service_fields"])}
     await audit.record(
+        office_id=office.id,
         actor=actor,
         action="reveal_citizen_id",
         client_ip=client_ip,
@@ -95,7 +101,7 @@ def _sms_record(message: dict[str, Any], phone: str) -> dict[str, Any]:
     return record
 
 
-async def _request_rows(request_id: int) -> dict[str, list[dict[str, Any]]]:
+async def _request_rows(request_id: int, office_id: int) -> dict[str, list[dict[str, Any]]]:
     """What hangs off one request: its timeline, notes, messages and files, oldest first."""
     events = (
         await RequestEvent.select(
@@ -104,14 +110,14 @@ async def _request_rows(request_id: int) -> dict[str, list[dict[str, Any]]]:
             RequestEvent.public_note,
             RequestEvent.created_at,
         )
-        .where(RequestEvent.request == request_id)
+        .where(RequestEvent.request == request_id, RequestEvent.office == office_id)
         .order_by(RequestEvent.id)
     )
     notes = (
         await StaffNote.select(
             StaffNote.text, StaffNote.created_at, StaffNote.author.username.as_alias("author")
         )
-        .where(StaffNote.request == request_id)
+        .where(StaffNote.request == request_id, StaffNote.office == office_id)
         .order_by(StaffNote.id)
     )
     messages = (
@@ -125,7 +131,7 @@ async def _request_rows(request_id: int) -> dict[str, list[dict[str, Any]]]:
             SmsMessage.sent_at,
             SmsMessage.delivered_at,
         )
-        .where(SmsMessage.request == request_id)
+        .where(SmsMessage.request == request_id, SmsMessage.office == office_id)
         .order_by(SmsMessage.id)
     )
     files = (
@@ -137,7 +143,7 @@ async def _request_rows(request_id: int) -> dict[str, list[dict[str, Any]]]:
             Attachment.sha256,
             Attachment.created_at,
         )
-        .where(Attachment.request == request_id)
+        .where(Attachment.request == request_id, Attachment.office == office_id)
         .order_by(Attachment.id)
     )
     return {"events": events, "notes": notes, "messages": messages, "files": files}
@@ -151,7 +157,7 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str
     except SealedIdsUnreadable:
         # The answers keep the masked form; the export says why the full one is missing.
         citizen_ids, unreadable = {}, True
-    held = await _request_rows(int(row["id"]))
+    held = await _request_rows(int(row["id"]), int(row["office"]))
     return {
         "number": row["number"],
         "service": row["service_name"],
@@ -175,10 +181,10 @@ async def _request_record(row: dict[str, Any], vault: CitizenIdVault, phone: str
     }
 
 
-async def _otp_summary(phone: str) -> dict[str, Any]:
+async def _otp_summary(phone: str, office_id: int) -> dict[str, Any]:
     rows = (
         await OtpChallenge.select(OtpChallenge.purpose, Count(OtpChallenge.id, alias="n"))
-        .where(OtpChallenge.phone == phone)
+        .where(OtpChallenge.phone == phone, OtpChallenge.office == office_id)
         .group_by(OtpChallenge.purpose)
     )
     return {
@@ -188,27 +194,31 @@ async def _otp_summary(phone: str) -> dict[str, Any]:
 
 
 async def personal_data_for_phone(
-    phone: str, vault: CitizenIdVault, *, office: str
+    phone: str, vault: CitizenIdVault, *, office: OfficeRef
 ) -> dict[str, Any]:
-    """Everything the portal holds about ``phone`` (E.164): a plain, self-describing record."""
+    """Everything ``office`` holds about ``phone`` (E.164): a plain, self-describing record."""
     rows = (
         await CitizenRequest.select(
             *CitizenRequest.all_columns(),
             CitizenRequest.service.name.as_alias("service_name"),
         )
-        .where(CitizenRequest.phone == phone)
+        .where(CitizenRequest.phone == phone, CitizenRequest.office == office.id)
         .order_by(CitizenRequest.id)
     )
     other_sms = (
         await SmsMessage.select(
             SmsMessage.purpose, SmsMessage.state, SmsMessage.text, SmsMessage.created_at
         )
-        .where(SmsMessage.to_phone == phone, SmsMessage.request.is_null())
+        .where(
+            SmsMessage.to_phone == phone,
+            SmsMessage.request.is_null(),
+            SmsMessage.office == office.id,
+        )
         .order_by(SmsMessage.id)
     )
     return {
         "format": EXPORT_FORMAT,
-        "controller": office,
+        "controller": office.name,
         "generated_at": utcnow().isoformat(),
         "phone": phone,
         "notes": {
@@ -218,16 +228,17 @@ async def personal_data_for_phone(
         },
         "requests": [await _request_record(row, vault, phone) for row in rows],
         "sms_without_request": [{**m, "created_at": _iso(m["created_at"])} for m in other_sms],
-        "otp_codes_sent": await _otp_summary(phone),
+        "otp_codes_sent": await _otp_summary(phone, office.id),
     }
 
 
 async def export_personal_data(
-    phone: str, vault: CitizenIdVault, *, office: str, actor: str, client_ip: str
+    phone: str, vault: CitizenIdVault, *, office: OfficeRef, actor: str, client_ip: str
 ) -> tuple[str, int]:
     """The export as UTF-8 JSON text and how many requests it holds; audited."""
     data = await personal_data_for_phone(phone, vault, office=office)
     await audit.record(
+        office_id=office.id,
         actor=actor,
         action="export_personal_data",
         client_ip=client_ip,

@@ -26,6 +26,10 @@ their throttling window (a month of them is kept for investigating break-in atte
 
 Each request is anonymised in its own transaction with its audit row, so a crash halfway
 leaves every request either untouched or done; running again finishes the rest.
+
+Each office sets its own retention (``OfficeRef.retention_days``, the platform's
+``PORTAL_RETENTION_DAYS`` where it set none): ``purge_every_office`` runs ``purge`` once per
+office, and every query of a run is scoped to that office, its audit rows written to it.
 """
 
 from __future__ import annotations
@@ -39,10 +43,13 @@ from typing import Any, Protocol
 from portal.casework.case import request_lock
 from portal.catalogue.service import load_fields
 from portal.db import json_object, write_transaction
+from portal.db_engines import office_scope
 from portal.kernel import audit
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeDirectory, OfficeRef
 from portal.kernel.tracking_links import new_tracking_token, token_digest
 from portal.privacy.citizen_ids import CitizenIdVault
+from portal.settings import Settings
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
@@ -83,6 +90,8 @@ class PurgeReport:
     retention_days: int
     cutoff: datetime
     dry_run: bool
+    office: str = ""
+    """The office's slug (``portal purge`` prints one report per office)."""
     numbers: list[str] = field(default_factory=list)
     attachments: int = 0
     sms_blanked: int = 0
@@ -111,15 +120,16 @@ class PurgeReport:
         }
 
 
-def _due(cutoff: datetime) -> list[Any]:
+def _due(cutoff: datetime, office_id: int) -> list[Any]:
     return [
+        CitizenRequest.office == office_id,
         CitizenRequest.status.is_in([status.value for status in CLOSED]),
         CitizenRequest.updated_at < cutoff,
         CitizenRequest.anonymised_at.is_null(),
     ]
 
 
-async def _recent_work(request_id: int, cutoff: datetime) -> bool:
+async def _recent_work(request_id: int, cutoff: datetime, office_id: int) -> bool:
     """Any audited staff action on the request since the cutoff, reads aside.
 
     Every staff change is audited in the transaction that makes it, so this catches work
@@ -128,6 +138,7 @@ async def _recent_work(request_id: int, cutoff: datetime) -> bool:
     """
     return bool(
         await AuditEvent.exists().where(
+            AuditEvent.office == office_id,
             AuditEvent.request == request_id,
             AuditEvent.created_at >= cutoff,
             AuditEvent.action.not_in(list(READS)),
@@ -135,7 +146,7 @@ async def _recent_work(request_id: int, cutoff: datetime) -> bool:
     )
 
 
-async def _claim(request_id: int, now: datetime, cutoff: datetime) -> bool:
+async def _claim(request_id: int, now: datetime, cutoff: datetime, office_id: int) -> bool:
     """Blank the request's own row if it is still due.
 
     The claim is one UPDATE whose WHERE is the whole rule. On PostgreSQL it takes the row's
@@ -158,15 +169,16 @@ async def _claim(request_id: int, now: datetime, cutoff: datetime) -> bool:
                 CitizenRequest.anonymised_at: now,
             }
         )
-        .where(CitizenRequest.id == request_id, *_due(cutoff))
+        .where(CitizenRequest.id == request_id, *_due(cutoff, office_id))
         .returning(CitizenRequest.id)
     )
     return bool(claimed)
 
 
-async def _blank_messages(request_id: int, now: datetime) -> int:
+async def _blank_messages(request_id: int, now: datetime, office_id: int) -> int:
     """The request's SMS emptied; answers how many it had."""
-    sms = await SmsMessage.count().where(SmsMessage.request == request_id)
+    mine = [SmsMessage.office == office_id, SmsMessage.request == request_id]
+    sms = await SmsMessage.count().where(*mine)
     # Never send a blanked message: one still waiting (a gateway down for years) stops.
     await SmsMessage.update(
         {
@@ -175,39 +187,38 @@ async def _blank_messages(request_id: int, now: datetime) -> int:
             SmsMessage.next_attempt_at: None,
             SmsMessage.last_error: "purged",
         }
-    ).where(
-        SmsMessage.request == request_id,
-        SmsMessage.state.is_in([SmsState.queued.value, SmsState.sending.value]),
-    )
-    await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(
-        SmsMessage.request == request_id
-    )
+    ).where(*mine, SmsMessage.state.is_in([SmsState.queued.value, SmsState.sending.value]))
+    await SmsMessage.update({SmsMessage.to_phone: "", SmsMessage.text: ""}).where(*mine)
     return int(sms)
 
 
 async def _anonymise(
-    request_id: int, number: str, now: datetime, cutoff: datetime
+    request_id: int, number: str, now: datetime, cutoff: datetime, office_id: int
 ) -> _Anonymised | None:
     """One request, in one transaction; None when it is no longer due."""
     async with request_lock(number):
         # Re-checked inside the transaction, all of it: staff may have reopened it a moment
         # ago, or reopened and closed it again (closed, but changed since the cutoff), or
         # added a note or a photo to it since the run listed it.
-        if await _recent_work(request_id, cutoff):
+        if await _recent_work(request_id, cutoff, office_id):
             return None
-        if not await _claim(request_id, now, cutoff):
+        if not await _claim(request_id, now, cutoff, office_id):
             return None
+        own_files = [Attachment.office == office_id, Attachment.request == request_id]
         files = await Attachment.select(Attachment.storage_key, Attachment.preview_key).where(
-            Attachment.request == request_id
+            *own_files
         )
         keys = [key for row in files for key in (row["storage_key"], row["preview_key"]) if key]
-        await Attachment.delete().where(Attachment.request == request_id)
-        sms = await _blank_messages(request_id, now)
+        await Attachment.delete().where(*own_files)
+        sms = await _blank_messages(request_id, now, office_id)
         await RequestEvent.update({RequestEvent.public_note: ""}).where(
-            RequestEvent.request == request_id
+            RequestEvent.office == office_id, RequestEvent.request == request_id
         )
-        await StaffNote.update({StaffNote.text: ""}).where(StaffNote.request == request_id)
+        await StaffNote.update({StaffNote.text: ""}).where(
+            StaffNote.office == office_id, StaffNote.request == request_id
+        )
         await audit.record(
+            office_id=office_id,
             actor=ACTOR,
             action="anonymise_request",
             request_id=request_id,
@@ -216,17 +227,26 @@ async def _anonymise(
     return _Anonymised(keys, len(files), sms)
 
 
-async def _housekeeping(report: PurgeReport, now: datetime) -> None:
-    """Rows that only ever served the limits and throttles, past their windows."""
+async def _housekeeping(report: PurgeReport, now: datetime, office_id: int) -> None:
+    """Rows of this office that only ever served the limits and throttles, past their
+    windows."""
     otp_cutoff = now - OTP_KEEP
-    stale_otp = [OtpChallenge.created_at < otp_cutoff, OtpChallenge.expires_at < now]
+    stale_otp = [
+        OtpChallenge.office == office_id,
+        OtpChallenge.created_at < otp_cutoff,
+        OtpChallenge.expires_at < now,
+    ]
     stale_sms = [
+        SmsMessage.office == office_id,
         SmsMessage.request.is_null(),
         SmsMessage.created_at < otp_cutoff,
         SmsMessage.state.is_in([state.value for state in SETTLED]),
         SmsMessage.to_phone != "",
     ]
-    stale_sign_ins = [StaffSignInAttempt.created_at < now - SIGN_IN_KEEP]
+    stale_sign_ins = [
+        StaffSignInAttempt.office == office_id,
+        StaffSignInAttempt.created_at < now - SIGN_IN_KEEP,
+    ]
     report.otp_challenges = int(await OtpChallenge.count().where(*stale_otp))
     report.sms_without_request = int(await SmsMessage.count().where(*stale_sms))
     report.sign_in_attempts = int(await StaffSignInAttempt.count().where(*stale_sign_ins))
@@ -238,13 +258,17 @@ async def _housekeeping(report: PurgeReport, now: datetime) -> None:
         await StaffSignInAttempt.delete().where(*stale_sign_ins)
 
 
-async def seal_plain_ids(vault: CitizenIdVault, *, dry_run: bool) -> int:
+async def seal_plain_ids(vault: CitizenIdVault, *, office_id: int, dry_run: bool) -> int:
     """Requests filed before this version kept citizen IDs in ``answers``: seal them now."""
     rows = await CitizenRequest.select(
         CitizenRequest.id,
         CitizenRequest.answers,
         CitizenRequest.service.form_fields.as_alias("service_fields"),
-    ).where(CitizenRequest.citizen_id_encrypted == "", CitizenRequest.anonymised_at.is_null())
+    ).where(
+        CitizenRequest.office == office_id,
+        CitizenRequest.citizen_id_encrypted == "",
+        CitizenRequest.anonymised_at.is_null(),
+    )
     sealed = 0
     for row in rows:
         answers = json_object(row["answers"])
@@ -261,18 +285,40 @@ async def seal_plain_ids(vault: CitizenIdVault, *, dry_run: bool) -> int:
                     CitizenRequest.citizen_id_encrypted: split.citizen_id_encrypted,
                     CitizenRequest.citizen_id_hash: split.citizen_id_hash,
                 }
-            ).where(CitizenRequest.id == row["id"], CitizenRequest.citizen_id_encrypted == "")
+            ).where(
+                CitizenRequest.id == row["id"],
+                CitizenRequest.office == office_id,
+                CitizenRequest.citizen_id_encrypted == "",
+            )
     return sealed
+
+
+async def purge_every_office(
+    settings: Settings,
+    *,
+    store: FileStore | None,
+    dry_run: bool = False,
+    vault: CitizenIdVault | None = None,
+) -> list[PurgeReport]:
+    """``portal purge``: every office, each with its own retention days, one report each
+    (on PostgreSQL each run under its office's row security too, ``office_scope``)."""
+    reports = []
+    for office in await OfficeDirectory(settings).all():
+        with office_scope(office.id):
+            reports.append(await purge(office=office, store=store, dry_run=dry_run, vault=vault))
+    return reports
 
 
 async def purge(
     *,
-    retention_days: int,
+    office: OfficeRef,
     store: FileStore | None,
     dry_run: bool = False,
     vault: CitizenIdVault | None = None,
+    retention_days: int | None = None,
 ) -> PurgeReport:
-    """Anonymise closed requests untouched for ``retention_days``; open ones never.
+    """Anonymise ``office``'s closed requests untouched for its retention days (or
+    ``retention_days``, for tests); open ones never.
 
     With ``vault``, citizen IDs still in plain ``answers`` (filed before they were sealed) are
     sealed too. ``dry_run`` counts what would go and changes nothing (not even the audit
@@ -281,26 +327,17 @@ async def purge(
     a row pointing at nothing.
     """
     now = utcnow()
-    report = PurgeReport(retention_days, now - timedelta(days=retention_days), dry_run)
+    days = office.retention_days if retention_days is None else retention_days
+    report = PurgeReport(days, now - timedelta(days=days), dry_run, office=office.slug)
     due = (
         await CitizenRequest.select(CitizenRequest.id, CitizenRequest.number)
-        .where(*_due(report.cutoff))
+        .where(*_due(report.cutoff, office.id))
         .order_by(CitizenRequest.id)
     )
     if dry_run:
-        due = [row for row in due if not await _recent_work(int(row["id"]), report.cutoff)]
-        report.numbers = [row["number"] for row in due]
-        report.attachments = int(
-            await Attachment.count().where(
-                Attachment.request.is_in([int(row["id"]) for row in due] or [-1])
-            )
-        )
-        await _housekeeping(report, now)
-        if vault is not None:
-            report.ids_sealed = await seal_plain_ids(vault, dry_run=True)
-        return report
+        return await _dry_run(report, due, now, office.id, vault)
     for row in due:
-        done = await _anonymise(int(row["id"]), row["number"], now, report.cutoff)
+        done = await _anonymise(int(row["id"]), row["number"], now, report.cutoff, office.id)
         if done is None:
             continue
         report.numbers.append(row["number"])
@@ -308,10 +345,34 @@ async def purge(
         report.attachments += done.attachments
         for key in done.file_keys:
             _delete_file(store, key)
-    await _housekeeping(report, now)
+    await _housekeeping(report, now, office.id)
     if vault is not None:
-        report.ids_sealed = await seal_plain_ids(vault, dry_run=False)
-    await audit.record(actor=ACTOR, action="purge", details=report.as_details())
+        report.ids_sealed = await seal_plain_ids(vault, office_id=office.id, dry_run=False)
+    await audit.record(
+        office_id=office.id, actor=ACTOR, action="purge", details=report.as_details()
+    )
+    return report
+
+
+async def _dry_run(
+    report: PurgeReport,
+    due: list[dict[str, Any]],
+    now: datetime,
+    office_id: int,
+    vault: CitizenIdVault | None,
+) -> PurgeReport:
+    """What ``purge`` would do, counted; nothing changes."""
+    due = [row for row in due if not await _recent_work(int(row["id"]), report.cutoff, office_id)]
+    report.numbers = [row["number"] for row in due]
+    report.attachments = int(
+        await Attachment.count().where(
+            Attachment.office == office_id,
+            Attachment.request.is_in([int(row["id"]) for row in due] or [-1]),
+        )
+    )
+    await _housekeeping(report, now, office_id)
+    if vault is not None:
+        report.ids_sealed = await seal_plain_ids(vault, office_id=office_id, dry_run=True)
     return report
 
 

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.receipt.fonts import ReceiptFontMissing, find_fonts
 from portal.receipt.pdf import ReceiptText, render_receipt_pdf
 from portal.receipt.qr import qr_svg
@@ -26,15 +27,17 @@ from portal.web.rendering import render
 logger = logging.getLogger("portal")
 
 
-async def _receipt(token: str, settings: Settings) -> Receipt:
-    receipt = await receipt_for_token(token, settings.base_url)
+async def _receipt(token: str, office: OfficeRef) -> Receipt:
+    """The office's receipt; another office's token is the same 404 as an unknown one."""
+    receipt = await receipt_for_token(token, office=office)
     if receipt is None:
         raise NotFoundException()
     return receipt
 
 
 def _render_words(request: Request[Any, Any, Any], receipt: Receipt) -> str:
-    """The PDF's words from the app's own Jinja (catalogues, office name, date filters)."""
+    """The PDF's words from the app's own Jinja (catalogues, the request's office's name, date
+    filters)."""
     engine = request.app.template_engine
     if engine is None:  # pragma: no cover - create_app always configures Jinja
         raise RuntimeError("the receipt PDF needs the app's template engine")
@@ -44,9 +47,9 @@ def _render_words(request: Request[Any, Any, Any], receipt: Receipt) -> str:
 
 @get("/t/{token:str}/receipt", name="receipt_page")
 async def receipt_page(
-    request: Request[Any, Any, Any], token: FromPath[str], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any], token: FromPath[str], office: NamedDependency[OfficeRef]
 ) -> Template:
-    receipt = await _receipt(token, settings)
+    receipt = await _receipt(token, office)
     return render(
         request,
         page="receipt/page.html",
@@ -62,9 +65,12 @@ async def receipt_page(
 
 @get("/t/{token:str}/receipt.pdf", name="receipt_pdf")
 async def receipt_pdf(
-    request: Request[Any, Any, Any], token: FromPath[str], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any],
+    token: FromPath[str],
+    settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    receipt = await _receipt(token, settings)
+    receipt = await _receipt(token, office)
     try:
         fonts = find_fonts(settings.receipt_font_dir)
     except ReceiptFontMissing as missing:

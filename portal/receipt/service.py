@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from portal.kernel.offices import OfficeRef
 from portal.kernel.tracking_links import tracking_link
 from portal.tables.citizen_request import CitizenRequest
 from portal.tracking.service import find_by_token
@@ -30,14 +31,15 @@ class Receipt:
         return self.created_at + timedelta(days=self.target_days)
 
 
-async def receipt_for_token(token: str, base_url: str) -> Receipt | None:
-    """The receipt behind ``/t/<token>``; None for every token that page would refuse."""
-    tracked = await find_by_token(token)
+async def receipt_for_token(token: str, *, office: OfficeRef) -> Receipt | None:
+    """The receipt behind ``/t/<token>`` at ``office``; None for every token that page would
+    refuse, another office's request included. Its link starts at the office's own address."""
+    tracked = await find_by_token(token, office=office)
     if tracked is None:
         return None
     row = (
         await CitizenRequest.select(CitizenRequest.service.target_days.as_alias("target_days"))
-        .where(CitizenRequest.number == tracked.number)
+        .where(CitizenRequest.office == office.id, CitizenRequest.number == tracked.number)
         .first()
     )
     if row is None:  # deleted between the two reads
@@ -49,5 +51,5 @@ async def receipt_for_token(token: str, base_url: str) -> Receipt | None:
         status=tracked.status,
         created_at=tracked.created_at,
         target_days=int(row["target_days"]),
-        tracking_url=tracking_link(base_url, token),
+        tracking_url=tracking_link(office.base_url, token),
     )

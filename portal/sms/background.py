@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from portal.kernel.offices import OfficeDirectory
 from portal.settings import Settings
 from portal.sms.dispatcher import Dispatcher, SmsTiming
 from portal.sms.providers import build_fallback, build_provider
@@ -45,7 +46,8 @@ class BackgroundDispatcher:
         dispatcher = Dispatcher(
             build_provider(self.settings, self._client),
             self.timing,
-            daily_limit=self.settings.sms_daily_budget,
+            offices=OfficeDirectory(self.settings),
+            platform_limit=self.settings.sms_platform_daily_budget,
             fallback=build_fallback(self.settings, self._client),
         )
         self._stop = asyncio.Event()
@@ -86,7 +88,8 @@ async def run_worker(
             dispatcher = Dispatcher(
                 build_provider(settings, client),
                 timing,
-                daily_limit=settings.sms_daily_budget,
+                offices=OfficeDirectory(settings),
+                platform_limit=settings.sms_platform_daily_budget,
                 fallback=build_fallback(settings, client),
             )
             if once:

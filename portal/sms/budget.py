@@ -1,4 +1,6 @@
-"""The daily SMS budget (PORTAL_SMS_DAILY_LIMIT): what counts against it, who waits for room.
+"""The daily SMS budgets: each office's own (``OfficeRef.sms_daily_budget``, by default
+PORTAL_SMS_DAILY_LIMIT) and the platform's optional ceiling across all offices
+(PORTAL_SMS_PLATFORM_DAILY_LIMIT, 0: none). What counts against them, who waits for room.
 
 What counts (``used``), over a rolling 24 hours:
 
@@ -21,9 +23,15 @@ Who goes when the budget is full:
   wait, their ``next_attempt_at`` moved to when room frees, their expiry moved so the wait does
   not eat the four hours of gateway retries, up to ``LONGEST_WAIT`` after they were written.
 
-Counting and the claims that raise the count happen under one lock (an advisory lock on
-PostgreSQL, the write lock on SQLite), shared by code issuance and by every dispatcher of every
-process, so together they never pass the limit.
+An office counts its own messages only: office B's full budget never holds office A's SMS,
+and the dispatcher claims office by office, never handing an office more than its budget (nor
+the platform more than its ceiling) in 24 hours.
+
+Counting and the claims that raise the count happen under one lock per office
+(``sms-budget:<office id>``, an advisory lock on PostgreSQL; the write lock on SQLite), shared
+by code issuance and by every dispatcher of every process, so together they never pass the
+office's limit; offices do not queue behind each other. With a platform ceiling, the platform's
+lock (``sms-budget``) is taken too, always after the office's, so the order never deadlocks.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from piccolo.querystring import QueryString
 
 from portal.db import current_engine, write_transaction
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.sms import queue
 from portal.sms.outbox import RETRY_WINDOW
 from portal.sms.queue import ClaimedSms, Due
@@ -56,17 +65,28 @@ LOCK = "sms-budget"
 WAITING_NOTE = "waiting for room in the daily SMS budget (PORTAL_SMS_DAILY_LIMIT)"
 """``last_error`` of a message held back by the budget, so staff see why it has not gone."""
 _CHUNK = 500
+PLATFORM: None = None
+"""``office_id`` of a count across every office (the platform's ceiling)."""
 
 
-def _handed_over(now: datetime) -> Combinable:
+def _of(office_id: int | None) -> Combinable | None:
+    return None if office_id is None else SmsMessage.office == office_id
+
+
+def _and(condition: Combinable, office_id: int | None) -> Combinable:
+    office = _of(office_id)
+    return condition if office is None else condition & office
+
+
+def _handed_over(now: datetime, office_id: int | None) -> Combinable:
     """Taken by a gateway in the window. ``created_at`` bounds the index range: nothing is sent
     later than ``LONGEST_WAIT`` (plus a send's deadline) after it was written."""
     since = now - WINDOW
     earliest = since - LONGEST_WAIT - SEND_SLACK
-    return (SmsMessage.created_at > earliest) & (SmsMessage.sent_at > since)
+    return _and((SmsMessage.created_at > earliest) & (SmsMessage.sent_at > since), office_id)
 
 
-def _counted(now: datetime) -> Combinable:
+def _counted(now: datetime, office_id: int | None) -> Combinable:
     unsettled = SmsMessage.next_attempt_at.is_not_null()  # indexed; settled rows have none
     in_flight = SmsMessage.state == SmsState.sending
     admitted_code = (
@@ -74,20 +94,22 @@ def _counted(now: datetime) -> Combinable:
         & (SmsMessage.purpose == SmsPurpose.otp)
         & (SmsMessage.expires_at > now)
     )
-    return _handed_over(now) | (unsettled & (in_flight | admitted_code))
+    pending = _and(unsettled & (in_flight | admitted_code), office_id)
+    return _handed_over(now, office_id) | pending
 
 
-async def used(now: datetime) -> int:
-    return int(await SmsMessage.count().where(_counted(now)))
+async def used(now: datetime, *, office_id: int | None) -> int:
+    """Messages counted in the window: ``office_id``'s, or (``PLATFORM``) every office's."""
+    return int(await SmsMessage.count().where(_counted(now, office_id)))
 
 
-async def _room_frees_at(over: int, now: datetime) -> datetime:
+async def _room_frees_at(over: int, now: datetime, office_id: int | None) -> datetime:
     """When the count falls below the limit: ``over`` (used minus limit, at least 0) more
     counted messages must leave the window first, oldest first. With fewer sent messages than
     that in the window (a lowered limit, everything in flight), a whole window from now."""
     row = (
         await SmsMessage.select(SmsMessage.sent_at)
-        .where(_handed_over(now))
+        .where(_handed_over(now, office_id))
         .order_by(SmsMessage.sent_at)
         .offset(max(0, over))
         .first()
@@ -98,53 +120,102 @@ async def _room_frees_at(over: int, now: datetime) -> datetime:
     return max(now, sent_at + WINDOW)
 
 
-async def _lock() -> None:
+def lock_name(office_id: int | None) -> str:
+    """The office's budget lock, or (``PLATFORM``) the platform ceiling's."""
+    return LOCK if office_id is None else f"{LOCK}:{office_id}"
+
+
+async def _lock(office_id: int | None) -> None:
     """Serialise with every other budget decision until the caller's transaction ends (on
     SQLite the caller's IMMEDIATE transaction already holds the only write lock)."""
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
-        key = zlib.crc32(LOCK.encode())
+        key = zlib.crc32(lock_name(office_id).encode())
         await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock({})", key))
 
 
-async def wait_for_code(limit: int, now: datetime) -> timedelta | None:
-    """None if a code may be sent now; else how long until room frees. Call it in the
-    transaction that writes the code's message: the lock holds until that commits."""
-    await _lock()
-    count = await used(now)
-    if count < limit:
+@dataclass(frozen=True)
+class _Room:
+    left: int
+    """Messages that may still be counted now (0 when full)."""
+    used: int
+    limit: int
+    office_id: int | None
+
+
+async def _rooms(now: datetime, office: OfficeRef, platform_limit: int) -> list[_Room]:
+    """The office's room, then the platform's if it has a ceiling: the locks in that order."""
+    limits: list[tuple[int | None, int]] = [(office.id, office.sms_daily_budget)]
+    if platform_limit > 0:
+        limits.append((PLATFORM, platform_limit))
+    rooms = []
+    for office_id, limit in limits:
+        await _lock(office_id)
+        count = await used(now, office_id=office_id)
+        rooms.append(_Room(max(0, limit - count), count, limit, office_id))
+    return rooms
+
+
+async def _frees_at(rooms: list[_Room], spending: int, now: datetime) -> datetime:
+    """When every budget that ``spending`` more messages fill has room again."""
+    frees = [
+        await _room_frees_at(room.used + spending - room.limit, now, room.office_id)
+        for room in rooms
+        if spending >= room.left
+    ]
+    return max(frees, default=now)
+
+
+async def wait_for_code(
+    now: datetime, *, office: OfficeRef, platform_limit: int = 0
+) -> timedelta | None:
+    """None if a code may be sent now at ``office``; else how long until room frees (in its
+    budget and the platform's). Call it in the transaction that writes the code's message:
+    the locks hold until that commits."""
+    rooms = await _rooms(now, office, platform_limit)
+    if all(room.left > 0 for room in rooms):
         return None
-    return await _room_frees_at(count - limit, now) - now
+    return await _frees_at(rooms, 0, now) - now
 
 
-async def claim(now: datetime, lease_until: datetime, batch: int, limit: int) -> list[ClaimedSms]:
-    """The dispatcher's claim: every due counted message (codes first), then uncounted ones,
-    oldest first, into the room left; if that fills the budget, the rest wait for room."""
-    async with write_transaction(serialize=LOCK):
-        counted = await queue.claim_due(now, lease_until, batch, Due.counted)
-        count = await used(now)
-        room = max(0, limit - count)
+async def claim(
+    now: datetime,
+    lease_until: datetime,
+    batch: int,
+    *,
+    office: OfficeRef,
+    platform_limit: int = 0,
+) -> list[ClaimedSms]:
+    """The dispatcher's claim for one office: every due counted message (codes first), then
+    uncounted ones, oldest first, into the room left in the office's budget (and the
+    platform's); if that fills a budget, the office's rest wait for room."""
+    async with write_transaction(serialize=lock_name(office.id)):
+        counted = await queue.claim_due(now, lease_until, batch, Due.counted, office_id=office.id)
+        rooms = await _rooms(now, office, platform_limit)
+        room = min(r.left for r in rooms)
         spending = await queue.claim_due(
-            now, lease_until, min(room, batch - len(counted)), Due.uncounted
+            now, lease_until, min(room, batch - len(counted)), Due.uncounted, office_id=office.id
         )
         if len(spending) >= room:
-            await _hold_back(now, await _room_frees_at(count + len(spending) - limit, now))
+            await _hold_back(now, await _frees_at(rooms, len(spending), now), office.id)
     return counted + spending
 
 
-async def release(now: datetime, limit: int) -> int:
-    """Bring held-back messages forward when room came early: the limit was raised (the banner
-    tells staff to), or messages counted as in flight failed before a gateway took them. The
-    dispatcher calls it now and then (``RELEASE_EVERY``); returns how many are due now."""
+async def release(now: datetime, *, office: OfficeRef, platform_limit: int = 0) -> int:
+    """Bring ``office``'s held-back messages forward when room came early: the limit was
+    raised (the banner tells staff to), or messages counted as in flight failed before a
+    gateway took them. The dispatcher calls it now and then (``RELEASE_EVERY``); returns how
+    many are due now."""
     held_back = (
         SmsMessage.next_attempt_at > now,  # indexed: only messages waiting for a later time
         SmsMessage.state == SmsState.queued,
         SmsMessage.last_error == WAITING_NOTE,
+        SmsMessage.office == office.id,
     )
     if not await SmsMessage.exists().where(*held_back):
         return 0  # a read: an idle dispatcher does not take SQLite's write lock for nothing
-    async with write_transaction(serialize=LOCK):
-        room = limit - await used(now)
+    async with write_transaction(serialize=lock_name(office.id)):
+        room = min(r.left for r in await _rooms(now, office, platform_limit))
         if room <= 0:
             return 0
         held = (
@@ -162,9 +233,25 @@ async def release(now: datetime, limit: int) -> int:
         return len(held)
 
 
-async def _hold_back(now: datetime, until: datetime) -> None:
-    """Move the due uncounted messages to ``until``; one that cannot go before the end of its
-    life (``LONGEST_WAIT``) waits for its expiry instead, where ``fail_expired`` settles it."""
+async def offices_held_back(now: datetime) -> list[int]:
+    """The offices with messages waiting for room (the dispatcher releases each)."""
+    rows = (
+        await SmsMessage.select(SmsMessage.office)
+        .where(
+            SmsMessage.next_attempt_at > now,
+            SmsMessage.state == SmsState.queued,
+            SmsMessage.last_error == WAITING_NOTE,
+        )
+        .distinct()
+        .order_by(SmsMessage.office)
+    )
+    return [int(row["office"]) for row in rows]
+
+
+async def _hold_back(now: datetime, until: datetime, office_id: int) -> None:
+    """Move the office's due uncounted messages to ``until``; one that cannot go before the
+    end of its life (``LONGEST_WAIT``) waits for its expiry instead, where ``fail_expired``
+    settles it."""
     rows = await SmsMessage.select(
         SmsMessage.id, SmsMessage.created_at, SmsMessage.expires_at
     ).where(
@@ -172,6 +259,7 @@ async def _hold_back(now: datetime, until: datetime) -> None:
         SmsMessage.state == SmsState.queued,
         SmsMessage.purpose != SmsPurpose.otp,
         SmsMessage.expires_at > now,
+        SmsMessage.office == office_id,
     )
     plans: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
     for row in rows:
@@ -205,30 +293,35 @@ class BudgetStatus:
 
     @property
     def exhausted(self) -> bool:
-        return self.used >= self.limit
+        return self.limit > 0 and self.used >= self.limit
 
 
-async def status(limit: int, now: datetime | None = None) -> BudgetStatus:
+async def status(*, office: OfficeRef, now: datetime | None = None) -> BudgetStatus:
+    """``office``'s budget (the admin's SMS page, the banner, the inbox's warning)."""
     now = now or utcnow()
-    count = await used(now)
+    limit = office.sms_daily_budget
+    count = await used(now, office_id=office.id)
     if count < limit:
         return BudgetStatus(count, limit)
     waiting = await SmsMessage.count().where(
         SmsMessage.next_attempt_at.is_not_null(),
         SmsMessage.state == SmsState.queued,
         SmsMessage.purpose != SmsPurpose.otp,
+        SmsMessage.office == office.id,
     )
-    return BudgetStatus(count, limit, int(waiting), await _room_frees_at(count - limit, now))
+    room_at = await _room_frees_at(count - limit, now, office.id)
+    return BudgetStatus(count, limit, int(waiting), room_at)
 
 
-async def receipt_waits(request_id: int, limit: int, now: datetime | None = None) -> bool:
-    """Is this request's receipt held back by the budget (for the success page)? Yes if it
-    has not gone and the room left is taken by the messages queued before it."""
+async def receipt_waits(request_id: int, *, office: OfficeRef, now: datetime | None = None) -> bool:
+    """Is this request's receipt held back by ``office``'s budget (for the success page)? Yes
+    if it has not gone and the room left is taken by the office's messages queued before it."""
     now = now or utcnow()
     receipt = (
         await SmsMessage.select(SmsMessage.id)
         .where(
             SmsMessage.request == request_id,
+            SmsMessage.office == office.id,
             SmsMessage.purpose == SmsPurpose.receipt,
             SmsMessage.state == SmsState.queued,
         )
@@ -240,6 +333,7 @@ async def receipt_waits(request_id: int, limit: int, now: datetime | None = None
         SmsMessage.next_attempt_at.is_not_null(),
         SmsMessage.state == SmsState.queued,
         SmsMessage.purpose != SmsPurpose.otp,
+        SmsMessage.office == office.id,
         SmsMessage.id < receipt["id"],
     )
-    return int(ahead) >= limit - await used(now)
+    return int(ahead) >= office.sms_daily_budget - await used(now, office_id=office.id)

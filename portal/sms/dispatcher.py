@@ -16,6 +16,10 @@ fallback in the same turn. Each message records the gateway that last tried it (
 
 Every wait is bounded: the HTTP client has connect and read timeouts, and each send has a hard
 deadline well inside the claim's lease, so no message is stuck behind a hung gateway.
+
+Each turn claims office by office (each within its own budget, ``OfficeRef.sms_daily_budget``,
+and the platform's ceiling), starting after the office served first last turn, so one busy
+office cannot keep the others' messages waiting.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.sms import budget, failover, queue
 from portal.sms.failover import Route
@@ -75,13 +81,26 @@ def _thai_mobile(phone: str) -> bool:
         return False
 
 
+class OfficeLookup(Protocol):
+    """Where the dispatcher finds each office's budget (``OfficeDirectory(settings)``)."""
+
+    async def by_id(self, office_id: int) -> OfficeRef | None: ...
+
+
+def _rotated(office_ids: list[int], after: int) -> list[int]:
+    """``office_ids`` (ascending) starting with the first after ``after``, then wrapping."""
+    later = [office_id for office_id in office_ids if office_id > after]
+    return later + [office_id for office_id in office_ids if office_id <= after]
+
+
 class Dispatcher:
     def __init__(
         self,
         provider: SmsProvider,
         timing: SmsTiming | None = None,
         *,
-        daily_limit: int,
+        offices: OfficeLookup,
+        platform_limit: int = 0,
         fallback: SmsProvider | None = None,
     ) -> None:
         self.provider = provider
@@ -89,9 +108,12 @@ class Dispatcher:
         """PORTAL_SMS_FALLBACK_BACKEND's gateway, or None."""
         self._checked_state = False
         self.timing = timing or SmsTiming()
-        self.daily_limit = daily_limit
-        """PORTAL_SMS_DAILY_LIMIT: messages a rolling 24 hours may hand to the gateway."""
+        self.offices = offices
+        """Each office's daily budget (``sms_daily_budget``, by default PORTAL_SMS_DAILY_LIMIT)."""
+        self.platform_limit = platform_limit
+        """PORTAL_SMS_PLATFORM_DAILY_LIMIT: all offices together in 24 hours; 0: no ceiling."""
         self._release_at: datetime | None = None
+        self._served_first = 0
 
     async def run_once(self) -> int:
         """One turn: fail the expired, claim a batch, send it. Returns how many were claimed."""
@@ -99,15 +121,13 @@ class Dispatcher:
         if self._release_at is None or now >= self._release_at:
             # At start (a raised limit) and now and then: held-back messages with room now.
             self._release_at = now + budget.RELEASE_EVERY
-            await budget.release(now, self.daily_limit)
+            await self._release(now)
         if not await queue.has_work(now):
             return 0
         expired = await queue.fail_expired(now)
         if expired:
             logger.warning("%d SMS expired before they could be sent", expired)
-        claimed = await budget.claim(
-            now, now + self.timing.lease, self.timing.batch_size, self.daily_limit
-        )
+        claimed = await self._claim(now)
         if claimed:
             route = await self._route(now)
             probe = claimed[0].id if route.probe else None
@@ -115,6 +135,35 @@ class Dispatcher:
                 *(self._deliver(message, route, probe=message.id == probe) for message in claimed)
             )
         return len(claimed)
+
+    async def _release(self, now: datetime) -> None:
+        for office_id in await budget.offices_held_back(now):
+            office = await self.offices.by_id(office_id)
+            if office is not None:
+                await budget.release(now, office=office, platform_limit=self.platform_limit)
+
+    async def _claim(self, now: datetime) -> list[ClaimedSms]:
+        """This turn's batch, office by office, each within its budget."""
+        claimed: list[ClaimedSms] = []
+        due = await queue.offices_due(now)
+        for office_id in _rotated(due, self._served_first):
+            room = self.timing.batch_size - len(claimed)
+            if room <= 0:
+                break
+            office = await self.offices.by_id(office_id)
+            if office is None:
+                continue
+            taken = await budget.claim(
+                now,
+                now + self.timing.lease,
+                room,
+                office=office,
+                platform_limit=self.platform_limit,
+            )
+            if taken and not claimed:
+                self._served_first = office_id
+            claimed += taken
+        return claimed
 
     async def _route(self, now: datetime) -> Route:
         """Which gateway this turn's messages go through (read once per turn with work)."""

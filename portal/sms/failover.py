@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.kernel import audit
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_gateway_state import SmsGatewayState
 
 logger = logging.getLogger("portal.sms")
@@ -175,7 +176,10 @@ async def primary_failed(
 
 async def _announce(from_backend: str, to_backend: str, reason: str) -> None:
     logger.warning("SMS gateway switched from %s to %s: %s", from_backend, to_backend, reason)
+    # The gateway is the platform's: its switches are the platform's (the default office's)
+    # audit trail, never an office's that happened to have a message in flight.
     await audit.record(
+        office_id=DEFAULT_OFFICE_ID,
         actor=AUDIT_ACTOR,
         action=AUDIT_ACTION,
         details={"from": from_backend, "to": to_backend, "reason": reason[:200]},

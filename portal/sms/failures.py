@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.sms import budget
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 
@@ -56,11 +57,11 @@ FAILURES_SPAN = timedelta(days=7)
 
 
 async def recent_failures(
-    now: datetime | None = None, limit: int = FAILURES_SHOWN
+    *, office: OfficeRef, now: datetime | None = None, limit: int = FAILURES_SHOWN
 ) -> list[MessageStatus]:
-    """The admins' SMS page: the latest messages that failed, or wait for a retry after a
-    gateway's error, newest first, from the last week (the ``created_at`` index bounds it).
-    Never the text; the page masks the phone."""
+    """The admins' SMS page: ``office``'s latest messages that failed, or wait for a retry
+    after a gateway's error, newest first, from the last week (the ``created_at`` index bounds
+    it). Never the text; the page masks the phone. Another office's never show."""
     now = now or utcnow()
     went_wrong = (SmsMessage.state == SmsState.failed) | (
         (SmsMessage.state == SmsState.queued)
@@ -69,7 +70,11 @@ async def recent_failures(
     )
     rows = (
         await SmsMessage.select(*COLUMNS)
-        .where(SmsMessage.created_at > now - FAILURES_SPAN, went_wrong)
+        .where(
+            SmsMessage.office == office.id,
+            SmsMessage.created_at > now - FAILURES_SPAN,
+            went_wrong,
+        )
         .order_by(SmsMessage.id, ascending=False)
         .limit(limit)
     )

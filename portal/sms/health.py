@@ -7,9 +7,14 @@ unless the portal says so. Four signs, each from indexed reads:
   it (no dispatcher running: ``PORTAL_SMS_DISPATCH=worker`` and no ``portal sms worker``);
 - ``failing``: the last ``RECENT`` messages a gateway was tried for all failed or are retrying
   with an error (credit gone, credentials revoked, the gateway down);
-- ``budget_nearly_full``: the rolling day's budget is 80 % used (``portal/sms/budget.py``);
+- ``budget_nearly_full``: the office's rolling day's budget is 80 % used
+  (``portal/sms/budget.py``);
 - ``active_backend``: ``"fallback"`` when the second gateway has taken over
   (``portal/sms/failover.py``).
+
+The gateway is the platform's, so ``stuck``, ``failing`` and ``active_backend`` look at every
+office's messages (they name none); the budget is the office's own. Without an office (/readyz,
+the platform's metrics) the budget is every office's messages against the platform's ceiling.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from portal.db_engines import office_scope
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.sms import budget, failover
 from portal.tables.sms_message import SmsMessage, SmsState
 
@@ -39,6 +46,7 @@ class SmsHealth:
     retrying with an error (``recent_failures``), and how many there were."""
     budget_used: int
     budget_limit: int
+    """0: no limit (the platform without a ceiling)."""
     active_backend: str
     """``"primary"`` (PORTAL_SMS_BACKEND) or ``"fallback"`` (PORTAL_SMS_FALLBACK_BACKEND)."""
 
@@ -52,7 +60,7 @@ class SmsHealth:
 
     @property
     def budget_nearly_full(self) -> bool:
-        return self.budget_used >= NEARLY_FULL * self.budget_limit
+        return self.budget_limit > 0 and self.budget_used >= NEARLY_FULL * self.budget_limit
 
     @property
     def on_fallback(self) -> bool:
@@ -89,28 +97,44 @@ def _timestamp(value: datetime | str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+async def _spent(
+    office: OfficeRef | None, platform_limit: int, now: datetime
+) -> budget.BudgetStatus:
+    if office is not None:
+        return await budget.status(office=office, now=now)
+    return budget.BudgetStatus(await budget.used(now, office_id=budget.PLATFORM), platform_limit)
+
+
 async def sms_health(
-    budget_limit: int, budget_status: budget.BudgetStatus | None = None
+    *,
+    office: OfficeRef | None,
+    budget_status: budget.BudgetStatus | None = None,
+    platform_limit: int = 0,
 ) -> SmsHealth:
-    """``budget_status``: the caller's own count from this request (the staff guard takes one
-    for every back-office page), so it is not counted twice."""
+    """``office``'s view (its budget), or with None the platform's (every office's messages
+    against ``platform_limit``, PORTAL_SMS_PLATFORM_DAILY_LIMIT). ``budget_status``: the
+    caller's own count from this request (the staff guard takes one for every back-office
+    page), so it is not counted twice."""
     now = utcnow()
-    spent = budget_status or await budget.status(budget_limit, now)
     since = now - RECENT_SPAN
     queued, failed = SmsState.queued.value, SmsState.failed.value
-    [row] = await SmsMessage.raw(
-        HEALTH_SQL,
-        now,
-        queued,
-        since,
-        RECENT,
-        since,
-        RECENT,
-        failed,
-        queued,
-        budget.WAITING_NOTE,
-        failover.KEY,
-    )
+    # The gateway's signs and the platform's count span offices (PostgreSQL's row security
+    # would show the request's office only); the office's budget names its office itself.
+    with office_scope(None):
+        spent = budget_status or await _spent(office, platform_limit, now)
+        [row] = await SmsMessage.raw(
+            HEALTH_SQL,
+            now,
+            queued,
+            since,
+            RECENT,
+            since,
+            RECENT,
+            failed,
+            queued,
+            budget.WAITING_NOTE,
+            failover.KEY,
+        )
     oldest = row["oldest_due"]
     return SmsHealth(
         oldest_due_age=None if oldest is None else max(timedelta(0), now - _timestamp(oldest)),

@@ -5,14 +5,19 @@ With the ``outbox`` backend the rows are the delivery: a developer reads them wi
 start ``queued`` and a dispatcher (``portal/sms/dispatcher.py``) sends them outside the web
 request, so a gateway that is slow or down never fails or slows the citizen's step, and a
 message whose transaction rolled back never leaves.
+
+Every message belongs to an office (``enqueue(..., office=...)``): it goes out under that
+office's sender, counts against that office's daily budget, and its links start at that
+office's link base (``SmsConfig.for_office``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from portal.kernel.offices import OfficeRef
 from portal.sms.texts import webotp_host
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 
@@ -42,10 +47,29 @@ class SmsConfig:
             web_host=webotp_host(settings.base_url),
         )
 
+    def for_office(self, office: OfficeRef) -> SmsConfig:
+        """This config (its backend) with ``office``'s sender, SMS link base and WebOTP host:
+        an office's SMS name it and link to its own pages. The default office keeps what
+        the deployment's settings gave this config (they describe it), where they gave it."""
+        if office.is_default:
+            return replace(
+                self,
+                sender=office.sms_sender,
+                link_base=self.link_base or office.sms_link_base,
+                web_host=self.web_host or webotp_host(office.base_url),
+            )
+        return replace(
+            self,
+            sender=office.sms_sender,
+            link_base=office.sms_link_base,
+            web_host=webotp_host(office.base_url),
+        )
+
 
 async def enqueue(
     config: SmsConfig,
     *,
+    office: OfficeRef,
     to_phone: str,
     text: str,
     purpose: SmsPurpose,
@@ -57,7 +81,7 @@ async def enqueue(
 
     ``expires_at``: when the message stops being worth sending; an OTP must pass its code's
     expiry (a code that arrives dead is worse than none), other messages default to
-    ``RETRY_WINDOW`` from now.
+    ``RETRY_WINDOW`` from now. The row is ``office``'s and carries its sender.
     """
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
@@ -69,8 +93,9 @@ async def enqueue(
             raise ValueError("an OTP to send needs the expiry of its code")
         state, next_attempt_at = SmsState.queued, now
     message = SmsMessage(
+        office=office.id,
         to_phone=to_phone,
-        sender=config.sender,
+        sender=office.sms_sender,
         text=text,
         purpose=purpose,
         state=state,
@@ -85,8 +110,11 @@ async def enqueue(
     return message
 
 
-async def list_messages(*, to_phone: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first, as a developer reading their phone would expect."""
+async def list_messages(
+    *, office: OfficeRef | None, to_phone: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Newest first, as a developer reading their phone would expect: ``office``'s messages,
+    or (None: ``portal sms outbox``, the developer's whole platform) every office's."""
     query = (
         SmsMessage.select(
             SmsMessage.id,
@@ -100,6 +128,8 @@ async def list_messages(*, to_phone: str | None = None, limit: int = 50) -> list
         .where(SmsMessage.state != SmsState.suppressed)
         .order_by(SmsMessage.id, ascending=False)
     )
+    if office is not None:
+        query = query.where(SmsMessage.office == office.id)
     if to_phone:
         query = query.where(SmsMessage.to_phone == to_phone)
     rows: list[dict[str, Any]] = await query.limit(limit)

@@ -33,7 +33,7 @@ from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 # (``fail_expired`` settles those). Only unsettled rows have a ``next_attempt_at``, so its
 # index keeps this cheap however many settled messages the table holds.
 # ARRAY(...) makes PostgreSQL run the locking sub-select exactly once (an InitPlan), never
-# again per outer row. Placeholders: lease, now x3, limit.
+# again per outer row. Placeholders: lease, now x3, (office,) limit.
 POSTGRES_CLAIM = """
 UPDATE sms_message
 SET state = 'sending', lease_until = {}, attempts = attempts + 1
@@ -42,7 +42,7 @@ WHERE id = ANY(ARRAY(
     WHERE next_attempt_at <= {}
       AND (state = 'queued' OR (state = 'sending' AND lease_until <= {}))
       AND expires_at > {}
-      %(kind)s
+      %(kind)s%(office)s
     ORDER BY %(order)s
     LIMIT {}
     FOR UPDATE SKIP LOCKED
@@ -52,7 +52,7 @@ RETURNING id, attempts
 
 # SQLite has no row locks; the outer WHERE repeats the condition so that an UPDATE that waited
 # for the write lock behind another claim skips the rows that claim took. Placeholders: lease,
-# now x3, limit, now x3.
+# now x3, (office,) limit, now x3.
 SQLITE_CLAIM = """
 UPDATE sms_message
 SET state = 'sending', lease_until = {}, attempts = attempts + 1
@@ -61,7 +61,7 @@ WHERE id IN (
     WHERE next_attempt_at <= {}
       AND (state = 'queued' OR (state = 'sending' AND lease_until <= {}))
       AND expires_at > {}
-      %(kind)s
+      %(kind)s%(office)s
     ORDER BY %(order)s
     LIMIT {}
 )
@@ -81,9 +81,10 @@ class Due(Enum):
     uncounted = ("AND purpose <> 'otp' AND state = 'queued'", "id")
     """Spend the budget when claimed; oldest first, so messages waiting for room keep order."""
 
-    def sql(self, template: str) -> str:
+    def sql(self, template: str, *, one_office: bool) -> str:
         kind, order = self.value
-        return template % {"kind": kind, "order": order}
+        office = "\n      AND office = {}" if one_office else ""
+        return template % {"kind": kind, "order": order, "office": office}
 
 
 @dataclass(frozen=True)
@@ -108,18 +109,38 @@ async def has_work(now: datetime) -> bool:
     return bool(await SmsMessage.exists().where(SmsMessage.next_attempt_at <= now))
 
 
+async def offices_due(now: datetime) -> list[int]:
+    """The offices with a message due (or expired): each has its own budget to claim within."""
+    rows = (
+        await SmsMessage.select(SmsMessage.office)
+        .where(SmsMessage.next_attempt_at <= now)
+        .distinct()
+        .order_by(SmsMessage.office)
+    )
+    return [int(row["office"]) for row in rows]
+
+
 async def claim_due(
-    now: datetime, lease_until: datetime, limit: int, due: Due = Due.any
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    due: Due = Due.any,
+    *,
+    office_id: int | None = None,
 ) -> list[ClaimedSms]:
-    """Take up to ``limit`` due messages (queued, or a crashed dispatcher's expired lease)."""
+    """Take up to ``limit`` due messages (queued, or a crashed dispatcher's expired lease),
+    of ``office_id`` only when given (the budget's claims: each office spends its own)."""
     if limit <= 0:
         return []
     due_args = [now, now, now]
+    office = [] if office_id is None else [office_id]
+    one_office = office_id is not None
     if isinstance(current_engine(), PostgresEngine):
-        rows = await SmsMessage.raw(due.sql(POSTGRES_CLAIM), lease_until, *due_args, limit)
+        sql = due.sql(POSTGRES_CLAIM, one_office=one_office)
+        rows = await SmsMessage.raw(sql, lease_until, *due_args, *office, limit)
     else:
-        sql = due.sql(SQLITE_CLAIM)
-        rows = await SmsMessage.raw(sql, lease_until, *due_args, limit, *due_args)
+        sql = due.sql(SQLITE_CLAIM, one_office=one_office)
+        rows = await SmsMessage.raw(sql, lease_until, *due_args, *office, limit, *due_args)
     if not rows:
         return []
     attempts = {int(row["id"]): int(row["attempts"]) for row in rows}

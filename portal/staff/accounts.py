@@ -2,11 +2,15 @@
 knows), reading them, switching them on and off, changing their role. A colleague's own
 password change is in ``portal.staff.own_password``.
 
+Accounts belong to an office: usernames are unique per office, and every function here acts
+within the ``office`` it is given (an id of another office's account is an unknown account).
+
 The office must never lose its last admin: switching off or demoting an admin is refused
 unless another admin can still sign in (active, and enrolled: not waiting on a link). The
-check runs under one lock (``ADMINS_LOCK``) with the change, so two admins switching each other
-off at the same moment cannot both succeed. Resetting an admin's enrolment is never refused:
-that is the way back in after a lost phone (``portal staff reset-2fa``).
+check runs under one lock per office (``ADMINS_LOCK``) with the change, so two admins
+switching each other off at the same moment cannot both succeed. Resetting an admin's
+enrolment is never refused: that is the way back in after a lost phone
+(``portal staff reset-2fa``).
 """
 
 from __future__ import annotations
@@ -18,13 +22,18 @@ from datetime import datetime
 from portal.db import is_unique_violation, write_transaction
 from portal.kernel import audit
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.staff.enrolment import IssuedLink, new_link
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffRole, StaffUser
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 ADMINS_LOCK = "staff-admins"
-"""Serialises every change that could leave the office without an admin."""
+"""Serialises every change that could leave the office without an admin (with its id)."""
+
+
+def _admins_lock(office: OfficeRef) -> str:
+    return f"{ADMINS_LOCK}:{office.id}"
 
 
 class AccountError(ValueError):
@@ -92,6 +101,11 @@ _COLUMNS = (
 )
 
 
+OFFICE_ROLES = (StaffRole.officer.value, StaffRole.admin.value)
+"""What an office's admin may give (the accounts page). ``platform_admin`` is given only by the
+``portal`` command, on the default office: never through a web form an office admin can post."""
+
+
 async def create_account(
     *,
     username: str,
@@ -100,17 +114,21 @@ async def create_account(
     actor: str,
     enrolment_key: bytes,
     totp_key: bytes,
+    office: OfficeRef,
     client_ip: str = "",
+    grantable: tuple[str, ...] = OFFICE_ROLES,
 ) -> CreatedAccount:
-    """A new account without a password or authenticator, and its enrolment link."""
+    """A new account of ``office`` without a password or authenticator, and its enrolment
+    link; ``username_taken`` only when this office already has the name."""
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise AccountError("bad_username")
-    if role not in {r.value for r in StaffRole}:
+    if role not in grantable:
         raise AccountError("bad_role")
     try:
         async with write_transaction():
             user = StaffUser(
+                office=office.id,
                 username=username,
                 display_name=display_name.strip()[:200],
                 role=role,
@@ -126,8 +144,10 @@ async def create_account(
                 actor=actor,
                 key=enrolment_key,
                 totp_key=totp_key,
+                office=office,
             )
             await audit.record(
+                office_id=office.id,
                 actor=actor,
                 action="staff_created",
                 client_ip=client_ip,
@@ -141,26 +161,38 @@ async def create_account(
     return CreatedAccount(account, link)
 
 
-async def username_of(staff_id: int) -> str | None:
-    """The sign-in name the audit log records for ``staff_id``; None for no such account."""
-    row = await StaffUser.select(StaffUser.username).where(StaffUser.id == staff_id).first()
+async def username_of(staff_id: int, *, office: OfficeRef) -> str | None:
+    """The sign-in name the audit log records for ``staff_id``; None for no such account in
+    ``office``."""
+    row = (
+        await StaffUser.select(StaffUser.username)
+        .where(StaffUser.office == office.id, StaffUser.id == staff_id)
+        .first()
+    )
     return str(row["username"]) if row else None
 
 
-async def find_account(username: str) -> StaffAccount | None:
-    """By sign-in name, as typed (``portal staff``): case and spaces do not matter."""
+async def find_account(username: str, *, office: OfficeRef) -> StaffAccount | None:
+    """By sign-in name in ``office``, as typed (``portal staff``): case and spaces do not
+    matter."""
     row = (
         await StaffUser.select(*_COLUMNS)
-        .where(StaffUser.username == username.strip().lower())
+        .where(StaffUser.office == office.id, StaffUser.username == username.strip().lower())
         .first()
     )
     return _account(row) if row else None
 
 
-async def list_accounts() -> list[StaffAccount]:
-    """Every account, with the expiry of its working enrolment link if it has one."""
-    rows = await StaffUser.select(*_COLUMNS).order_by(StaffUser.username)
+async def list_accounts(*, office: OfficeRef) -> list[StaffAccount]:
+    """Every account of ``office``, with the expiry of its working enrolment link if it has
+    one."""
+    rows = (
+        await StaffUser.select(*_COLUMNS)
+        .where(StaffUser.office == office.id)
+        .order_by(StaffUser.username)
+    )
     links = await StaffEnrolment.select(StaffEnrolment.staff_user, StaffEnrolment.expires_at).where(
+        StaffEnrolment.office == office.id,
         StaffEnrolment.used_at.is_null(),
         StaffEnrolment.revoked_at.is_null(),
         StaffEnrolment.expires_at > utcnow(),
@@ -169,21 +201,22 @@ async def list_accounts() -> list[StaffAccount]:
     return [_account(row, expiry.get(int(row["id"]))) for row in rows]
 
 
-async def active_officers() -> list[StaffAccount]:
+async def active_officers(*, office: OfficeRef) -> list[StaffAccount]:
+    """Whom a request of ``office`` can be given to."""
     rows = (
         await StaffUser.select(*_COLUMNS)
-        .where(StaffUser.active.eq(True))
+        .where(StaffUser.office == office.id, StaffUser.active.eq(True))
         .order_by(StaffUser.display_name)
     )
     return [_account(row) for row in rows]
 
 
-async def _keep_an_admin(staff_id: int) -> None:
+async def _keep_an_admin(staff_id: int, office: OfficeRef) -> None:
     """Inside a transaction serialised on ``ADMINS_LOCK``, before ``staff_id`` is switched off
     or demoted: refuse if it is an active admin and no other admin can sign in."""
     target = (
         await StaffUser.select(StaffUser.role, StaffUser.active)
-        .where(StaffUser.id == staff_id)
+        .where(StaffUser.office == office.id, StaffUser.id == staff_id)
         .first()
     )
     if target is None:
@@ -191,6 +224,7 @@ async def _keep_an_admin(staff_id: int) -> None:
     if target["role"] != StaffRole.admin or not target["active"]:
         return
     another = await StaffUser.exists().where(
+        StaffUser.office == office.id,
         StaffUser.id != staff_id,
         StaffUser.role == StaffRole.admin,
         StaffUser.active.eq(True),
@@ -200,15 +234,23 @@ async def _keep_an_admin(staff_id: int) -> None:
         raise AccountError("last_admin")
 
 
-async def set_role(staff_id: int, role: str, *, actor: str, client_ip: str = "") -> bool:
+async def set_role(
+    staff_id: int,
+    role: str,
+    *,
+    office: OfficeRef,
+    actor: str,
+    client_ip: str = "",
+    grantable: tuple[str, ...] = OFFICE_ROLES,
+) -> bool:
     """Make the account an officer or an admin; False if it already was. The new role applies
     on the account's next request (the staff guard reads it from the database)."""
-    if role not in {r.value for r in StaffRole}:
+    if role not in grantable:
         raise AccountError("bad_role")
-    async with write_transaction(serialize=ADMINS_LOCK):
+    async with write_transaction(serialize=_admins_lock(office)):
         row = (
             await StaffUser.select(StaffUser.username, StaffUser.role)
-            .where(StaffUser.id == staff_id)
+            .where(StaffUser.office == office.id, StaffUser.id == staff_id)
             .first()
         )
         if row is None:
@@ -216,9 +258,12 @@ async def set_role(staff_id: int, role: str, *, actor: str, client_ip: str = "")
         if row["role"] == role:
             return False
         if role != StaffRole.admin:
-            await _keep_an_admin(staff_id)
-        await StaffUser.update({StaffUser.role: role}).where(StaffUser.id == staff_id)
+            await _keep_an_admin(staff_id, office)
+        await StaffUser.update({StaffUser.role: role}).where(
+            StaffUser.office == office.id, StaffUser.id == staff_id
+        )
         await audit.record(
+            office_id=office.id,
             actor=actor,
             action="staff_role_changed",
             client_ip=client_ip,
@@ -227,20 +272,23 @@ async def set_role(staff_id: int, role: str, *, actor: str, client_ip: str = "")
     return True
 
 
-async def set_active(staff_id: int, active: bool, *, actor: str, client_ip: str) -> None:
-    async with write_transaction(serialize=ADMINS_LOCK):
+async def set_active(
+    staff_id: int, active: bool, *, office: OfficeRef, actor: str, client_ip: str
+) -> None:
+    async with write_transaction(serialize=_admins_lock(office)):
         if not active:
-            await _keep_an_admin(staff_id)
+            await _keep_an_admin(staff_id, office)
         found = (
             await StaffUser.update(
                 {StaffUser.active: active, StaffUser.session_version: StaffUser.session_version + 1}
             )
-            .where(StaffUser.id == staff_id)
+            .where(StaffUser.office == office.id, StaffUser.id == staff_id)
             .returning(StaffUser.id)
         )
         if not found:
             raise AccountError("unknown_account")
         await audit.record(
+            office_id=office.id,
             actor=actor,
             action="staff_activated" if active else "staff_deactivated",
             client_ip=client_ip,

@@ -9,13 +9,14 @@ from litestar.exceptions import NotFoundException
 
 from portal.staff.accounts import Actor, username_of
 from portal.staff.session_state import StaffSession
+from portal.web.offices import office_of
 from portal.web.rendering import client_ip
 
 
 async def acting_staff(request: Request[Any, Any, Any], staff: StaffSession) -> Actor:
     """The one lookup of the acting staff member, for handlers behind ``staff_guard`` (which
-    has just checked the account; a 404 if it vanished since)."""
-    username = await username_of(staff.staff_id)
+    has just checked the account at this office; a 404 if it vanished since)."""
+    username = await username_of(staff.staff_id, office=office_of(request))
     if username is None:
         raise NotFoundException()
     return Actor(staff_id=staff.staff_id, username=username, client_ip=client_ip(request))

@@ -1,5 +1,6 @@
-"""The files of any filed request for signed-in staff, and staff's "after" photo of the
-finished work. A file not linked to a request (a citizen's pending upload) is a 404 here."""
+"""The files of any filed request of the office for its signed-in staff, and staff's "after"
+photo of the finished work. A file not linked to a request (a citizen's pending upload), or of
+another office, is a 404 here."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from portal.attachments.config import ONE_FILE_MAX_BODY, AttachmentConfig
 from portal.attachments.downloads import file_for_staff, file_response
 from portal.attachments.intake import read_upload
 from portal.attachments.processing import UploadRejected
+from portal.kernel.offices import OfficeRef
 from portal.kernel.request_numbers import parse_request_number
 from portal.staff.acting import acting_staff
 from portal.staff.guards import staff_guard
@@ -33,8 +35,9 @@ async def staff_file(
     attachment_id: FromPath[int],
     variant: FromPath[str],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[bytes]:
-    found = await file_for_staff(attachments.store, attachment_id, variant)
+    found = await file_for_staff(attachments.store, attachment_id, variant, office=office)
     return file_response(found, variant)
 
 
@@ -49,6 +52,7 @@ async def add_after_photo_action(
     number: FromPath[str],
     staff: NamedDependency[StaffSession],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     """Staff's "after" photo when the work is done; refused photos come back to the request
     page as its error, like every other staff action."""
@@ -70,6 +74,7 @@ async def add_after_photo_action(
             data=await read_upload(picked, attachments.max_bytes),
             original_name=picked.filename or "",
             max_bytes=attachments.max_bytes,
+            office=office,
         )
     except LookupError as error:
         raise NotFoundException() from error

@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Response, Template
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
 from portal.staff.own_password import PasswordChangeError, change_password
@@ -43,11 +44,14 @@ async def sign_in_form(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/staff/sign-in", name="staff_sign_in_submit")
 async def sign_in_submit(
-    request: Request[Any, Any, Any], staff_config: NamedDependency[StaffConfig]
+    request: Request[Any, Any, Any],
+    staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     form = await request.form()
     username = str(form.get("username", ""))[:64]
     result = await sign_in(
+        office=office,
         username=username,
         password=str(form.get("password", ""))[:256],
         code=str(form.get("code", ""))[:16],
@@ -66,10 +70,12 @@ async def sign_in_submit(
 
 
 @post("/staff/sign-out", name="staff_sign_out")
-async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+async def sign_out(
+    request: Request[Any, Any, Any], office: NamedDependency[OfficeRef]
+) -> Response[Any]:
     staff = current(request.session, utcnow())
     if staff is not None:
-        await end_all_sessions(staff.staff_id)
+        await end_all_sessions(staff.staff_id, office=office)
     end(request.session)
     return Redirect(path=request.app.route_reverse("staff_sign_in"), status_code=303)
 
@@ -95,10 +101,12 @@ async def password_submit(
     request: Request[Any, Any, Any],
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     form = await request.form()
     try:
         changed = await change_password(
+            office=office,
             staff_id=staff.staff_id,
             current=str(form.get("current_password", ""))[:256],
             new=str(form.get("new_password", ""))[:257],

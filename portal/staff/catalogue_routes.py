@@ -1,4 +1,5 @@
-"""Admin: the service catalogue and the reply templates."""
+"""Admin: the service catalogue and the reply templates, of the request's office (another
+office's service or template id is a 404 like a missing one)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from portal.catalogue.admin import ICONS, CatalogueError, ServiceDraft, draft_for, list_all_services
+from portal.kernel.offices import OfficeRef
 from portal.staff import reply_templates
 from portal.staff.acting import acting_staff
 from portal.staff.catalogue_work import save_service_as
@@ -49,12 +51,12 @@ def _edit_page(
 
 
 @get("/staff/catalogue", name="staff_catalogue", guards=ADMIN)
-async def catalogue() -> Template:
+async def catalogue(office: NamedDependency[OfficeRef]) -> Template:
     return Template(
         template_name="staff/catalogue.html",
         context={
-            "services": await list_all_services(),
-            "templates": await reply_templates.all_templates(),
+            "services": await list_all_services(office=office),
+            "templates": await reply_templates.all_templates(office=office),
             "statuses": [status.value for status in RequestStatus],
         },
     )
@@ -68,20 +70,21 @@ async def new_service() -> Template:
 
 
 @get("/staff/catalogue/{service_id:int}", name="staff_service_edit", guards=ADMIN)
-async def edit_service(service_id: FromPath[int]) -> Template:
-    draft = await draft_for(service_id)
+async def edit_service(service_id: FromPath[int], office: NamedDependency[OfficeRef]) -> Template:
+    draft = await draft_for(service_id, office=office)
     if draft is None:
         raise NotFoundException()
     return _edit_page(draft, service_id)
 
 
 async def _save(
-    request: Request[Any, Any, Any], staff: StaffSession, service_id: int | None
+    request: Request[Any, Any, Any], staff: StaffSession, service_id: int | None, office: OfficeRef
 ) -> Response[Any]:
     form = {key: str(value) for key, value in (await request.form()).items()}
     draft = _draft(form)
     try:
-        await save_service_as(draft, service_id, await acting_staff(request, staff))
+        actor = await acting_staff(request, staff)
+        await save_service_as(draft, service_id, actor, office=office)
     except CatalogueError as error:
         return _edit_page(draft, service_id, error=error)
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
@@ -89,23 +92,30 @@ async def _save(
 
 @post("/staff/catalogue/new", name="staff_service_create", guards=ADMIN)
 async def create_service(
-    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    return await _save(request, staff, None)
+    return await _save(request, staff, None, office)
 
 
 @post("/staff/catalogue/{service_id:int}", name="staff_service_update", guards=ADMIN)
 async def update_service(
-    request: Request[Any, Any, Any], service_id: FromPath[int], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    service_id: FromPath[int],
+    staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    if await draft_for(service_id) is None:
+    if await draft_for(service_id, office=office) is None:
         raise NotFoundException()
-    return await _save(request, staff, service_id)
+    return await _save(request, staff, service_id, office)
 
 
 @post("/staff/catalogue/templates", name="staff_template_create", guards=ADMIN)
 async def create_template(
-    request: Request[Any, Any, Any], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     form = {key: str(value) for key, value in (await request.form()).items()}
     await reply_templates.add_template(
@@ -113,6 +123,7 @@ async def create_template(
         form.get("title", ""),
         form.get("text", ""),
         await acting_staff(request, staff),
+        office=office,
     )
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)
 
@@ -126,6 +137,9 @@ async def retire_template(
     request: Request[Any, Any, Any],
     template_id: FromPath[int],
     staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    await reply_templates.retire_template(template_id, await acting_staff(request, staff))
+    actor = await acting_staff(request, staff)
+    if not await reply_templates.retire_template(template_id, actor, office=office):
+        raise NotFoundException()
     return Redirect(path=request.app.route_reverse("staff_catalogue"), status_code=303)

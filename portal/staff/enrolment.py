@@ -12,6 +12,8 @@ authenticator, so the admin who created (or reset) the account never knows eithe
   colleague until the link is used, so a reset also locks out whoever had the old password or
   phone. The authenticator secret is made when the link is issued, kept encrypted, and shown
   only on the link's page.
+- A link works only at its account's office: opened on another office's pages it is as
+  unknown as a made-up one.
 - Using the link checks the password policy and a code from the freshly scanned app, then sets
   both in one transaction that also marks the link used (a double submit uses it once).
 """
@@ -28,6 +30,7 @@ from datetime import datetime, timedelta
 from portal.db import write_transaction
 from portal.kernel import audit
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.sealing import decrypt, encrypt
 from portal.keyring import as_ring
 from portal.staff.passwords import check_policy, hash_password
@@ -90,13 +93,21 @@ def token_hashes(key: bytes, token: str) -> list[str]:
 
 
 async def new_link(
-    *, staff_id: int, username: str, purpose: str, actor: str, key: bytes, totp_key: bytes
+    *,
+    staff_id: int,
+    username: str,
+    purpose: str,
+    actor: str,
+    key: bytes,
+    totp_key: bytes,
+    office: OfficeRef,
 ) -> IssuedLink:
     """Inside the caller's transaction: revoke older links, clear the account's credentials,
     give it a fresh authenticator secret, store the new link's hash."""
     now = utcnow()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     await StaffEnrolment.update({StaffEnrolment.revoked_at: now}).where(
+        StaffEnrolment.office == office.id,
         StaffEnrolment.staff_user == staff_id,
         StaffEnrolment.used_at.is_null(),
         StaffEnrolment.revoked_at.is_null(),
@@ -108,9 +119,10 @@ async def new_link(
             StaffUser.totp_enrolled: False,
             StaffUser.session_version: StaffUser.session_version + 1,
         }
-    ).where(StaffUser.id == staff_id)
+    ).where(StaffUser.office == office.id, StaffUser.id == staff_id)
     link = IssuedLink(token, username, now + LINK_LIFETIME)
     await StaffEnrolment(
+        office=office.id,
         staff_user=staff_id,
         token_hash=token_hash(key, token),
         purpose=purpose,
@@ -128,6 +140,7 @@ async def issue_reset_link(
     client_ip: str,
     key: bytes,
     totp_key: bytes,
+    office: OfficeRef,
     lost: str = "password_or_authenticator",
 ) -> IssuedLink:
     """An admin's reset: a new link; the old password and authenticator stop working now.
@@ -139,7 +152,7 @@ async def issue_reset_link(
     async with write_transaction(serialize=f"staff-enrolment:{staff_id}"):
         user = (
             await StaffUser.select(StaffUser.username, StaffUser.active)
-            .where(StaffUser.id == staff_id)
+            .where(StaffUser.office == office.id, StaffUser.id == staff_id)
             .first()
         )
         if user is None:
@@ -153,8 +166,10 @@ async def issue_reset_link(
             actor=actor,
             key=key,
             totp_key=totp_key,
+            office=office,
         )
         await audit.record(
+            office_id=office.id,
             actor=actor,
             action="staff_enrolment_reset",
             client_ip=client_ip,
@@ -167,7 +182,10 @@ async def issue_reset_link(
     return link
 
 
-async def _valid_link(key: bytes, token: str, now: datetime) -> dict[str, object] | None:
+async def _valid_link(
+    key: bytes, token: str, now: datetime, office: OfficeRef
+) -> dict[str, object] | None:
+    """Found by its hash (globally unique), and only if it is ``office``'s own."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
     row: dict[str, object] | None = (
@@ -183,6 +201,7 @@ async def _valid_link(key: bytes, token: str, now: datetime) -> dict[str, object
         )
         .where(
             StaffEnrolment.token_hash.is_in(token_hashes(key, token)),
+            StaffEnrolment.office == office.id,
             StaffEnrolment.used_at.is_null(),
             StaffEnrolment.revoked_at.is_null(),
             StaffEnrolment.expires_at > now,
@@ -193,9 +212,12 @@ async def _valid_link(key: bytes, token: str, now: datetime) -> dict[str, object
     return row
 
 
-async def link_page(*, token: str, key: bytes, totp_key: bytes) -> LinkPage | None:
-    """The page behind a working link, or None for every link that does not work."""
-    row = await _valid_link(key, token, utcnow())
+async def link_page(
+    *, token: str, key: bytes, totp_key: bytes, office: OfficeRef
+) -> LinkPage | None:
+    """The page behind a working link of ``office``, or None for every link that does not
+    work (another office's link included)."""
+    row = await _valid_link(key, token, utcnow(), office)
     if row is None:
         return None
     username = str(row["username"])
@@ -212,7 +234,12 @@ async def link_page(*, token: str, key: bytes, totp_key: bytes) -> LinkPage | No
 
 
 async def _use_link(
-    row: dict[str, object], password_hash: str, step: int, now: datetime, client_ip: str
+    row: dict[str, object],
+    password_hash: str,
+    step: int,
+    now: datetime,
+    client_ip: str,
+    office: OfficeRef,
 ) -> int:
     """Spend the link and set the account's password and authenticator, audited, in one
     transaction; answers the account's new session version. ``not_found`` when the link was
@@ -242,10 +269,11 @@ async def _use_link(
                     StaffUser.last_sign_in_at: now,
                 }
             )
-            .where(StaffUser.id == staff_id)
+            .where(StaffUser.office == office.id, StaffUser.id == staff_id)
             .returning(StaffUser.session_version)
         )
         await audit.record(
+            office_id=office.id,
             actor=str(row["username"]),
             action="staff_enrolled",
             client_ip=client_ip,
@@ -263,6 +291,7 @@ async def complete(
     client_ip: str,
     key: bytes,
     totp_key: bytes,
+    office: OfficeRef,
 ) -> Enrolled:
     """Set the colleague's password and authenticator from a working link, once.
 
@@ -270,7 +299,7 @@ async def complete(
     The slow password hash is made only once everything else is right.
     """
     now = utcnow()
-    row = await _valid_link(key, token, now)
+    row = await _valid_link(key, token, now, office)
     if row is None:
         raise EnrolmentError("not_found")
     username = str(row["username"])
@@ -281,5 +310,5 @@ async def complete(
     if step is None:
         raise EnrolmentError("code")
     staff_id = int(str(row["staff_id"]))
-    version = await _use_link(row, hash_password(password), step, now, client_ip)
+    version = await _use_link(row, hash_password(password), step, now, client_ip, office)
     return Enrolled(staff_id=staff_id, role=str(row["role"]), session_version=version)

@@ -1,10 +1,11 @@
 """The one-time enrolment link's page: ``/staff/enrol/<token>``, opened by the colleague
 whose account it is, without signing in.
 
-Every link that does not work (used, expired, revoked, made up, or the account switched off)
-answers the same 404 page. The path is kept out of the access log (``portal.web.access_log``),
-pages are ``no-store`` and ``Referrer-Policy: no-referrer`` (``portal.web.security_headers``),
-and the form posts with the CSRF token like every other form.
+Every link that does not work (used, expired, revoked, made up, another office's, or the
+account switched off) answers the same 404 page. The path is kept out of the access log
+(``portal.web.access_log``), pages are ``no-store`` and ``Referrer-Policy: no-referrer``
+(``portal.web.security_headers``), and the form posts with the CSRF token like every other
+form.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.staff.deps import StaffConfig
 from portal.staff.enrolment import EnrolmentError, LinkPage, complete, link_page
 from portal.staff.passwords import WeakPassword
@@ -47,9 +49,12 @@ def _page(
     )
 
 
-async def _working_link(token: str, staff_config: StaffConfig) -> LinkPage:
+async def _working_link(token: str, staff_config: StaffConfig, office: OfficeRef) -> LinkPage:
     page = await link_page(
-        token=token, key=staff_config.enrolment_key, totp_key=staff_config.totp_key
+        token=token,
+        key=staff_config.enrolment_key,
+        totp_key=staff_config.totp_key,
+        office=office,
     )
     if page is None:
         raise NotFoundException()
@@ -57,8 +62,12 @@ async def _working_link(token: str, staff_config: StaffConfig) -> LinkPage:
 
 
 @get("/staff/enrol/{token:str}", name="staff_enrol")
-async def enrol_form(token: FromPath[str], staff_config: NamedDependency[StaffConfig]) -> Template:
-    return _page(token, await _working_link(token, staff_config))
+async def enrol_form(
+    token: FromPath[str],
+    staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
+) -> Template:
+    return _page(token, await _working_link(token, staff_config, office))
 
 
 @post("/staff/enrol/{token:str}", name="staff_enrol_submit")
@@ -66,8 +75,9 @@ async def enrol_submit(
     request: Request[Any, Any, Any],
     token: FromPath[str],
     staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
-    page = await _working_link(token, staff_config)
+    page = await _working_link(token, staff_config, office)
     form = await request.form()
     try:
         enrolled = await complete(
@@ -78,6 +88,7 @@ async def enrol_submit(
             client_ip=client_ip(request),
             key=staff_config.enrolment_key,
             totp_key=staff_config.totp_key,
+            office=office,
         )
     except EnrolmentError as error:
         if error.code == "not_found":

@@ -1,4 +1,5 @@
-"""The office inbox: filter, search, count, page, mark overdue, export."""
+"""The office inbox: filter, search, count, page, mark overdue, export; every query is of the
+request's office only (``_where`` starts with it)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portal.catalogue.citizen_id import is_valid_citizen_id, normalise_citizen_i
 from portal.db import current_engine, json_object
 from portal.kernel import audit
 from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.kernel.request_numbers import parse_request_number
 from portal.privacy.citizen_ids import CitizenIdVault, mask
@@ -70,8 +72,8 @@ def _answers_contain(text: str) -> Any:
     return WhereRaw("answers LIKE {}", f"%{text}%")
 
 
-def _where(filters: InboxFilter, vault: CitizenIdVault) -> list[Any]:
-    where: list[Any] = []
+def _where(filters: InboxFilter, vault: CitizenIdVault, office: OfficeRef) -> list[Any]:
+    where: list[Any] = [CitizenRequest.office == office.id]
     if filters.status in {s.value for s in RequestStatus}:
         where.append(CitizenRequest.status == filters.status)
     if filters.service_slug:
@@ -142,18 +144,24 @@ _COLUMNS = (
 )
 
 
-async def inbox_page(filters: InboxFilter, vault: CitizenIdVault) -> InboxPage:
+async def inbox_page(
+    filters: InboxFilter, vault: CitizenIdVault, *, office: OfficeRef
+) -> InboxPage:
     """``vault``: a whole citizen ID typed in the search finds its request by hash."""
-    where = _where(filters, vault)
+    where = _where(filters, vault, office)
     page = max(filters.page, 1)
-    query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
-    if where:
-        query = query.where(*where)
+    query = (
+        CitizenRequest.select(*_COLUMNS)
+        .where(*where)
+        .order_by(CitizenRequest.created_at, ascending=False)
+    )
     rows = await query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     now = utcnow()
-    counts_query = CitizenRequest.select(
-        CitizenRequest.status, Count(CitizenRequest.id, alias="n")
-    ).group_by(CitizenRequest.status)
+    counts_query = (
+        CitizenRequest.select(CitizenRequest.status, Count(CitizenRequest.id, alias="n"))
+        .where(CitizenRequest.office == office.id)
+        .group_by(CitizenRequest.status)
+    )
     counts = {row["status"]: int(row["n"]) for row in await counts_query}
     return InboxPage(
         rows=[_row(row, now) for row in rows[:PAGE_SIZE]],
@@ -181,12 +189,17 @@ CSV_HEADER = (
 )
 
 
-async def export_csv(filters: InboxFilter, vault: CitizenIdVault) -> tuple[str, int]:
-    """Every matching row (not one page), UTF-8 with a BOM so Excel shows Thai."""
-    where = _where(filters, vault)
-    query = CitizenRequest.select(*_COLUMNS).order_by(CitizenRequest.created_at, ascending=False)
-    if where:
-        query = query.where(*where)
+async def export_csv(
+    filters: InboxFilter, vault: CitizenIdVault, *, office: OfficeRef
+) -> tuple[str, int]:
+    """Every matching row of ``office`` (not one page), UTF-8 with a BOM so Excel shows
+    Thai."""
+    where = _where(filters, vault, office)
+    query = (
+        CitizenRequest.select(*_COLUMNS)
+        .where(*where)
+        .order_by(CitizenRequest.created_at, ascending=False)
+    )
     now = utcnow()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -243,11 +256,14 @@ async def audited_export(
     vault: CitizenIdVault,
     actor: Actor,
     form_items: Iterable[tuple[str, Any]],
+    *,
+    office: OfficeRef,
 ) -> str:
     """``export_csv`` in ``actor``'s name: every matching citizen's name and phone leave the
     system, so it is audited like a view, with the filters as submitted (the search masked)."""
-    content, row_count = await export_csv(filters, vault)
+    content, row_count = await export_csv(filters, vault, office=office)
     await audit.record(
+        office_id=office.id,
         actor=actor.username,
         action="export_csv",
         client_ip=actor.client_ip,

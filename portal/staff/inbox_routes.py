@@ -17,10 +17,10 @@ from litestar.response import Response, Template
 
 from portal.catalogue.service import list_active_services
 from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.offices import OfficeRef
 from portal.privacy.citizen_ids import CitizenIdVault
 from portal.settings import Settings
 from portal.staff.acting import acting_staff
-from portal.staff.deps import StaffConfig
 from portal.staff.guards import staff_guard
 from portal.staff.inbox import (
     BUDGET_WARNING_SHARE,
@@ -55,11 +55,12 @@ def _filters(params: Mapping[str, Any]) -> InboxFilter:
 @get("/staff", name="staff_inbox", guards=[staff_guard])
 async def inbox(
     request: Request[Any, Any, Any],
-    staff_config: NamedDependency[StaffConfig],
     settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Template:
     filters = _filters(request.query_params)
-    page = await inbox_page(filters, CitizenIdVault.from_settings(settings))
+    page = await inbox_page(filters, CitizenIdVault.from_settings(settings), office=office)
+    limit = office.sms_daily_budget
     # Counted once per request, by the staff guard, for the layout's banner as well.
     sms_sent = request.state.sms_budget.used
     return Template(
@@ -67,11 +68,11 @@ async def inbox(
         context={
             "filters": filters,
             "page": page,
-            "services": await list_active_services(),
+            "services": await list_active_services(office=office),
             "statuses": [status.value for status in RequestStatus],
             "sms_sent": sms_sent,
-            "sms_limit": staff_config.sms_daily_limit,
-            "sms_warning": sms_sent >= BUDGET_WARNING_SHARE * staff_config.sms_daily_limit,
+            "sms_limit": limit,
+            "sms_warning": sms_sent >= BUDGET_WARNING_SHARE * limit,
         },
     )
 
@@ -81,6 +82,7 @@ async def export(
     request: Request[Any, Any, Any],
     staff: NamedDependency[StaffSession],
     settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Response[str]:
     """Every matching citizen's name and phone leave the system here: audited like a view."""
     form = await request.form()
@@ -88,7 +90,7 @@ async def export(
     stamp = utcnow().astimezone(BANGKOK).strftime("%Y%m%d-%H%M")
     actor = await acting_staff(request, staff)
     vault = CitizenIdVault.from_settings(settings)
-    content = await audited_export(filters, vault, actor, form.multi_items())
+    content = await audited_export(filters, vault, actor, form.multi_items(), office=office)
     return Response(
         content=content,
         # Litestar adds "; charset=utf-8" to every text/ type itself: naming it here too

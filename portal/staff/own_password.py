@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from portal.db import write_transaction
 from portal.kernel import audit
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.staff.passwords import check_policy, hash_password, verify_password
 from portal.staff.sign_in import client_net, forget_check, reserve_check, retry_after, wait_needed
 from portal.tables.staff_user import StaffUser
@@ -40,11 +41,12 @@ async def change_password(
     new_again: str,
     client_ip: str,
     ipv6_prefix: int,
+    office: OfficeRef,
 ) -> PasswordChanged:
     """Raises ``PasswordChangeError`` or ``WeakPassword``; nothing changes then."""
     user = (
         await StaffUser.select(StaffUser.username, StaffUser.password_hash)
-        .where(StaffUser.id == staff_id, StaffUser.active.eq(True))
+        .where(StaffUser.office == office.id, StaffUser.id == staff_id, StaffUser.active.eq(True))
         .first()
     )
     if user is None:
@@ -55,10 +57,10 @@ async def change_password(
         raise PasswordChangeError("mismatch")
     now = utcnow()
     net = client_net(client_ip, ipv6_prefix)
-    wait = await wait_needed(username, net, now)
+    wait = await wait_needed(username, net, now, office=office)
     attempt_id = None
     if wait.total_seconds() <= 0:
-        attempt_id, wait = await reserve_check(username, client_ip, net, now)
+        attempt_id, wait = await reserve_check(username, client_ip, net, now, office=office)
     if attempt_id is None:
         raise PasswordChangeError("throttled", retry_after(wait))
     if not verify_password(user["password_hash"], current):
@@ -74,10 +76,16 @@ async def change_password(
                 }
             )
             # Unchanged since checked: a reset link issued meanwhile is not undone.
-            .where(StaffUser.id == staff_id, StaffUser.password_hash == user["password_hash"])
+            .where(
+                StaffUser.office == office.id,
+                StaffUser.id == staff_id,
+                StaffUser.password_hash == user["password_hash"],
+            )
             .returning(StaffUser.session_version)
         )
         if not rows:
             raise PasswordChangeError("wrong_current")
-        await audit.record(actor=username, action="password_changed", client_ip=client_ip)
+        await audit.record(
+            office_id=office.id, actor=username, action="password_changed", client_ip=client_ip
+        )
     return PasswordChanged(session_version=int(rows[0]["session_version"]))

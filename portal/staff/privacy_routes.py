@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.kernel.clock import BANGKOK, utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import PhoneError, parse_thai_mobile
 from portal.kernel.request_numbers import parse_request_number
 from portal.privacy.access import export_personal_data, reveal_citizen_ids
@@ -39,6 +40,7 @@ async def reveal_citizen_id(
     number: FromPath[str],
     staff: NamedDependency[StaffSession],
     settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Template:
     parsed = parse_request_number(number)
     if parsed is None:
@@ -49,6 +51,7 @@ async def reveal_citizen_id(
         CitizenIdVault.from_settings(settings),
         actor=actor.username,
         client_ip=actor.client_ip,
+        office=office,
     )
     if revealed is None:
         raise NotFoundException()
@@ -78,6 +81,7 @@ async def export_submit(
     request: Request[Any, Any, Any],
     staff: NamedDependency[StaffSession],
     settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     """A data-subject access request (PDPA section 30), after identity was checked in person."""
     raw = str((await request.form()).get("phone", ""))[:MAX_PHONE_INPUT]
@@ -89,7 +93,7 @@ async def export_submit(
     content, _ = await export_personal_data(
         phone,
         CitizenIdVault.from_settings(settings),
-        office=settings.office_name,
+        office=office,
         actor=actor.username,
         client_ip=actor.client_ip,
     )

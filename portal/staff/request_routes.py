@@ -3,7 +3,8 @@
 Every action has one shape (``_act``): the number parsed (404 if it is none), the form read,
 the change made by ``portal.staff.request_work`` in the acting staff member's name, then back
 to the request page; a refusal shows the page again with its reason (422), and an unknown
-request or colleague is a 404.
+request or colleague is a 404. Everything is of the request's office: a number, or a colleague,
+of another office is a 404 like a missing one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from portal.attachments.media import media_for_staff
 from portal.casework.case import CaseError
 from portal.casework.phone_change import PhoneChangeError
 from portal.casework.status import StatusChangeError
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import PhoneError, ThaiMobile, parse_thai_mobile
 from portal.kernel.request_numbers import parse_request_number
 from portal.staff.accounts import Actor, active_officers
@@ -37,6 +39,7 @@ from portal.staff.request_work import (
 from portal.staff.session_state import StaffSession
 from portal.tables.citizen_request import RequestStatus
 from portal.web.hardening import same_site_navigation, whole_number
+from portal.web.offices import office_of
 
 NOT_FOUND = frozenset({"unknown_request", "unknown_staff"})
 """Refusals that mean the thing acted on does not exist: a 404, not the page again."""
@@ -62,7 +65,8 @@ async def render_request_page(
     status_code: int = 200,
 ) -> Template:
     """The request page (also the answer to a refused action, with ``error``)."""
-    view = await view_request(number, await acting_staff(request, staff))
+    office = office_of(request)
+    view = await view_request(number, await acting_staff(request, staff), office=office)
     if view is None:
         raise NotFoundException()
     return Template(
@@ -72,11 +76,11 @@ async def render_request_page(
             "tracked": view.tracked,
             # Empty once retention ended (``portal purge``).
             "phone": ThaiMobile(view.tracked.phone).national if view.tracked.phone else "",
-            "officers": await active_officers(),
+            "officers": await active_officers(office=office),
             "error": error,
             "form": form or {},
             "done": request.query_params.get("done", ""),
-            "media": await media_for_staff(view.request_id),
+            "media": await media_for_staff(view.request_id, office=office),
         },
         status_code=status_code,
     )
@@ -116,6 +120,7 @@ async def change_status_action(
     number: FromPath[str],
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     async def change(number: str, form: dict[str, str], actor: Actor) -> None:
         try:
@@ -127,7 +132,7 @@ async def change_status_action(
             status,
             form.get("note", ""),
             actor,
-            base_url=staff_config.base_url,
+            office=office,
             sms=staff_config.sms,
         )
 
@@ -136,21 +141,27 @@ async def change_status_action(
 
 @post("/staff/requests/{number:str}/notes", name="staff_request_note", guards=[staff_guard])
 async def add_note_action(
-    request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    number: FromPath[str],
+    staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     async def note(number: str, form: dict[str, str], actor: Actor) -> None:
-        await staff_add_note(number, form.get("text", ""), actor)
+        await staff_add_note(number, form.get("text", ""), actor, office=office)
 
     return await _act(request, number, staff, "note", note)
 
 
 @post("/staff/requests/{number:str}/assign", name="staff_request_assign", guards=[staff_guard])
 async def assign_action(
-    request: Request[Any, Any, Any], number: FromPath[str], staff: NamedDependency[StaffSession]
+    request: Request[Any, Any, Any],
+    number: FromPath[str],
+    staff: NamedDependency[StaffSession],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     async def give(number: str, form: dict[str, str], actor: Actor) -> None:
         staff_id = whole_number(form.get("staff_id", ""), max_digits=9)
-        await staff_assign(number, staff_id, actor)
+        await staff_assign(number, staff_id, actor, office=office)
 
     return await _act(request, number, staff, "assign", give)
 
@@ -161,6 +172,7 @@ async def fix_phone_action(
     number: FromPath[str],
     staff: NamedDependency[StaffSession],
     staff_config: NamedDependency[StaffConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[Any]:
     async def move(number: str, form: dict[str, str], actor: Actor) -> None:
         try:
@@ -168,14 +180,6 @@ async def fix_phone_action(
         except PhoneError as error:
             raise PhoneChangeError(error.code) from error
         reason = form.get("reason", "")[:500]
-        await staff_fix_phone(
-            number,
-            new_phone,
-            reason,
-            actor,
-            base_url=staff_config.base_url,
-            sms=staff_config.sms,
-            office_phone=staff_config.office_phone,
-        )
+        await staff_fix_phone(number, new_phone, reason, actor, office=office, sms=staff_config.sms)
 
     return await _act(request, number, staff, "phone", move)

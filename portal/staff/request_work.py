@@ -3,7 +3,9 @@
 Every change has one shape (``_audited``): the request's lock taken once (the lock purge and
 status changes take, ``portal.casework.case.request_lock``), the casework service finds the
 request and refuses an unknown or anonymised one (``open_case``), the change, and its audit row,
-all in one transaction: if the audit row cannot be written, the change is undone.
+all in one transaction: if the audit row cannot be written, the change is undone. Every
+function acts on the request of that number at the given ``office``: another office's request
+of the same number is as unknown as a missing one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from portal.casework.notes import InternalNote, add_note_to, notes_for
 from portal.casework.phone_change import change_phone
 from portal.casework.status import ALLOWED, apply_status_change
 from portal.kernel import audit
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.sms.outbox import SmsConfig
 from portal.staff.accounts import Actor
@@ -49,13 +52,14 @@ class RequestView:
     templates: list[ReplyText]
 
 
-async def view_request(number: str, actor: Actor) -> RequestView | None:
+async def view_request(number: str, actor: Actor, *, office: OfficeRef) -> RequestView | None:
     """Everything the citizen entered; the view itself is audited (personal data was read)."""
-    found = await request_by_number(number)
+    found = await request_by_number(number, office=office)
     if found is None:
         return None
     request_id, tracked, assigned_to, service_id = found
     await audit.record(
+        office_id=office.id,
         actor=actor.username,
         action="view_request",
         client_ip=actor.client_ip,
@@ -66,17 +70,18 @@ async def view_request(number: str, actor: Actor) -> RequestView | None:
         request_id=request_id,
         tracked=tracked,
         allowed_next=[status.value for status in RequestStatus if status in allowed],
-        notes=await notes_for(request_id),
+        notes=await notes_for(request_id, office=office),
         assigned_to=assigned_to,
-        templates=await templates_for(service_id),
+        templates=await templates_for(service_id, office=office),
     )
 
 
-async def _audited(number: str, action: str, actor: Actor, work: Work) -> None:
+async def _audited(number: str, action: str, actor: Actor, work: Work, office: OfficeRef) -> None:
     """The request's lock, the change and its audit row, in one transaction."""
     async with request_lock(number):
         request_id, details = await work()
         await audit.record(
+            office_id=office.id,
             actor=actor.username,
             action=action,
             client_ip=actor.client_ip,
@@ -86,7 +91,13 @@ async def _audited(number: str, action: str, actor: Actor, work: Work) -> None:
 
 
 async def staff_change_status(
-    number: str, status: RequestStatus, note: str, actor: Actor, *, base_url: str, sms: SmsConfig
+    number: str,
+    status: RequestStatus,
+    note: str,
+    actor: Actor,
+    *,
+    office: OfficeRef,
+    sms: SmsConfig,
 ) -> None:
     async def work() -> tuple[int, dict[str, Any]]:
         changed = await apply_status_change(
@@ -94,7 +105,7 @@ async def staff_change_status(
             status=status,
             actor=actor.username,
             public_note=note,
-            base_url=base_url,
+            office=office,
             sms=sms,
         )
         # The note's words may name the citizen; purge blanks them on the timeline but never
@@ -102,21 +113,24 @@ async def staff_change_status(
         details = {"from": changed.old.value, "to": changed.new.value}
         return changed.request_id, {**details, "note_length": len(note.strip())}
 
-    await _audited(number, "change_status", actor, work)
+    await _audited(number, "change_status", actor, work, office)
 
 
-async def staff_add_note(number: str, text: str, actor: Actor) -> None:
+async def staff_add_note(number: str, text: str, actor: Actor, *, office: OfficeRef) -> None:
     async def work() -> tuple[int, None]:
-        return await add_note_to(number, author_id=actor.staff_id, text=text), None
+        request_id = await add_note_to(number, author_id=actor.staff_id, text=text, office=office)
+        return request_id, None
 
-    await _audited(number, "add_note", actor, work)
+    await _audited(number, "add_note", actor, work, office)
 
 
-async def staff_assign(number: str, staff_id: int | None, actor: Actor) -> None:
+async def staff_assign(
+    number: str, staff_id: int | None, actor: Actor, *, office: OfficeRef
+) -> None:
     async def work() -> tuple[int, dict[str, Any]]:
-        return await assign(number, staff_id), {"staff_id": staff_id}
+        return await assign(number, staff_id, office=office), {"staff_id": staff_id}
 
-    await _audited(number, "assign", actor, work)
+    await _audited(number, "assign", actor, work, office)
 
 
 async def staff_fix_phone(
@@ -125,18 +139,12 @@ async def staff_fix_phone(
     reason: str,
     actor: Actor,
     *,
-    base_url: str,
+    office: OfficeRef,
     sms: SmsConfig,
-    office_phone: str = "",
 ) -> None:
     async def work() -> tuple[int, dict[str, Any]]:
         changed = await change_phone(
-            number=number,
-            new_phone=new_phone,
-            reason=reason,
-            base_url=base_url,
-            sms=sms,
-            office_phone=office_phone,
+            number=number, new_phone=new_phone, reason=reason, office=office, sms=sms
         )
         # Masked: the audit log outlives purge, so it must not keep whole numbers.
         return changed.request_id, {
@@ -145,4 +153,4 @@ async def staff_fix_phone(
             "reason": reason.strip(),
         }
 
-    await _audited(number, "change_phone", actor, work)
+    await _audited(number, "change_phone", actor, work, office)

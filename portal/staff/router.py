@@ -1,4 +1,5 @@
-"""The staff side: signing in, the inbox, a request's page, accounts, SMS and the catalogue."""
+"""The staff side: signing in, the inbox, a request's page, accounts, SMS, the catalogue and
+the office's website button."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from portal.staff import (
     admin_routes,
     attachment_routes,
     auth_routes,
+    button_routes,
     catalogue_routes,
     enrolment_routes,
     inbox_routes,
@@ -44,6 +46,7 @@ def build_router(settings: Settings) -> Router:
             admin_routes.set_active_action,
             admin_routes.reset_enrolment_action,
             *sms_routes.handlers,
+            *button_routes.handlers,
             catalogue_routes.catalogue,
             catalogue_routes.new_service,
             catalogue_routes.edit_service,

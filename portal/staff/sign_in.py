@@ -22,6 +22,12 @@ Four rules, each counting failed attempts (``StaffSignInAttempt``) or refused co
 The wrong password from a stranger therefore never delays the colleague: nothing username-wide
 counts it except the ceiling, which only slows strangers' addresses.
 
+Accounts belong to an office, and a username is looked up within the request's office only:
+an account of office A tried at office B is an unknown username there, refused like a wrong
+password (same answer, and the password hash still runs, on a dummy). Attempt rows carry the
+office, and every username rule counts per office (``somchai`` of A and of B are two people);
+the per-address rule counts over every office, since one machine is one machine.
+
 The per-address checks run in a transaction serialised per address group
 (``write_transaction(serialize=...)``) that also records the attempt as a failure before the
 password is checked, so a burst of parallel tries passes exactly as many checks as the rules
@@ -41,6 +47,7 @@ from portal.db import write_transaction
 from portal.kernel import audit
 from portal.kernel.client_net import DEFAULT_IPV6_PREFIX, address_group
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.kernel.sealing import decrypt
 from portal.staff.passwords import verify_password
 from portal.staff.totp import matching_step
@@ -120,30 +127,34 @@ async def _wait_for(where: list[Any], free: int, now: datetime) -> timedelta:
     return last_failure + delay_after(count, free) - now
 
 
-async def _address_wait(username: str, net: str, now: datetime) -> timedelta:
-    """The per-address rules: (username, address group) and the address group alone."""
+async def _address_wait(username: str, net: str, now: datetime, office_id: int) -> timedelta:
+    """The per-address rules: (office, username, address group) and the address group alone
+    (over every office)."""
     attempts = StaffSignInAttempt
     pair = await _wait_for(
-        [attempts.username == username, attempts.client_net == net], FREE_FAILURES, now
+        [attempts.office == office_id, attempts.username == username, attempts.client_net == net],
+        FREE_FAILURES,
+        now,
     )
     address = await _wait_for([attempts.client_net == net], ADDRESS_FREE_FAILURES, now)
     return max(pair, address)
 
 
-async def _code_wait(username: str, now: datetime) -> timedelta:
+async def _code_wait(username: str, now: datetime, office_id: int) -> timedelta:
     """Refused codes after a right password, counted since the username's last sign-in."""
     events = AuditEvent
     since = now - THROTTLE_WINDOW
+    mine = [events.office == office_id, events.actor == username]
     success = (
         await events.select(events.created_at)
-        .where(events.actor == username, events.action == "sign_in", events.created_at > since)
+        .where(*mine, events.action == "sign_in", events.created_at > since)
         .order_by(events.created_at, ascending=False)
         .first()
     )
     start = success["created_at"] if success else since
     refused = (
         await events.select(events.created_at)
-        .where(events.actor == username, events.action == CODE_REFUSED, events.created_at > start)
+        .where(*mine, events.action == CODE_REFUSED, events.created_at > start)
         .order_by(events.created_at, ascending=False)
     )
     if len(refused) < CODE_FREE_FAILURES:
@@ -152,10 +163,11 @@ async def _code_wait(username: str, now: datetime) -> timedelta:
     return last + delay_after(len(refused), CODE_FREE_FAILURES) - now
 
 
-async def _ceiling_wait(username: str, net: str, now: datetime) -> timedelta:
+async def _ceiling_wait(username: str, net: str, now: datetime, office_id: int) -> timedelta:
     """Past the username-wide ceiling, an unfamiliar address group gets a try per 15 min."""
     attempts = StaffSignInAttempt
     total = await attempts.count().where(
+        attempts.office == office_id,
         attempts.username == username,
         attempts.succeeded.eq(False),
         attempts.created_at > now - CEILING_WINDOW,
@@ -163,6 +175,7 @@ async def _ceiling_wait(username: str, net: str, now: datetime) -> timedelta:
     if total < USERNAME_CEILING:
         return timedelta(0)
     familiar = await attempts.exists().where(
+        attempts.office == office_id,
         attempts.username == username,
         attempts.client_net == net,
         attempts.succeeded.eq(True),
@@ -173,6 +186,7 @@ async def _ceiling_wait(username: str, net: str, now: datetime) -> timedelta:
     latest = (
         await attempts.select(attempts.created_at)
         .where(
+            attempts.office == office_id,
             attempts.username == username,
             attempts.client_net == net,
             attempts.succeeded.eq(False),
@@ -184,17 +198,17 @@ async def _ceiling_wait(username: str, net: str, now: datetime) -> timedelta:
     return latest["created_at"] + MAX_DELAY - now if latest else timedelta(0)
 
 
-async def wait_needed(username: str, net: str, now: datetime) -> timedelta:
+async def wait_needed(username: str, net: str, now: datetime, *, office: OfficeRef) -> timedelta:
     """Every rule, whichever asks for the longest wait (none answers before the password)."""
     return max(
-        await _address_wait(username, net, now),
-        await _code_wait(username, now),
-        await _ceiling_wait(username, net, now),
+        await _address_wait(username, net, now, office.id),
+        await _code_wait(username, now, office.id),
+        await _ceiling_wait(username, net, now, office.id),
     )
 
 
 async def reserve_check(
-    username: str, client_ip: str, net: str, now: datetime
+    username: str, client_ip: str, net: str, now: datetime, *, office: OfficeRef
 ) -> tuple[int | None, timedelta]:
     """Record the attempt as failed before the password is checked, if the per-address rules
     allow one more: ``(attempt id, no wait)`` or ``(None, the wait)``.
@@ -203,11 +217,12 @@ async def reserve_check(
     exactly the checks the rules allow, not one per request in flight.
     """
     async with write_transaction(serialize=f"staff-sign-in:{net}"):
-        wait = await _address_wait(username, net, now)
+        wait = await _address_wait(username, net, now, office.id)
         if wait > timedelta(0):
             return None, wait
         rows = await StaffSignInAttempt.insert(
             StaffSignInAttempt(
+                office=office.id,
                 username=username,
                 client_ip=client_ip[:64],
                 client_net=net,
@@ -238,22 +253,32 @@ async def _claim_step(staff_id: int, step: int) -> bool:
 
 
 async def _second_factor(
-    user: dict[str, Any], username: str, code: str, client_ip: str, totp_key: bytes, now: datetime
+    user: dict[str, Any],
+    username: str,
+    code: str,
+    client_ip: str,
+    totp_key: bytes,
+    now: datetime,
+    office_id: int,
 ) -> SignInResult:
-    """The code, after a right password: serialised per username so that the refused-code
-    rule holds under a burst too."""
+    """The code, after a right password: serialised per (office, username) so that the
+    refused-code rule holds under a burst too."""
     staff_id = int(user["id"])
-    async with write_transaction(serialize=f"staff-code:{username}"):
-        wait = await _code_wait(username, now)
+    async with write_transaction(serialize=f"staff-code:{office_id}:{username}"):
+        wait = await _code_wait(username, now, office_id)
         if wait > timedelta(0):
             return SignInResult(Outcome.throttled, retry_after=retry_after(wait))
         secret = decrypt(totp_key, user["totp_secret_encrypted"])
         step = matching_step(secret, code, now)
         if step is None or not await _claim_step(staff_id, step):
-            await audit.record(actor=username, action=CODE_REFUSED, client_ip=client_ip)
+            await audit.record(
+                office_id=office_id, actor=username, action=CODE_REFUSED, client_ip=client_ip
+            )
             return SignInResult(Outcome.refused)
         await StaffUser.update({StaffUser.last_sign_in_at: now}).where(StaffUser.id == staff_id)
-        await audit.record(actor=username, action="sign_in", client_ip=client_ip)
+        await audit.record(
+            office_id=office_id, actor=username, action="sign_in", client_ip=client_ip
+        )
     return SignInResult(
         Outcome.signed_in,
         staff_id=staff_id,
@@ -264,6 +289,7 @@ async def _second_factor(
 
 async def sign_in(
     *,
+    office: OfficeRef,
     username: str,
     password: str,
     code: str,
@@ -275,10 +301,10 @@ async def sign_in(
     username = username.strip().lower()[:64]
     net = client_net(client_ip, ipv6_prefix)
     # A first look without the lock turns a flood away cheaply; the reservation decides.
-    wait = await wait_needed(username, net, now)
+    wait = await wait_needed(username, net, now, office=office)
     attempt_id = None
     if wait <= timedelta(0):
-        attempt_id, wait = await reserve_check(username, client_ip, net, now)
+        attempt_id, wait = await reserve_check(username, client_ip, net, now, office=office)
     if attempt_id is None:
         return SignInResult(Outcome.throttled, retry_after=retry_after(wait))
     user = (
@@ -291,7 +317,8 @@ async def sign_in(
             StaffUser.active,
             StaffUser.session_version,
         )
-        .where(StaffUser.username == username)
+        # The request's office only: another office's account of that name is no account here.
+        .where(StaffUser.office == office.id, StaffUser.username == username)
         .first()
     )
     # argon2 runs on the event loop on purpose: one check at a time per worker keeps its
@@ -300,7 +327,7 @@ async def sign_in(
     # An account whose enrolment link is not used yet has no password and cannot sign in.
     if user is None or not password_ok or not user["active"] or not user["totp_enrolled"]:
         return SignInResult(Outcome.refused)
-    result = await _second_factor(user, username, code, client_ip, totp_key, now)
+    result = await _second_factor(user, username, code, client_ip, totp_key, now, office.id)
     if result.outcome is Outcome.signed_in:
         await StaffSignInAttempt.update({StaffSignInAttempt.succeeded: True}).where(
             StaffSignInAttempt.id == attempt_id
@@ -308,8 +335,9 @@ async def sign_in(
     return result
 
 
-async def end_all_sessions(staff_id: int) -> None:
-    """Sign-out and deactivation: every cookie issued before (copies too) stops working."""
+async def end_all_sessions(staff_id: int, *, office: OfficeRef) -> None:
+    """Sign-out: every cookie issued before (copies too) stops working. Only an account of
+    ``office``: a cookie carried to another office's pages signs nobody out there."""
     await StaffUser.update({StaffUser.session_version: StaffUser.session_version + 1}).where(
-        StaffUser.id == staff_id
+        StaffUser.office == office.id, StaffUser.id == staff_id
     )

@@ -16,6 +16,7 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from portal.kernel.offices import OfficeRef
 from portal.settings import Settings
 from portal.sms import failover
 from portal.sms.failures import MessageStatus, recent_failures
@@ -65,11 +66,15 @@ def _row(message: MessageStatus) -> FailureRow:
 
 @get("/staff/sms", name="staff_sms", guards=ADMIN)
 async def sms_page(
-    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
 ) -> Template:
+    """The office's own messages and budget; the gateway (and its failover) is the
+    platform's, shared by every office."""
     health: SmsHealth | None = getattr(request.state, "sms_health", None)
     if health is None:  # the staff guard computes it for admins; never reached otherwise
-        health = await sms_health(settings.sms_daily_budget, request.state.sms_budget)
+        health = await sms_health(office=office, budget_status=request.state.sms_budget)
     gateway = await failover.state()
     active_name = (
         settings.sms_fallback_backend
@@ -89,7 +94,7 @@ async def sms_page(
                 if health.oldest_due_age is None
                 else int(health.oldest_due_age.total_seconds() // 60)
             ),
-            "failures": [_row(message) for message in await recent_failures()],
+            "failures": [_row(message) for message in await recent_failures(office=office)],
         },
     )
 

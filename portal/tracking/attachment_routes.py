@@ -11,6 +11,7 @@ from litestar.response import Response
 
 from portal.attachments.config import AttachmentConfig
 from portal.attachments.downloads import file_for_phone, file_response
+from portal.kernel.offices import OfficeRef
 from portal.otp.purposes import TRACK
 from portal.otp.verified import verified_phone
 
@@ -25,6 +26,9 @@ async def tracked_file(
     variant: FromPath[str],
     verified_phone: NamedDependency[str],
     attachments: NamedDependency[AttachmentConfig],
+    office: NamedDependency[OfficeRef],
 ) -> Response[bytes]:
-    found = await file_for_phone(attachments.store, attachment_id, variant, verified_phone)
+    found = await file_for_phone(
+        attachments.store, attachment_id, variant, verified_phone, office=office
+    )
     return file_response(found, variant)

@@ -14,11 +14,10 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from portal.attachments.media import media_for_phone
-from portal.citizen.deps import CitizenConfig
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.kernel.request_numbers import parse_request_number
 from portal.kernel.tracking_links import tracking_link
-from portal.office.contact import OfficeContact
 from portal.otp.purposes import TRACK
 from portal.otp.session_state import PendingCode, forget_verified
 from portal.otp.step_router import (
@@ -29,9 +28,9 @@ from portal.otp.step_router import (
     otp_step_router,
 )
 from portal.otp.verified import verified_phone
-from portal.settings import Settings
 from portal.sms.texts import render_sms
 from portal.tracking.service import request_for_phone, requests_for_phone
+from portal.web.offices import office_of
 from portal.web.rendering import go_to, render
 
 EXAMPLE_NUMBER = "69-000123"
@@ -56,8 +55,9 @@ class LookupPage:
     example_sms: str
 
 
-def lookup_page(citizen: NamedDependency[CitizenConfig]) -> LookupPage:
-    return LookupPage(example_receipt_sms(citizen.sms.link_base or citizen.base_url))
+def lookup_page(office: NamedDependency[OfficeRef]) -> LookupPage:
+    """The example SMS shows this office's own link host (``OfficeRef.sms_link_base``)."""
+    return LookupPage(example_receipt_sms(office.sms_link_base or office.base_url))
 
 
 def _lookup_step(
@@ -102,9 +102,12 @@ def _number_typed(
 async def _show_requests(
     request: Request[Any, Any, Any], page: LookupPage, pending: PendingCode
 ) -> Response[Any]:
-    # A mistyped or someone else's number lands on the phone's own list, never on a 404 that
-    # would tell the two apart.
-    if pending.next_step and await request_for_phone(pending.next_step, pending.phone):
+    # A mistyped or someone else's number (or another office's) lands on the phone's own list,
+    # never on a 404 that would tell them apart.
+    office = office_of(request)
+    if pending.next_step and await request_for_phone(
+        pending.next_step, pending.phone, office=office
+    ):
         return go_to(request, "track_detail", number=pending.next_step)
     return go_to(request, "track_list")
 
@@ -132,32 +135,32 @@ LOOKUP_STEP = OtpStep(
 router = otp_step_router(LOOKUP_STEP)
 
 
-def _lapsed(request: Request[Any, Any, Any], citizen: CitizenConfig) -> Response[Any]:
+def _lapsed(request: Request[Any, Any, Any]) -> Response[Any]:
     """Ask again, saying why when a session had been verified and went idle."""
     had_session = forget_verified(request.session, TRACK.key)
     view = PhoneStepView(notice="expired" if had_session else None)
-    return _lookup_step(request, lookup_page(citizen), view)
+    return _lookup_step(request, lookup_page(office_of(request)), view)
 
 
 @get("/track/requests", name="track_list", dependencies=TRACKING_PHONE)
 async def track_list(
     request: Request[Any, Any, Any],
-    citizen: NamedDependency[CitizenConfig],
-    settings: NamedDependency[Settings],
+    office: NamedDependency[OfficeRef],
     verified_phone: NamedDependency[str | None],
 ) -> Response[Any]:
     if verified_phone is None:
-        return _lapsed(request, citizen)
+        return _lapsed(request)
     return render(
         request,
         page="tracking/list.html",
         partial="tracking/_list.html",
         context={
-            "requests": await requests_for_phone(verified_phone),
+            "requests": await requests_for_phone(verified_phone, office=office),
             "masked_phone": ThaiMobile(verified_phone).masked,
-            # A phone with nothing filed is told so, with how to reach the office (only its
-            # holder gets here: the code proved the phone).
-            "office_contact": OfficeContact.from_settings(settings),
+            # A phone with nothing filed here is told so, with how to reach this office (only
+            # its holder gets here: the code proved the phone). ``office`` has ``dial`` and
+            # ``phone``, the settings filled in where the office left them empty.
+            "office_contact": office,
         },
     )
 
@@ -166,13 +169,15 @@ async def track_list(
 async def track_detail(
     request: Request[Any, Any, Any],
     number: FromPath[str],
-    citizen: NamedDependency[CitizenConfig],
+    office: NamedDependency[OfficeRef],
     verified_phone: NamedDependency[str | None],
 ) -> Response[Any]:
     if verified_phone is None:
-        return _lapsed(request, citizen)
+        return _lapsed(request)
     canonical = parse_request_number(number)
-    tracked = await request_for_phone(canonical, verified_phone) if canonical else None
+    tracked = (
+        await request_for_phone(canonical, verified_phone, office=office) if canonical else None
+    )
     if tracked is None:
         raise NotFoundException()
     return render(
@@ -182,7 +187,7 @@ async def track_detail(
         context={
             "tracked": tracked,
             "masked_phone": ThaiMobile(verified_phone).masked,
-            "media": await media_for_phone(tracked.number, verified_phone),
+            "media": await media_for_phone(tracked.number, verified_phone, office=office),
         },
     )
 

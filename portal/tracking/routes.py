@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from portal.kernel.offices import OfficeRef
 from portal.kernel.phone import ThaiMobile
 from portal.tracking.service import find_by_token, link_moved
 
@@ -17,12 +19,13 @@ old number what happened and whom to ask, and a 410 is as permanent to caches an
 
 
 @get("/t/{token:str}", name="track_link")
-async def track_link(token: FromPath[str]) -> Template:
-    """Every bad token, malformed or unknown, gets the same 404; an old link of a request moved
-    to a new phone gets the "moved" page, which shows nothing of the request."""
-    tracked = await find_by_token(token)
+async def track_link(token: FromPath[str], office: NamedDependency[OfficeRef]) -> Template:
+    """Every bad token, malformed, unknown or another office's, gets the same 404; an old link
+    of a request of this office moved to a new phone gets the "moved" page, which shows nothing
+    of the request."""
+    tracked = await find_by_token(token, office=office)
     if tracked is None:
-        if await link_moved(token):
+        if await link_moved(token, office=office):
             return Template(template_name="tracking/moved.html", status_code=MOVED_STATUS)
         raise NotFoundException()
     return Template(

@@ -14,8 +14,10 @@ from PIL import Image
 from portal.attachments.after_photos import add_after_photo
 from portal.attachments.config import AttachmentConfig
 from portal.settings import Settings
+from portal.tables.office import DEFAULT_OFFICE_ID
 from tests.citizen.helpers import verify_phone
 from tests.conftest import csrf_token, html
+from tests.staff.helpers import office_ref
 
 SERVICE = "complaint"
 COMPLAINT = {
@@ -217,10 +219,14 @@ def pending_upload(browser: TestClient[Litestar]) -> tuple[str, int]:
     return key, ids[-1]
 
 
-async def attach_after_photo(settings: Settings, number: str, staff_id: int) -> int:
-    """Staff's "after" photo on an existing request, through the service (no browser)."""
+async def attach_after_photo(
+    settings: Settings, number: str, staff_id: int, office_id: int = DEFAULT_OFFICE_ID
+) -> int:
+    """Staff's "after" photo on an existing request of ``office_id``, through the service (no
+    browser)."""
     info = await add_after_photo(
         AttachmentConfig.from_settings(settings).store,
+        office=await office_ref(settings, office_id),
         number=number,
         staff_id=staff_id,
         actor="test",

@@ -29,7 +29,7 @@ from tests.attachments.helpers import (
     phone,
     upload,
 )
-from tests.staff.helpers import make_staff
+from tests.staff.helpers import default_office, make_staff
 
 Browser = TestClient[Litestar]
 
@@ -86,7 +86,11 @@ def test_removing_a_pending_upload_keeps_the_files_of_one_filed_meanwhile(
     store = AttachmentConfig.from_settings(settings).store
     removed = run_db(
         lambda: remove_pending(
-            store, upload_group=row["upload_group"], phone=phone(300)[1], attachment_id=row["id"]
+            store,
+            office=default_office(),
+            upload_group=row["upload_group"],
+            phone=phone(300)[1],
+            attachment_id=row["id"],
         )
     )
     assert removed is False

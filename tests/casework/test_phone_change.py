@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from portal.tables.moved_token import MovedToken
 from portal.tables.sms_message import SmsMessage
 from portal.tracking.service import request_for_phone
 from tests.conftest import fresh
-from tests.staff.helpers import BASE_URL, SMS, file_direct
+from tests.staff.helpers import BASE_URL, SMS, default_office, file_direct
 from tests.tracking.helpers import phone_has_requests
 
 OLD = "+66800000395"
@@ -36,9 +37,8 @@ def change(
             number=number,
             new_phone=new_phone,
             reason=reason,
-            base_url=BASE_URL,
+            office=replace(default_office(), phone=office_phone),
             sms=SMS,
-            office_phone=office_phone,
         )
     )
 
@@ -94,8 +94,8 @@ def test_tracking_follows_the_new_phone() -> None:
     change(filed.number)
     assert fresh(lambda: phone_has_requests(NEW)) is True
     assert fresh(lambda: phone_has_requests(OLD)) is False
-    assert fresh(lambda: request_for_phone(filed.number, OLD)) is None
-    tracked = fresh(lambda: request_for_phone(filed.number, NEW))
+    assert fresh(lambda: request_for_phone(filed.number, OLD, office=default_office())) is None
+    tracked = fresh(lambda: request_for_phone(filed.number, NEW, office=default_office()))
     assert tracked is not None and tracked.number == filed.number
 
 
@@ -172,16 +172,16 @@ def test_the_longest_office_phone_still_fits_one_sms() -> None:
 
 
 def test_the_configured_contact_phone_is_used_by_default(settings: Settings) -> None:
-    from portal.app import staff_config_from
     from tests.conftest import make_settings
 
     configured = make_settings(
         settings.data_dir, settings.database_url, PORTAL_OFFICE_PHONE="0 2123 4567"
     )
-    # The staff's phone change takes the office phone from the staff config create_app builds.
-    staff_config = staff_config_from(configured, SMS)
+    # The staff's phone change takes the office phone from the request's office, which for
+    # the default office is what PORTAL_OFFICE_PHONE says.
+    office = default_office(configured)
     filed = file_direct(None, OLD)
-    change(filed.number, office_phone=staff_config.office_phone)
+    change(filed.number, office_phone=office.phone)
     (message,) = sms("phone_moved")
     assert "021234567" in message["text"]  # digits only: phones turn it into a call link
 

@@ -31,6 +31,7 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.citizen.helpers import new_submission_key
 from tests.conftest import filing_vault, fresh
+from tests.staff.helpers import default_office
 
 BASE_URL = "https://eservice.example.go.th"
 SMS = SmsConfig("OSS-LOCAL", "outbox")
@@ -71,14 +72,14 @@ pytestmark = pytest.mark.usefixtures("database")
 
 def file(phone: str = PHONE) -> FiledRequest:
     async def go() -> FiledRequest:
-        service = await get_active_service("general-request")
+        service = await get_active_service("general-request", office=default_office())
         assert service is not None
         return await file_request(
             service=service,
             phone=phone,
             answers=ANSWERS,
             submission_key=new_submission_key(),
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
             vault=filing_vault(),
         )
@@ -93,7 +94,7 @@ def change(number: str, status: RequestStatus, note: str = "", actor: str = STAF
             status=status,
             actor=actor,
             public_note=note,
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
         )
     )

@@ -22,12 +22,18 @@ from portal.catalogue.service import (
     seed_default_services,
 )
 from portal.db import current_engine
+from portal.kernel.offices import OfficeRef
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.service import Service
 from tests.conftest import fresh
+from tests.offices import create_office
 
 T = TypeVar("T")
 
 pytestmark = pytest.mark.usefixtures("database")
+
+OFFICE = OfficeRef(id=DEFAULT_OFFICE_ID, slug="default", name="เทศบาลตำบลตัวอย่าง")
+"""The default office: the catalogue functions only look at its id."""
 
 DEFAULT_SLUGS = [
     "general-request",
@@ -60,7 +66,7 @@ def rolled_back(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def slugs() -> list[str]:
-    return [service.slug for service in fresh(list_active_services())]
+    return [service.slug for service in fresh(list_active_services(office=OFFICE))]
 
 
 def test_default_catalogue_has_six_services_in_file_order() -> None:
@@ -68,7 +74,7 @@ def test_default_catalogue_has_six_services_in_file_order() -> None:
 
 
 def test_general_request_is_named_in_thai() -> None:
-    service = fresh(get_active_service("general-request"))
+    service = fresh(get_active_service("general-request", office=OFFICE))
     assert service is not None
     assert service.name == "แจ้งคำร้องทั่วไป"
     assert [field.name for field in service.fields] == [
@@ -89,7 +95,7 @@ def test_seeding_again_adds_nothing() -> None:
 
 
 def test_every_seeded_form_definition_parses() -> None:
-    for service in fresh(list_active_services()):
+    for service in fresh(list_active_services(office=OFFICE)):
         assert service.fields, service.slug
         names = [field.name for field in service.fields]
         assert len(names) == len(set(names)), service.slug
@@ -103,9 +109,9 @@ def test_every_seeded_form_definition_parses() -> None:
 
 def test_seeding_an_empty_catalogue_adds_the_default_services() -> None:
     async def seed_empty() -> tuple[int, list[str]]:
-        await Service.delete(force=True)
+        await Service.delete().where(Service.office == DEFAULT_OFFICE_ID)
         added = await seed_default_services()
-        return added, [service.slug for service in await list_active_services()]
+        return added, [service.slug for service in await list_active_services(office=OFFICE)]
 
     added, seeded = rolled_back(seed_empty)
     assert added == 6
@@ -155,9 +161,50 @@ def test_inactive_service_is_hidden() -> None:
     with service_changed("complaint", active=False):
         assert "complaint" not in slugs()
         assert len(slugs()) == 5
-        assert fresh(get_active_service("complaint")) is None
-    assert fresh(get_active_service("complaint")) is not None
+        assert fresh(get_active_service("complaint", office=OFFICE)) is None
+    assert fresh(get_active_service("complaint", office=OFFICE)) is not None
 
 
 def test_unknown_slug_has_no_service() -> None:
-    assert fresh(get_active_service("no-such-service")) is None
+    assert fresh(get_active_service("no-such-service", office=OFFICE)) is None
+
+
+def test_each_office_sees_only_its_own_catalogue() -> None:
+    """Slugs are unique per office: office B's ``general-request`` is B's, and a slug only B
+    has is, at A, exactly a missing slug."""
+
+    async def set_up() -> int:
+        office_b = await create_office("b", name="เทศบาลตำบลบี")
+        await Service.update({Service.slug: "b-only", Service.name: "บริการของบี"}).where(
+            Service.office == office_b, Service.slug == "complaint"
+        )
+        await Service.update({Service.name: "คำร้องของบี"}).where(
+            Service.office == office_b, Service.slug == "general-request"
+        )
+        return office_b
+
+    office_b = fresh(set_up)
+    b = OfficeRef(id=office_b, slug="b", name="เทศบาลตำบลบี")
+    assert fresh(get_active_service("b-only", office=OFFICE)) is None
+    assert fresh(get_active_service("b-only", office=b)) is not None
+    own = fresh(get_active_service("general-request", office=OFFICE))
+    theirs = fresh(get_active_service("general-request", office=b))
+    assert own is not None and theirs is not None and own.id != theirs.id
+    assert own.name == "แจ้งคำร้องทั่วไป" and theirs.name == "คำร้องของบี"
+    assert slugs() == DEFAULT_SLUGS
+    b_slugs = [service.slug for service in fresh(list_active_services(office=b))]
+    assert "b-only" in b_slugs and "complaint" not in b_slugs
+    missing = OfficeRef(id=office_b + 1000, slug="none", name="")
+    assert fresh(list_active_services(office=missing)) == []
+
+
+def test_seeding_counts_per_office() -> None:
+    """A new office gets the standard forms even though office 1 has services already."""
+
+    async def seed() -> tuple[int, int]:
+        office_b = await create_office("c", services=False)
+        added = await seed_default_services(office_id=office_b)
+        again = await seed_default_services(office_id=office_b)
+        return added, again
+
+    assert fresh(seed) == (6, 0)

@@ -25,7 +25,7 @@ GENERAL_REQUEST_ANSWERS = {
 
 
 def latest_code(run_db: RunDb, e164: str) -> str:
-    messages = run_db(lambda: list_messages(to_phone=e164))
+    messages = run_db(lambda: list_messages(office=None, to_phone=e164))  # newest, any office
     for message in messages:
         if message["purpose"] == "otp":
             match = re.search(r"\b(\d{6})\b", message["text"])
@@ -34,37 +34,51 @@ def latest_code(run_db: RunDb, e164: str) -> str:
     raise AssertionError(f"no OTP for {e164}")
 
 
-def send_code(client: TestClient[Litestar], phone: str, service: str = SERVICE) -> Any:
-    token = csrf_token(client, f"/e-service/{service}/phone")
+def send_code(
+    client: TestClient[Litestar], phone: str, service: str = SERVICE, prefix: str = ""
+) -> Any:
+    """``prefix``: an office's development prefix (``/o/<slug>``); none for the default office."""
+    token = csrf_token(client, f"{prefix}/e-service/{service}/phone")
     return client.post(
-        f"/e-service/{service}/phone",
+        f"{prefix}/e-service/{service}/phone",
         data={"phone": phone, "_csrf_token": token},
         follow_redirects=False,
     )
 
 
-def enter_code(client: TestClient[Litestar], code: str, service: str = SERVICE) -> Any:
-    token = csrf_token(client, f"/e-service/{service}/verify")
+def enter_code(
+    client: TestClient[Litestar], code: str, service: str = SERVICE, prefix: str = ""
+) -> Any:
+    token = csrf_token(client, f"{prefix}/e-service/{service}/verify")
     return client.post(
-        f"/e-service/{service}/verify",
+        f"{prefix}/e-service/{service}/verify",
         data={"code": code, "_csrf_token": token},
         follow_redirects=False,
     )
 
 
 def verify_phone(
-    client: TestClient[Litestar], run_db: RunDb, phone: str, e164: str, service: str = SERVICE
+    client: TestClient[Litestar],
+    run_db: RunDb,
+    phone: str,
+    e164: str,
+    service: str = SERVICE,
+    prefix: str = "",
 ) -> None:
-    assert send_code(client, phone, service).status_code == 303
-    assert enter_code(client, latest_code(run_db, e164), service).status_code == 303
+    assert send_code(client, phone, service, prefix).status_code == 303
+    assert enter_code(client, latest_code(run_db, e164), service, prefix).status_code == 303
 
 
 def submit_form(
-    client: TestClient[Litestar], answers: dict[str, str], service: str = SERVICE, **extra: str
+    client: TestClient[Litestar],
+    answers: dict[str, str],
+    service: str = SERVICE,
+    prefix: str = "",
+    **extra: str,
 ) -> Any:
-    token = csrf_token(client, f"/e-service/{service}/form")
+    token = csrf_token(client, f"{prefix}/e-service/{service}/form")
     return client.post(
-        f"/e-service/{service}/form",
+        f"{prefix}/e-service/{service}/form",
         data={**answers, "_csrf_token": token, **extra},
         follow_redirects=False,
     )

@@ -15,8 +15,10 @@ from portal.catalogue.fields import FormField
 from portal.citizen.drafts import DRAFT_MAX_BYTES, draft_answers, load_draft
 from portal.cli.maintenance import clean_unsent_forms
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.tables.citizen_request import CitizenRequest
 from portal.tables.form_draft import FormDraft
+from portal.tables.office import DEFAULT_OFFICE_ID
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, submit_form, verify_phone
 from tests.conftest import csrf_token, html
 
@@ -239,6 +241,7 @@ def test_a_draft_older_than_a_day_is_not_restored(
     later = utcnow() + timedelta(hours=25)
     restored = run_db(
         lambda: load_draft(
+            office=OfficeRef(id=DEFAULT_OFFICE_ID, slug="default", name=""),
             verification=row["verification"],
             service=row["service"],
             phone=E164,

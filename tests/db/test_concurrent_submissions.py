@@ -19,6 +19,7 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, SERVICE, RunDb, new_submission_key
 from tests.conftest import filing_vault
+from tests.offices import office_ref
 
 FORMS = 150
 COPIES = 2
@@ -26,7 +27,8 @@ PHONES = [f"+668000009{n:02d}" for n in range(50)]
 
 
 async def _file_all() -> tuple[list[tuple[str, FiledRequest]], dict[str, str]]:
-    service = await get_active_service(SERVICE)
+    office = await office_ref()
+    service = await get_active_service(SERVICE, office=office)
     assert service is not None
     phone_of = {new_submission_key(): PHONES[n % len(PHONES)] for n in range(FORMS)}
     attempts = [key for key in phone_of for _ in range(COPIES)]
@@ -38,8 +40,8 @@ async def _file_all() -> tuple[list[tuple[str, FiledRequest]], dict[str, str]]:
             phone=phone_of[key],
             answers=GENERAL_REQUEST_ANSWERS,
             submission_key=key,
-            base_url="https://eservice.example.go.th",
-            sms=SmsConfig(sender="OSS-LOCAL", backend="outbox"),
+            sms=SmsConfig(sender="OSS-LOCAL", backend="outbox").for_office(office),
+            office=office,
             vault=filing_vault(),
         )
         return key, filed

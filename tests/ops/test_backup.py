@@ -26,7 +26,9 @@ from portal.tables.citizen_request import CitizenRequest
 from tests.attachments.helpers import attach_after_photo
 from tests.conftest import TEST_SECRET, fresh, make_settings
 from tests.conftest import _empty_tables as empty_tables
-from tests.staff.helpers import file_direct
+from tests.offices import create_office
+from tests.offices import office_ref as office_by_id
+from tests.staff.helpers import file_direct, office_ref
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 
@@ -52,6 +54,7 @@ def fill(settings: Settings) -> tuple[str, bytes]:
 
     async def photo() -> bytes:
         created = await create_account(
+            office=await office_ref(settings),
             username="somchai",
             role="officer",
             display_name="สมชาย",
@@ -91,6 +94,7 @@ def test_backup_then_restore_into_a_fresh_data_folder(
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["database"] == "sqlite" and manifest["counts"]["citizen_request"] == 1
     assert manifest["counts"]["attachment"] == 1 and manifest["upload_files"] == 2  # + preview
+    assert manifest["counts"]["office"] == 1  # every office's rows are in the one database
     assert len(manifest["migrations"]) >= 5
     assert sorted(p.name for p in dest.iterdir()) == ["manifest.json", "portal.sqlite3", "uploads"]
     assert not list(dest.parent.glob(".*partial"))
@@ -188,13 +192,17 @@ def test_postgres_backup_and_restore(
     """pg_dump, never showing the password; pg_restore --force brings a deleted request back."""
     settings = make_settings(tmp_path, database)
     number, photo = fill(settings)
+    # Every office's rows, under the tables' row security (pg_dump --enable-row-security).
+    other = fresh(office_by_id(fresh(create_office("nongbua"))))
+    other_number = file_direct(None, "+66812345679", office=other).number
     use(monkeypatch, tmp_path, database)
     code, out, err = portal(capsys, "backup", str(tmp_path / "b"))
     assert (code, err) == (0, "")
     password = PG_URL.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
     assert password not in out
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert manifest["database"] == "postgresql" and manifest["counts"]["citizen_request"] == 1
+    assert manifest["database"] == "postgresql" and manifest["counts"]["citizen_request"] == 2
+    assert manifest["counts"]["office"] == 2
     assert (tmp_path / "b" / "portal.pgdump").read_bytes()[:5] == b"PGDMP"
 
     fresh(empty_tables)  # every request, its events, messages and photos gone
@@ -207,3 +215,9 @@ def test_postgres_backup_and_restore(
     assert fresh(lambda: CitizenRequest.count().where(CitizenRequest.number == number)) == 1
     key = fresh(lambda: Attachment.select(Attachment.storage_key).first())["storage_key"]
     assert LocalDiskStore(tmp_path / "uploads").open(str(key)) == photo
+    restored = fresh(
+        lambda: CitizenRequest.count().where(
+            (CitizenRequest.number == other_number) & (CitizenRequest.office == other.id)
+        )
+    )
+    assert restored == 1

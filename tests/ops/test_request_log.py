@@ -54,7 +54,7 @@ def test_a_500_shows_the_reference_that_is_on_its_log_lines(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def broken(token: str) -> None:
+    async def broken(token: str, **_: object) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("portal.tracking.routes.find_by_token", broken)

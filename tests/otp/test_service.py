@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.otp.codes import session_hash
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import (
@@ -24,6 +25,7 @@ from portal.otp.service import (
     issue_code,
 )
 from portal.sms.outbox import SmsConfig, enqueue
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsPurpose
 from tests.conftest import fresh
@@ -35,6 +37,7 @@ OTHER_PHONE = "+66800000002"
 BROWSER = "browser-a"
 IP = "192.0.2.10"
 DEFAULT = OtpPolicy()
+MAIN = OfficeRef(id=DEFAULT_OFFICE_ID, slug="main", name="เทศบาลทดสอบ")
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -46,6 +49,7 @@ def issue(
     purpose: str = "submit",
     ip: str = IP,
     policy: OtpPolicy = DEFAULT,
+    office: OfficeRef = MAIN,
 ) -> IssuedCode:
     return fresh(
         issue_code(
@@ -56,6 +60,7 @@ def issue(
             key=KEY,
             sms=SMS,
             policy=policy,
+            office=office,
         )
     )
 
@@ -68,6 +73,7 @@ def check(
     session: str = BROWSER,
     purpose: str = "submit",
     policy: OtpPolicy = DEFAULT,
+    office: OfficeRef = MAIN,
 ) -> CheckResult:
     return fresh(
         check_code(
@@ -78,6 +84,7 @@ def check(
             code=code,
             key=KEY,
             policy=policy,
+            office=office,
         )
     )
 
@@ -226,6 +233,7 @@ def test_ten_simultaneous_correct_checks_pass_exactly_once() -> None:
             code=code,
             key=KEY,
             policy=DEFAULT,
+            office=MAIN,
         )
 
     async def all_at_once() -> list[CheckResult]:
@@ -248,6 +256,7 @@ def _send_all_at_once(sessions: list[str]) -> list[str]:
                 key=KEY,
                 sms=SMS,
                 policy=DEFAULT,
+                office=MAIN,
             )
         except RateLimited as limited:
             return limited.reason
@@ -400,7 +409,12 @@ def test_daily_budget_stops_all_sending() -> None:
     policy = OtpPolicy(daily_budget=3)
     fresh(
         enqueue(
-            SMS, to_phone="+66800000020", text="receipt", purpose=SmsPurpose.receipt, now=utcnow()
+            SMS,
+            office=MAIN,
+            to_phone="+66800000020",
+            text="receipt",
+            purpose=SmsPurpose.receipt,
+            now=utcnow(),
         )
     )
     issue("+66800000021", session="browser-1", ip="192.0.2.1", policy=policy)

@@ -30,8 +30,10 @@ from portal.otp.verifications import consume_verification
 from portal.otp.verified import verified_phone
 from portal.settings import Settings
 from portal.tables.otp_challenge import OtpChallenge
+from portal.web.offices import office_of
 from tests.citizen.helpers import latest_code
 from tests.conftest import app_loop, csrf_token
+from tests.offices import create_office
 
 PHONE = "080-000-0777"
 E164 = "+66800000777"
@@ -61,7 +63,9 @@ async def _reopened(
     request: Request[Any, Any, Any], number: str, pending: PendingCode
 ) -> Response[Any]:
     """The one service call: this verification reopens the request once."""
-    first = await consume_verification(pending.challenge_id, pending.phone, utcnow(), REOPEN.key)
+    first = await consume_verification(
+        pending.challenge_id, pending.phone, utcnow(), REOPEN.key, office=office_of(request)
+    )
     return Response(f"reopened {number} {first}", media_type="text/plain", status_code=200)
 
 
@@ -165,6 +169,40 @@ def test_a_phone_proved_for_the_third_purpose_is_not_proved_for_filing(
     again = _post(client, f"/reopen/{NUMBER}/resend")
     assert again.status_code == 303
     assert again.headers["location"] == f"/reopen/{NUMBER}/phone"
+
+
+def test_a_phone_verified_at_one_office_is_not_verified_at_another(
+    client: TestClient[Litestar],
+) -> None:
+    """One browser, one cookie, two offices on one host (``/o/<slug>/``): the check, and the
+    code on its way, stay at the office where they were asked for."""
+    run_db = app_loop(client)
+    other = run_db(lambda: create_office("nongbua", services=False))
+    _post(client, f"/reopen/{NUMBER}/phone", phone=PHONE)
+    _post(client, f"/reopen/{NUMBER}/verify", code=latest_code(run_db, E164))
+    assert client.get("/reopen-check").text == E164
+    assert client.get("/o/nongbua/reopen-check").text == "none"
+    assert client.get("/o/nongbua/reopen-only").status_code == 404
+
+    sent = _post(client, f"/o/nongbua/reopen/{NUMBER}/phone", phone=PHONE)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/o/nongbua/reopen/{NUMBER}/verify"
+    code = latest_code(run_db, E164)
+    at_the_first_office = _post(client, f"/reopen/{NUMBER}/verify", code=code)
+    assert at_the_first_office.status_code == 422
+    assert 'data-error="code_session_lost"' in at_the_first_office.text
+
+    passed = _post(client, f"/o/nongbua/reopen/{NUMBER}/verify", code=code)
+    assert passed.status_code == 200 and passed.text == f"reopened {NUMBER} True"
+    assert client.get("/o/nongbua/reopen-check").text == E164
+    offices = run_db(
+        lambda: (
+            OtpChallenge.select(OtpChallenge.office)
+            .where(OtpChallenge.phone == E164)
+            .order_by(OtpChallenge.id)
+        )
+    )
+    assert [row["office"] for row in offices] == [1, other]
 
 
 def test_this_purpose_needed_no_citizen_or_tracking_code() -> None:

@@ -210,7 +210,7 @@ def test_export_after_a_phone_fix_tells_nothing_of_the_old_numbers_messages(
     new_browser: Callable[[], Browser], run_db: RunDb, admin: Staff, clock: Clock
 ) -> None:
     from portal.staff.request_work import Actor, staff_fix_phone
-    from tests.staff.helpers import BASE_URL, SMS
+    from tests.staff.helpers import SMS, default_office
 
     old_national, old_e164 = phone(7)
     new_national, new_e164 = phone(8)
@@ -218,7 +218,7 @@ def test_export_after_a_phone_fix_tells_nothing_of_the_old_numbers_messages(
     actor = Actor(staff_id=admin.id, username="admin1", client_ip="192.0.2.1")
     run_db(
         lambda: staff_fix_phone(
-            number, new_e164, "ตรวจบัตรแล้วที่เคาน์เตอร์", actor, base_url=BASE_URL, sms=SMS
+            number, new_e164, "ตรวจบัตรแล้วที่เคาน์เตอร์", actor, office=default_office(), sms=SMS
         )
     )
     browser = signed_in(new_browser, admin, clock)

@@ -16,6 +16,7 @@ from portal.sms.outbox import enqueue
 from portal.tables.attachment import Attachment
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
@@ -23,7 +24,7 @@ from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from tests.privacy.helpers import RunDb, close_and_age, phone, raw_request
 from tests.security.helpers import changed_rows, snapshot
-from tests.staff.helpers import SMS, file_direct
+from tests.staff.helpers import SMS, default_office, file_direct
 
 RETENTION = 365
 
@@ -41,6 +42,7 @@ def attach(run_db: RunDb, store: LocalDiskStore, number: str) -> list[str]:
     request_id = raw_request(run_db, number)["id"]
     run_db(
         lambda: Attachment(
+            office=DEFAULT_OFFICE_ID,
             request=request_id,
             upload_group="g" * 32,
             phone="",
@@ -75,7 +77,11 @@ def with_location_and_note(run_db: RunDb, number: str) -> None:
 
 
 def purge_now(run_db: RunDb, store: Any, *, dry_run: bool = False) -> Any:
-    return run_db(lambda: purge(retention_days=RETENTION, store=store, dry_run=dry_run))
+    return run_db(
+        lambda: purge(
+            office=default_office(), retention_days=RETENTION, store=store, dry_run=dry_run
+        )
+    )
 
 
 def test_only_closed_requests_past_retention_are_anonymised(
@@ -191,6 +197,7 @@ def test_old_codes_sign_in_attempts_and_code_sms_go(run_db: RunDb, store: Any) -
     async def seed() -> None:
         for when in (old, fresh):
             await OtpChallenge(
+                office=DEFAULT_OFFICE_ID,
                 phone=e164,
                 purpose="submit",
                 session_hash="s",
@@ -200,13 +207,20 @@ def test_old_codes_sign_in_attempts_and_code_sms_go(run_db: RunDb, store: Any) -
                 expires_at=when + timedelta(minutes=5),
             ).save()
             message = await enqueue(
-                SMS, to_phone=e164, text="รหัส 123456", purpose=SmsPurpose.otp, now=when
+                SMS,
+                office=default_office(),
+                to_phone=e164,
+                text="รหัส 123456",
+                purpose=SmsPurpose.otp,
+                now=when,
             )
             await SmsMessage.update({SmsMessage.state: SmsState.sent}).where(
                 SmsMessage.id == message.id
             )
         for when in (now - SIGN_IN_KEEP - timedelta(days=1), now):
-            await StaffSignInAttempt(username="x", client_ip="192.0.2.1", created_at=when).save()
+            await StaffSignInAttempt(
+                office=DEFAULT_OFFICE_ID, username="x", client_ip="192.0.2.1", created_at=when
+            ).save()
 
     run_db(seed)
     report = purge_now(run_db, None)
@@ -255,16 +269,28 @@ def test_ids_filed_before_sealing_are_sealed_by_the_next_run(
         ).where(CitizenRequest.id == request_id)
     )
     vault = CitizenIdVault.from_settings(settings)
-    dry = run_db(lambda: purge(retention_days=RETENTION, store=store, dry_run=True, vault=vault))
+    dry = run_db(
+        lambda: purge(
+            office=default_office(),
+            retention_days=RETENTION,
+            store=store,
+            dry_run=True,
+            vault=vault,
+        )
+    )
     assert dry.ids_sealed == 1
     assert raw_request(run_db, filed.number)["citizen_id_encrypted"] == ""
-    report = run_db(lambda: purge(retention_days=RETENTION, store=store, vault=vault))
+    report = run_db(
+        lambda: purge(office=default_office(), retention_days=RETENTION, store=store, vault=vault)
+    )
     assert report.ids_sealed == 1 and report.requests == 0
     row = raw_request(run_db, filed.number)
     assert "1234567890121" not in json.dumps(row, default=str, ensure_ascii=False)
     assert vault.open(row["citizen_id_encrypted"]) == {"citizen_id": "1234567890121"}
     assert row["citizen_id_hash"] == vault.digest("1234567890121")
-    again = run_db(lambda: purge(retention_days=RETENTION, store=store, vault=vault))
+    again = run_db(
+        lambda: purge(office=default_office(), retention_days=RETENTION, store=store, vault=vault)
+    )
     assert again.ids_sealed == 0
 
 

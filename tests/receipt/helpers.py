@@ -16,13 +16,22 @@ BASE_URL = "https://eservice.example.go.th"
 """``PORTAL_BASE_URL`` of ``tests.conftest.make_settings``."""
 
 
-def file_request(client: TestClient[Litestar], run_db: Any, phone: str = "0800003001") -> Any:
-    """File a general request from ``client`` and return its row (number, token, dates)."""
-    verify_phone(client, run_db, phone, "+66" + phone[1:])
-    response = submit_form(client, GENERAL_REQUEST_ANSWERS)
+def file_request(
+    client: TestClient[Litestar], run_db: Any, phone: str = "0800003001", prefix: str = ""
+) -> Any:
+    """File a general request from ``client`` (at the office of ``prefix``, ``/o/<slug>``;
+    none: the default office) and return its row (number, token, dates)."""
+    verify_phone(client, run_db, phone, "+66" + phone[1:], prefix=prefix)
+    response = submit_form(client, GENERAL_REQUEST_ANSWERS, prefix=prefix)
     assert response.status_code == 303
     number = response.headers["location"].rsplit("/", 1)[1]
-    return run_db(lambda: CitizenRequest.objects().where(CitizenRequest.number == number).first())
+    return run_db(
+        lambda: (
+            CitizenRequest.objects()
+            .where(CitizenRequest.number == number, CitizenRequest.phone == "+66" + phone[1:])
+            .first()
+        )
+    )
 
 
 def thai_letters(text: str) -> str:

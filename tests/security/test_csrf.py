@@ -81,6 +81,12 @@ def bodies(
         "staff_service_update": {"slug": "general-request", "name": "ปลอม", "active": ""},
         "staff_template_create": {"status": "completed", "title": "ปลอม", "text": "ปลอม"},
         "staff_template_retire": {},
+        "platform_offices_create": {"slug": "forged", "name": "เทศบาลปลอม", "hosts": ""},
+        "platform_office_hosts": {"hosts": "forged.example"},
+        "platform_office_details": {"name": "เทศบาลปลอม", "sms_sender": "FORGED"},
+        "platform_office_active": {"active": "0"},
+        "platform_office_invite": {"username": "intruder"},
+        "platform_office_adopt": {"slug": "building-permit"},
     }
 
 
@@ -112,6 +118,9 @@ def test_every_post_route_refuses_a_missing_wrong_or_foreign_token(
     assert send_code(citizen, CITIZEN[0], "complaint").status_code == 303
     code = latest_code(run_db, CITIZEN[1])
     admin = sign_in(new_browser(), admin_staff, clock)
+    platform = sign_in(
+        new_browser(), make_staff(run_db, settings, "platform", role="platform_admin"), clock
+    )
     # Somebody else's genuine token (an attacker's own session): valid, but not the victim's.
     attacker = new_browser()
     foreign = csrf_token(attacker, "/")
@@ -125,13 +134,15 @@ def test_every_post_route_refuses_a_missing_wrong_or_foreign_token(
         "service_id": str(service["id"]),
         "template_id": str(template["id"]),
         "token": newbie.link_token,
+        "office_id": "1",
     }
     payloads = bodies(number, code, officer.id, officer.next_code(clock), newbie.next_code(clock))
     posts = [e for e in endpoints(app) if e.method == "POST" and not e.csrf_exempt]
     assert {e.name for e in posts} == set(payloads), "a new POST route needs a body here"
 
     before = snapshot(run_db)
-    for victim_name, victim in (("citizen", citizen), ("admin", admin)):
+    victims = (("citizen", citizen), ("admin", admin), ("platform admin", platform))
+    for victim_name, victim in victims:
         for endpoint in posts:
             for how, extra, headers in _forgeries(foreign):
                 response = victim.post(
@@ -147,6 +158,7 @@ def test_every_post_route_refuses_a_missing_wrong_or_foreign_token(
     assert citizen.get("/e-service/general-request/form", follow_redirects=False).status_code == 200
     assert citizen.get("/track/requests", follow_redirects=False).status_code == 200
     assert admin.get("/staff", follow_redirects=False).status_code == 200
+    assert platform.get("/platform/offices", follow_redirects=False).status_code == 200
 
 
 def _forgeries(foreign: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:

@@ -40,6 +40,7 @@ from tests.citizen.helpers import (
     verify_phone,
 )
 from tests.conftest import csrf_token, filing_vault, html
+from tests.offices import office_ref
 from tests.security.helpers import Browser, RunDb, phone
 
 FORM = "/e-service/general-request/form"
@@ -138,7 +139,8 @@ def _seed_filings(run_db: RunDb, count: int, e164: str) -> None:
     """``count`` requests filed by ``e164`` through the service (no browser, no code)."""
 
     async def seed() -> None:
-        service = await get_active_service("general-request")
+        office = await office_ref()
+        service = await get_active_service("general-request", office=office)
         assert service is not None
         for _ in range(count):
             await file_request(
@@ -146,8 +148,8 @@ def _seed_filings(run_db: RunDb, count: int, e164: str) -> None:
                 phone=e164,
                 answers=dict(GENERAL_REQUEST_ANSWERS),
                 submission_key=new_submission_key(),
-                base_url="http://testserver",
-                sms=SmsConfig(sender="OSS-LOCAL", backend="outbox"),
+                sms=SmsConfig(sender="OSS-LOCAL", backend="outbox").for_office(office),
+                office=office,
                 vault=filing_vault(),
             )
 
@@ -260,7 +262,7 @@ def test_after_a_staff_phone_change_the_old_browser_loses_the_tracking_link(
                 number=number,
                 new_phone=phone(21)[1],
                 reason="ประชาชนแจ้งเปลี่ยนเบอร์ที่สำนักงาน",
-                base_url=settings.base_url,
+                office=await office_ref(),
                 sms=SmsConfig(sender="OSS-LOCAL", backend="outbox"),
             )
 

@@ -146,6 +146,9 @@ def crawl_plan(
     admin_staff = make_staff(run_db, settings, "boss", role="admin")
     admin = sign_in(new_browser(), admin_staff, clock)
     newcomer_staff = make_staff(run_db, settings, "newbie", enrolled=False)
+    platform = sign_in(
+        new_browser(), make_staff(run_db, settings, "platform", role="platform_admin"), clock
+    )
     service_id = run_db(_a_service_id)
     upload_key, pending_file = pending_upload(verified)
     after_photo = run_db(lambda: attach_after_photo(settings, number, admin_staff.id))
@@ -177,9 +180,13 @@ def crawl_plan(
         Visit("staff_privacy_export", "/staff/privacy/export", admin),
         Visit("privacy_notice", "/privacy", anonymous),
         Visit("contact", "/contact", anonymous),
+        Visit("office_emblem", "/office/emblem", anonymous, 404),  # the default office has none
         Visit("staff_accounts", "/staff/accounts", admin),
         Visit("staff_sms", "/staff/sms", admin),
+        Visit("staff_website_button", "/staff/admin/website-button", admin),
         Visit("staff_catalogue", "/staff/catalogue", admin),
+        Visit("platform_offices", "/platform/offices", platform),
+        Visit("platform_office", "/platform/offices/1", platform),
         Visit("staff_service_new", "/staff/catalogue/new", admin),
         Visit("staff_service_edit", f"/staff/catalogue/{service_id}", admin),
         Visit("set_language", "/lang/en?next=/e-service", anonymous, 303, htmx_status=303),
@@ -480,7 +487,10 @@ def test_a_browser_runs_the_pages_under_the_policy_without_a_violation(
 
 async def _unenrolled_staff(settings: Settings) -> Any:
     """A new account's enrolment link (its page shows the QR code)."""
+    from tests.offices import office_ref
+
     created = await create_account(
+        office=await office_ref(),
         username="newbie",
         role="officer",
         display_name="Newbie",
@@ -494,7 +504,7 @@ async def _unenrolled_staff(settings: Settings) -> Any:
 def _latest_code(e164: str) -> str:
     # Playwright's sync API runs its own event loop in this thread: read from another one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        messages = pool.submit(fresh, list_messages(to_phone=e164)).result()
+        messages = pool.submit(fresh, list_messages(office=None, to_phone=e164)).result()
     match = re.search(r"\b(\d{6})\b", messages[0]["text"])
     assert match is not None
     return match.group(1)

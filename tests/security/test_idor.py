@@ -77,6 +77,18 @@ ACCESS_RULES = {
     "staff_enrol": "the one-time enrolment token is the credential; any link that does not "
     "work is the same 404 (tests/security/test_staff_enrolment.py)",
     "staff_enrol_submit": "the one-time enrolment token is the credential",
+    **dict.fromkeys(
+        (
+            "platform_office",
+            "platform_office_hosts",
+            "platform_office_details",
+            "platform_office_active",
+            "platform_office_invite",
+            "platform_office_adopt",
+        ),
+        "platform_guard: a platform admin of the default office, on its host; anyone else "
+        "the 404 of a missing page (tests/platform/test_routes.py)",
+    ),
 }
 """Every route with an identifier in its path, and who may use it. A new route fails
 ``test_every_route_with_an_identifier_has_an_access_rule`` until it is added here."""
@@ -100,7 +112,14 @@ def test_every_back_office_route_is_guarded(app: Litestar) -> None:
             continue
         assert "staff_guard" in endpoint.guard_names, endpoint.name
         admin_only = endpoint.path.startswith(
-            ("/staff/accounts", "/staff/audit", "/staff/catalog", "/staff/privacy", "/staff/sms")
+            (
+                "/staff/accounts",
+                "/staff/admin",
+                "/staff/audit",
+                "/staff/catalog",
+                "/staff/privacy",
+                "/staff/sms",
+            )
         )
         assert ("admin_guard" in endpoint.guard_names) is admin_only, endpoint.name
 
@@ -291,3 +310,29 @@ def test_static_paths_never_leave_the_static_folder(client: Browser, path: str) 
     assert response.status_code in (400, 404), (path, response.status_code)
     assert "def create_app" not in response.text
     assert "root:" not in response.text
+
+
+def test_every_platform_route_is_guarded_and_404_for_everyone_else(
+    app: Litestar,
+    client: Browser,
+    new_browser: Any,
+    run_db: RunDb,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Citizens, officers and office admins: every platform route (GET and POST, with a good
+    CSRF token) answers 404 and changes nothing."""
+    platform = [e for e in endpoints(app) if e.path.startswith("/platform")]
+    assert len(platform) >= 8
+    assert all("platform_guard" in e.guard_names for e in platform)
+    filer = new_browser()
+    file_via_routes(filer, run_db, ALICE[0])
+    officer = sign_in(new_browser(), make_staff(run_db, settings, "somchai"), clock)
+    admin = sign_in(new_browser(), make_staff(run_db, settings, "boss", role="admin"), clock)
+    before = snapshot(run_db)
+    for who, browser in (("filer", filer), ("officer", officer), ("admin", admin)):
+        token = csrf_token(browser, "/")
+        for endpoint in platform:
+            response = _call(browser, endpoint, endpoint.url({"office_id": "1"}), token)
+            assert response.status_code == 404, (who, endpoint.method, endpoint.name)
+    assert snapshot(run_db) == before

@@ -20,15 +20,20 @@ import pytest
 from litestar import Litestar
 from piccolo.query.functions.aggregate import Sum
 
+from portal.kernel.offices import OfficeRef
 from portal.otp.codes import session_hash
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import CheckOutcome, RateLimited, check_code, issue_code
 from portal.sms.outbox import SmsConfig
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.otp_challenge import OtpChallenge
 from portal.tables.sms_message import SmsMessage, SmsState
 from tests.citizen.helpers import enter_code, latest_code, send_code
 from tests.conftest import csrf_token, fresh, html
 from tests.security.helpers import Browser, RunDb, browser_from, phone
+
+TEST_OFFICE = OfficeRef(id=DEFAULT_OFFICE_ID, slug="main", name="เทศบาลทดสอบ")
+"""The default office for calls straight to the OTP service (issue 16)."""
 
 VICTIM, VICTIM_E164 = phone(0)
 KEY = b"otp-abuse-test-key-0123456789abcd"
@@ -129,6 +134,7 @@ def _live_codes(sessions: list[str], policy: OtpPolicy = DEFAULT) -> list[int]:
                 key=KEY,
                 sms=SMS,
                 policy=policy,
+                office=TEST_OFFICE,
             )
         )
         ids.append(issued.challenge_id)
@@ -150,6 +156,7 @@ def _guess_all_at_once(
                 code=code,
                 key=KEY,
                 policy=policy,
+                office=TEST_OFFICE,
             )
         except RateLimited as limited:
             return limited.reason
@@ -289,6 +296,7 @@ def test_simultaneous_sends_from_many_addresses_never_pass_the_budget() -> None:
                 key=KEY,
                 sms=SMS,
                 policy=policy,
+                office=TEST_OFFICE,
             )
         except RateLimited as limited:
             return limited.reason

@@ -15,10 +15,12 @@ import pytest
 from litestar import Litestar
 from piccolo.query.functions.aggregate import Sum
 
+from portal.kernel.offices import OfficeRef
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import RateLimited, check_code, issue_code
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.otp_challenge import OtpChallenge
 from tests.citizen.helpers import (
     GENERAL_REQUEST_ANSWERS,
@@ -29,6 +31,9 @@ from tests.citizen.helpers import (
 )
 from tests.conftest import csrf_token, fresh, html
 from tests.security.helpers import Browser, RunDb, browser_from, phone
+
+TEST_OFFICE = OfficeRef(id=DEFAULT_OFFICE_ID, slug="main", name="เทศบาลทดสอบ")
+"""The default office for calls straight to the OTP service (issue 16)."""
 
 VICTIM, VICTIM_E164 = phone(10)
 DEFAULT = OtpPolicy()
@@ -139,6 +144,7 @@ async def _guess_with_fresh_browsers(rounds: int, policy: OtpPolicy) -> list[str
                 key=KEY,
                 sms=SMS,
                 policy=policy,
+                office=TEST_OFFICE,
             )
         except RateLimited as limited:
             outcomes.append(limited.reason)
@@ -153,6 +159,7 @@ async def _guess_with_fresh_browsers(rounds: int, policy: OtpPolicy) -> list[str
                     code="999999",  # wrong but for a one-in-a-million chance
                     key=KEY,
                     policy=policy,
+                    office=TEST_OFFICE,
                 )
             except RateLimited as limited:
                 outcomes.append(limited.reason)
@@ -195,6 +202,7 @@ def test_the_phone_ceiling_holds_when_the_send_limits_are_raised() -> None:
                 key=KEY,
                 sms=SMS,
                 policy=generous,
+                office=TEST_OFFICE,
             )
         )
     assert caught.value.reason == "phone_locked"

@@ -37,7 +37,15 @@ from tests.conftest import TEST_SECRET, csrf_token
 from tests.privacy.helpers import close_and_age, raw_request
 from tests.security.figures import FIGURES
 from tests.security.helpers import phone
-from tests.staff.helpers import Clock, RunDb, Staff, file_direct, make_staff, sign_in
+from tests.staff.helpers import (
+    Clock,
+    RunDb,
+    Staff,
+    default_office,
+    file_direct,
+    make_staff,
+    sign_in,
+)
 
 Browser = TestClient[Litestar]
 RETENTION_DAYS = 30
@@ -156,11 +164,13 @@ def test_a_note_that_lands_between_the_listing_and_the_transaction_keeps_the_req
     anonymise = retention._anonymise
 
     async def note_lands_first(*args: Any) -> Any:
-        await staff_add_note(number, NOTE, actor)
+        await staff_add_note(number, NOTE, actor, office=default_office())
         return await anonymise(*args)
 
     monkeypatch.setattr(retention, "_anonymise", note_lands_first)
-    report = run_db(lambda: purge(retention_days=RETENTION_DAYS, store=None))
+    report = run_db(
+        lambda: purge(office=default_office(), retention_days=RETENTION_DAYS, store=None)
+    )
     assert report.numbers == []
     assert raw_request(run_db, number)["anonymised_at"] is None
     request_id = raw_request(run_db, number)["id"]
@@ -180,11 +190,17 @@ def test_work_through_a_path_that_forgets_the_clock_still_keeps_the_request(
         return True
 
     monkeypatch.setattr(notes, "record_work", forgetful)
-    run_db(lambda: staff_add_note(number, NOTE, actor))
+    run_db(lambda: staff_add_note(number, NOTE, actor, office=default_office()))
     assert raw_request(run_db, number)["updated_at"] < utcnow() - timedelta(days=39)
-    dry = run_db(lambda: purge(retention_days=RETENTION_DAYS, store=None, dry_run=True))
+    dry = run_db(
+        lambda: purge(
+            office=default_office(), retention_days=RETENTION_DAYS, store=None, dry_run=True
+        )
+    )
     assert dry.numbers == []
-    report = run_db(lambda: purge(retention_days=RETENTION_DAYS, store=None))
+    report = run_db(
+        lambda: purge(office=default_office(), retention_days=RETENTION_DAYS, store=None)
+    )
     assert report.numbers == []
     assert raw_request(run_db, number)["phone"] != ""
 
@@ -195,11 +211,13 @@ def test_work_arriving_after_purge_claimed_the_request_is_refused_not_left_behin
     """The other order: purge went first. The note is refused (purge never looks at a request
     again, so a note written now would stay forever)."""
     number = closed_long_ago(run_db, 12)
-    report = run_db(lambda: purge(retention_days=RETENTION_DAYS, store=None))
+    report = run_db(
+        lambda: purge(office=default_office(), retention_days=RETENTION_DAYS, store=None)
+    )
     assert report.numbers == [number]
     actor = Actor(staff_id=officer.id, username=officer.username, client_ip="127.0.0.1")
     with pytest.raises(NoteError) as refused:
-        run_db(lambda: staff_add_note(number, NOTE, actor))
+        run_db(lambda: staff_add_note(number, NOTE, actor, office=default_office()))
     assert refused.value.code == "anonymised"
     request_id = raw_request(run_db, number)["id"]
     assert run_db(lambda: StaffNote.count().where(StaffNote.request == request_id)) == 0

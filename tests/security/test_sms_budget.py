@@ -39,12 +39,14 @@ from litestar.testing import TestClient
 
 from portal.app import create_app
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.otp.policy import OtpPolicy
 from portal.otp.service import RateLimited, issue_code
 from portal.sms import budget
 from portal.sms.dispatcher import SmsTiming
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, enter_code, send_code, submit_form
 from tests.conftest import TEST_SECRET, app_loop, fresh, html, make_settings
@@ -53,6 +55,9 @@ from tests.security.helpers import browser_from, phone
 from tests.sms.gateway import FakeGateway, running_gateway, wait_until
 from tests.sms.messages import queue
 from tests.staff.helpers import Clock, make_staff, sign_in
+
+TEST_OFFICE = OfficeRef(id=DEFAULT_OFFICE_ID, slug="main", name="เทศบาลทดสอบ")
+"""The default office for calls straight to the OTP service (issue 16)."""
 
 BUDGET = 6
 CITIZENS = 4
@@ -308,6 +313,7 @@ def test_two_sms_workers_and_code_requests_together_never_pass_the_budget(
                 key=b"k" * 32,
                 sms=sms,
                 policy=policy,
+                office=TEST_OFFICE,
             )
         except RateLimited as limited:
             return limited.reason

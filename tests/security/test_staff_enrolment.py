@@ -32,6 +32,7 @@ from tests.staff.helpers import (
     Clock,
     Staff,
     audit_rows,
+    default_office,
     make_staff,
     post_form,
     post_sign_in,
@@ -144,6 +145,7 @@ def test_every_link_that_does_not_work_is_the_same_404(
     revoked_token = pending.link_token
     newer = run_db(
         lambda: enrolment.issue_reset_link(
+            office=default_office(),
             staff_id=pending.id,
             actor="test",
             client_ip="",
@@ -200,6 +202,7 @@ def test_the_link_works_once_even_when_submitted_twice_at_once(
             await asyncio.gather(
                 *(
                     complete(
+                        office=default_office(),
                         token=pending.link_token,
                         password=password,
                         password_again=password,

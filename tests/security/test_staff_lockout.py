@@ -30,7 +30,7 @@ from portal.staff.sign_in import (
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from tests.security.figures import FIGURES
 from tests.security.helpers import Browser, RunDb, browser_from
-from tests.staff.helpers import Clock, Staff, make_staff, post_sign_in
+from tests.staff.helpers import Clock, Staff, default_office, make_staff, post_sign_in
 
 STRANGER = "198.51.100.66"
 ADMIN_HOME = "203.0.113.10"
@@ -171,6 +171,7 @@ def _burst(app: Litestar, run_db: RunDb, settings: Settings, size: int) -> list[
         results = await asyncio.gather(
             *(
                 sign_in(
+                    office=default_office(),
                     username="boss",
                     password=WRONG,
                     code="000000",

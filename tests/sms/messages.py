@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
 from portal.sms.failures import COLUMNS, MessageStatus, as_status
 from portal.sms.outbox import RETRY_WINDOW, SmsConfig, enqueue
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 
 WEBHOOK = SmsConfig(sender="OSS-LOCAL", backend="webhook")
@@ -16,6 +19,26 @@ PHONES = [f"+668000002{n:02d}" for n in range(100)]
 """The test numbers of this suite: +66800000200 .. +66800000299."""
 NO_LIMIT = 1_000_000
 """A daily budget no test here reaches (the budget's own tests set small ones)."""
+OFFICE = OfficeRef(id=DEFAULT_OFFICE_ID, slug="main", name="เทศบาลทดสอบ", sms_daily_budget=NO_LIMIT)
+"""The default office as these tests see it: a budget no test reaches."""
+
+
+def budget_of(limit: int, office: OfficeRef = OFFICE) -> OfficeRef:
+    """``office`` with a daily SMS budget of ``limit``."""
+    return replace(office, sms_daily_budget=limit)
+
+
+class FixedOffices:
+    """The dispatcher's office lookup for tests: every office with the same daily budget."""
+
+    def __init__(self, limit: int = NO_LIMIT) -> None:
+        self.limit = limit
+
+    async def by_id(self, office_id: int) -> OfficeRef | None:
+        return replace(OFFICE, id=office_id, sms_daily_budget=self.limit)
+
+
+UNLIMITED = FixedOffices()
 
 
 async def queue(
@@ -26,12 +49,19 @@ async def queue(
     now: datetime | None = None,
     expires_at: datetime | None = None,
     config: SmsConfig = WEBHOOK,
+    office: OfficeRef = OFFICE,
 ) -> int:
     now = now or utcnow()
     if purpose == SmsPurpose.otp and expires_at is None:
         expires_at = now + timedelta(minutes=5)
     message = await enqueue(
-        config, to_phone=phone, text=text, purpose=purpose, now=now, expires_at=expires_at
+        config,
+        office=office,
+        to_phone=phone,
+        text=text,
+        purpose=purpose,
+        now=now,
+        expires_at=expires_at,
     )
     return int(message.id)
 

@@ -12,7 +12,16 @@ from portal.sms import budget
 from portal.sms.outbox import RETRY_WINDOW
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.conftest import fresh
-from tests.sms.messages import OUTBOX, PHONES, backdate, queue, row, suppressed
+from tests.sms.messages import (
+    OFFICE,
+    OUTBOX,
+    PHONES,
+    backdate,
+    budget_of,
+    queue,
+    row,
+    suppressed,
+)
 
 pytestmark = pytest.mark.usefixtures("database")
 LEASE = timedelta(seconds=30)
@@ -51,7 +60,7 @@ def test_what_counts_sent_sending_and_admitted_codes_never_the_unsent() -> None:
         await backdate(waited, created_at=timedelta(hours=30))
         counted.append(waited)
 
-        assert await budget.used(utcnow()) == len(counted) == 5
+        assert await budget.used(utcnow(), office_id=OFFICE.id) == len(counted) == 5
 
     fresh(go())
 
@@ -65,7 +74,7 @@ def test_a_full_budget_claims_codes_and_holds_receipts_back_until_room_frees() -
         code = await queue(purpose=SmsPurpose.otp, phone=PHONES[9])  # admitted: counted
         now = utcnow()
 
-        claimed = await budget.claim(now, now + LEASE, 20, limit=4)
+        claimed = await budget.claim(now, now + LEASE, 20, office=budget_of(4))
         # The code and one receipt (the room left), the two others wait, in order.
         assert [c.id for c in claimed] == [code, receipts[0]]
         frees = (await row(first))["sent_at"] + budget.WINDOW
@@ -75,20 +84,20 @@ def test_a_full_budget_claims_codes_and_holds_receipts_back_until_room_frees() -
             assert waiting["next_attempt_at"] == frees
             assert waiting["expires_at"] == frees + RETRY_WINDOW
             assert waiting["last_error"] == budget.WAITING_NOTE
-        assert await budget.claim(now, now + LEASE, 20, limit=4) == []
+        assert await budget.claim(now, now + LEASE, 20, office=budget_of(4)) == []
 
         # Counted: two sent, two being sent. A lowered limit waits for more to leave.
-        assert await budget.wait_for_code(4, now) == frees - now
+        assert await budget.wait_for_code(now, office=budget_of(4)) == frees - now
         second_frees = (await row(second))["sent_at"] + budget.WINDOW
-        assert await budget.wait_for_code(3, now) == second_frees - now
-        assert await budget.wait_for_code(5, now) is None
-        status = await budget.status(4, now)
+        assert await budget.wait_for_code(now, office=budget_of(3)) == second_frees - now
+        assert await budget.wait_for_code(now, office=budget_of(5)) is None
+        status = await budget.status(office=budget_of(4), now=now)
         assert (status.exhausted, status.waiting, status.room_at) == (True, 2, frees)
 
         later = frees + timedelta(seconds=1)  # the oldest left the window: room for one
         for claimed_one in claimed:
             await set_state(claimed_one.id, SmsState.sent, sent_at=now, next_attempt_at=None)
-        (next_one,) = await budget.claim(later, later + LEASE, 20, limit=4)
+        (next_one,) = await budget.claim(later, later + LEASE, 20, office=budget_of(4))
         assert next_one.id == receipts[1]
 
     fresh(go())
@@ -100,7 +109,7 @@ def test_a_receipt_waits_at_most_longest_wait_after_it_was_written() -> None:
         receipt = await queue(phone=PHONES[1])
         await backdate(receipt, created_at=timedelta(hours=40), next_attempt_at=timedelta(hours=1))
         now = utcnow()
-        assert await budget.claim(now, now + LEASE, 20, limit=1) == []
+        assert await budget.claim(now, now + LEASE, 20, office=budget_of(1)) == []
         stored = await row(receipt)
         end_of_life = stored["created_at"] + budget.LONGEST_WAIT
         # It cannot go before its life ends (room frees in 24 h): it waits for its expiry.
@@ -117,9 +126,10 @@ def test_the_success_page_is_told_when_the_receipt_waits() -> None:
         await queue(config=OUTBOX)
         first = await filed_request_id(PHONES[1])
         second = await filed_request_id(PHONES[2])
-        assert not await budget.receipt_waits(first, limit=2)  # the one place left is its
-        assert await budget.receipt_waits(second, limit=2)
-        assert not await budget.receipt_waits(second, limit=3)
+        # The one place left is its.
+        assert not await budget.receipt_waits(first, office=budget_of(2))
+        assert await budget.receipt_waits(second, office=budget_of(2))
+        assert not await budget.receipt_waits(second, office=budget_of(3))
 
     fresh(go())
 
@@ -129,11 +139,11 @@ def test_a_raised_limit_releases_held_back_messages_at_once() -> None:
         await queue(config=OUTBOX)
         receipts = [await queue(phone=PHONES[n]) for n in range(1, 4)]
         now = utcnow()
-        assert await budget.claim(now, now + LEASE, 20, limit=1) == []
-        assert await budget.release(now, limit=1) == 0  # still full: they keep waiting
+        assert await budget.claim(now, now + LEASE, 20, office=budget_of(1)) == []
+        assert await budget.release(now, office=budget_of(1)) == 0  # still full: they keep waiting
         # Staff raise PORTAL_SMS_DAILY_LIMIT to 3: room for two, oldest first.
-        assert await budget.release(now, limit=3) == 2
-        claimed = await budget.claim(now, now + LEASE, 20, limit=3)
+        assert await budget.release(now, office=budget_of(3)) == 2
+        claimed = await budget.claim(now, now + LEASE, 20, office=budget_of(3))
         assert [c.id for c in claimed] == receipts[:2]
         assert (await row(receipts[2]))["next_attempt_at"] > now
 

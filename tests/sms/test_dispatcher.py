@@ -22,7 +22,7 @@ from portal.sms.providers.base import (
 )
 from portal.tables.sms_message import SmsPurpose, SmsState
 from tests.conftest import fresh
-from tests.sms.messages import NO_LIMIT, PHONES, backdate, queue, row
+from tests.sms.messages import PHONES, UNLIMITED, backdate, queue, row
 
 pytestmark = pytest.mark.usefixtures("database")
 FAST = SmsTiming(
@@ -50,7 +50,7 @@ class ScriptedProvider:
 
 
 def dispatch(provider: ScriptedProvider, timing: SmsTiming = FAST) -> int:
-    return fresh(Dispatcher(provider, timing, daily_limit=NO_LIMIT).run_until_idle())
+    return fresh(Dispatcher(provider, timing, offices=UNLIMITED).run_until_idle())
 
 
 def test_an_accepted_otp_is_sent_and_its_code_is_gone_from_the_database() -> None:
@@ -134,7 +134,7 @@ def test_a_claim_that_expires_in_the_dispatchers_hands_is_not_sent() -> None:
         (claimed,) = await sms_queue.claim_due(now, now + timedelta(seconds=30), 5)
         late = type(claimed)(**{**claimed.__dict__, "expires_at": now})
         provider = ScriptedProvider()
-        await Dispatcher(provider, FAST, daily_limit=NO_LIMIT)._deliver(late)
+        await Dispatcher(provider, FAST, offices=UNLIMITED)._deliver(late)
         assert provider.sent == []
 
     fresh(go())
@@ -197,18 +197,18 @@ def test_the_loop_survives_a_failing_turn_and_stops_when_asked(
     failures = iter([RuntimeError("database away")])
     real_claim = sms_queue.claim_due
 
-    async def flaky_claim(*args: object) -> list[sms_queue.ClaimedSms]:
+    async def flaky_claim(*args: object, **kwargs: object) -> list[sms_queue.ClaimedSms]:
         error = next(failures, None)
         if error is not None:
             raise error
-        return await real_claim(*args)  # type: ignore[arg-type]
+        return await real_claim(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sms_queue, "claim_due", flaky_claim)
 
     async def go() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(
-            Dispatcher(ScriptedProvider(), FAST, daily_limit=NO_LIMIT).run(stop)
+            Dispatcher(ScriptedProvider(), FAST, offices=UNLIMITED).run(stop)
         )
         for _ in range(500):
             if (await row(message_id))["state"] == SmsState.sent:

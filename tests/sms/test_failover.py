@@ -26,7 +26,7 @@ from portal.tables.audit_event import AuditEvent
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsState
 from tests.conftest import fresh, make_settings
-from tests.sms.messages import NO_LIMIT, PHONES, queue, row
+from tests.sms.messages import OFFICE, PHONES, UNLIMITED, queue, row
 
 SID, AUTH = "AC00000000000000000000000000000000", "twilio-test-auth-token"
 TWILIO_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
@@ -77,7 +77,7 @@ async def vendors(settings: Settings) -> AsyncIterator[Vendors]:
             dispatcher = Dispatcher(
                 build_provider(settings, client),
                 SLOW_RETRY,
-                daily_limit=NO_LIMIT,
+                offices=UNLIMITED,
                 fallback=build_fallback(settings, client),
             )
             yield Vendors(tbs, twilio, dispatcher)
@@ -162,7 +162,7 @@ def test_five_failures_of_the_primary_hand_sending_to_the_fallback(gateways: Set
         assert event["actor"] == failover.AUDIT_ACTOR
         assert '"from": "thaibulksms"' in str(event["details"])
         assert '"to": "twilio"' in str(event["details"])
-        assert (await sms_health(NO_LIMIT)).active_backend == failover.FALLBACK
+        assert (await sms_health(office=OFFICE)).active_backend == failover.FALLBACK
 
     fresh(go())
 
@@ -256,7 +256,7 @@ def test_the_primary_recovered_takes_over_again(gateways: Settings) -> None:
 
         [event] = await switches()
         assert '"from": "twilio"' in str(event["details"])
-        assert (await sms_health(NO_LIMIT)).active_backend == failover.PRIMARY
+        assert (await sms_health(office=OFFICE)).active_backend == failover.PRIMARY
 
     fresh(go())
 
@@ -299,7 +299,7 @@ def test_without_a_fallback_a_left_over_switch_is_undone(tmp_path: Path, databas
             tbs = mock.post(TBS_URL).respond(201, json=TBS_OK)
             async with httpx.AsyncClient() as client:
                 dispatcher = Dispatcher(
-                    build_provider(settings, client), SLOW_RETRY, daily_limit=NO_LIMIT
+                    build_provider(settings, client), SLOW_RETRY, offices=UNLIMITED
                 )
                 assert build_fallback(settings, client) is None
                 await queue()

@@ -18,7 +18,7 @@ from portal.sms.providers.webhook import WebhookProvider
 from portal.tables.sms_message import SmsPurpose, SmsState
 from tests.conftest import fresh
 from tests.sms.gateway import FakeGateway, eventually, running_gateway
-from tests.sms.messages import NO_LIMIT, PHONES, queue, row, rows
+from tests.sms.messages import PHONES, UNLIMITED, queue, row, rows
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -54,7 +54,7 @@ async def outage(gateway: FakeGateway) -> Written:
     stop = asyncio.Event()
     async with httpx.AsyncClient(timeout=httpx.Timeout(0.3, connect=0.5)) as client:
         task = asyncio.create_task(
-            Dispatcher(webhook(gateway, client), TIMING, daily_limit=NO_LIMIT).run(stop)
+            Dispatcher(webhook(gateway, client), TIMING, offices=UNLIMITED).run(stop)
         )
         try:
             # 1. The gateway accepts.
@@ -129,7 +129,7 @@ def _dispatch_in_own_thread(
 
     async def run() -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(2.0)) as client:
-            dispatcher = Dispatcher(webhook(gateway, client), TIMING, daily_limit=NO_LIMIT)
+            dispatcher = Dispatcher(webhook(gateway, client), TIMING, offices=UNLIMITED)
             start.wait(timeout=10)
             while not stop.is_set():
                 taken = await dispatcher.run_once()

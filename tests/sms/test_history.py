@@ -15,11 +15,13 @@ from portal.sms.health import sms_health
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import new_submission_key
 from tests.conftest import fresh
+from tests.offices import office_ref
 from tests.sms.messages import (
     OUTBOX,
     PHONES,
     WEBHOOK,
     backdate,
+    budget_of,
     messages_for_request,
     queue,
     suppressed,
@@ -29,15 +31,16 @@ pytestmark = pytest.mark.usefixtures("database")
 
 
 async def filed_request_id(phone: str) -> int:
-    service = await get_active_service("general-request")
+    office = await office_ref()
+    service = await get_active_service("general-request", office=office)
     assert service is not None
     filed = await file_request(
         service=service,
         phone=phone,
         answers={"first_name": "สมศรี", "subject": "ขอให้ซ่อมท่อระบายน้ำ"},
         submission_key=new_submission_key(),
-        base_url="https://eservice.example.go.th",
         sms=WEBHOOK,
+        office=office,
     )
     return filed.id
 
@@ -81,10 +84,12 @@ def test_daily_usage_counts_what_the_budget_counts() -> None:
             await queue(phone=PHONES[61 + n], config=OUTBOX)
         await queue(phone=PHONES[66])  # a receipt waiting in the queue: not sent yet
         await suppressed(PHONES[67])
-        usage = await budget.status(limit=5)
+        usage = await budget.status(office=budget_of(5))
         assert (usage.used, usage.exhausted) == (4, False)
-        assert (await sms_health(5, usage)).budget_nearly_full  # the admins' warning
-        assert (await budget.status(limit=4)).exhausted
-        assert not (await sms_health(100)).budget_nearly_full
+        assert (
+            await sms_health(office=budget_of(5), budget_status=usage)
+        ).budget_nearly_full  # the admins' warning
+        assert (await budget.status(office=budget_of(4))).exhausted
+        assert not (await sms_health(office=budget_of(100))).budget_nearly_full
 
     fresh(go())

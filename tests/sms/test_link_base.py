@@ -22,6 +22,7 @@ from portal.sms.parts import sms_parts
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS, send_code, submit_form, verify_phone
 from tests.conftest import TEST_SECRET, html, make_settings
+from tests.offices import office_ref
 
 LINK_BASE = "https://oss.go.th"
 PAGES = "https://eservice.example.go.th"  # tests/conftest.py's PORTAL_BASE_URL
@@ -35,7 +36,7 @@ def settings(tmp_path: Path, database: str) -> Settings:
 
 
 def texts(run_db: Any, purpose: str) -> list[str]:
-    messages = run_db(lambda: list_messages(to_phone=E164))
+    messages = run_db(lambda: list_messages(office=None, to_phone=E164))
     return [m["text"] for m in messages if m["purpose"] == purpose]
 
 
@@ -64,13 +65,14 @@ def test_receipt_and_status_sms_link_to_the_short_host_in_one_part(
     assert receipt == f"รับคำร้อง {request.number} แล้ว {LINK_BASE}/t/{token}"
     assert sms_parts(receipt) == 1
 
+    office = run_db(office_ref)
     run_db(
         lambda: change_status(
             number=request.number,
             status=RequestStatus.in_progress,
             actor="staff",
             public_note="",
-            base_url=settings.base_url,
+            office=office,
             sms=SmsConfig.from_settings(settings),
         )
     )

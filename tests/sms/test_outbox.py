@@ -11,7 +11,7 @@ from portal.kernel.clock import utcnow
 from portal.sms.outbox import RETRY_WINDOW, enqueue, list_messages
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.conftest import fresh
-from tests.sms.messages import OUTBOX, PHONES, WEBHOOK, queue, row, suppressed
+from tests.sms.messages import OFFICE, OUTBOX, PHONES, WEBHOOK, queue, row, suppressed
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -47,7 +47,14 @@ def test_an_otp_expires_with_its_code() -> None:
         message_id = await queue(purpose=SmsPurpose.otp, now=now, expires_at=code_expiry)
         assert (await row(message_id))["expires_at"] == code_expiry
         with pytest.raises(ValueError, match="expiry"):
-            await enqueue(WEBHOOK, to_phone=PHONES[1], text="x", purpose=SmsPurpose.otp, now=now)
+            await enqueue(
+                WEBHOOK,
+                office=OFFICE,
+                to_phone=PHONES[1],
+                text="x",
+                purpose=SmsPurpose.otp,
+                now=now,
+            )
 
     fresh(go())
 
@@ -63,7 +70,7 @@ def test_suppressed_rows_have_no_text_and_never_leave() -> None:
             "",
             None,
         )
-        assert await list_messages() == []
+        assert await list_messages(office=None) == []
 
     fresh(go())
 

@@ -15,12 +15,14 @@ from litestar.testing import TestClient
 
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request
+from portal.kernel.offices import OfficeDirectory, OfficeRef
 from portal.settings import Settings
 from portal.sms.outbox import SmsConfig
 from portal.staff import enrolment
 from portal.staff.accounts import StaffAccount, create_account, find_account, username_of
 from portal.tables.audit_event import AuditEvent
 from portal.tables.citizen_request import CitizenRequest
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.reply_template import ReplyTemplate
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
@@ -43,6 +45,27 @@ SMS = SmsConfig("OSS-LOCAL", "outbox")
 STEP = 30
 PASSWORD = "Tham-Ngan-2567!"
 """Passes the policy and contains none of the usernames used in these tests."""
+
+
+async def office_ref(settings: Settings, office_id: int = DEFAULT_OFFICE_ID) -> OfficeRef:
+    """The office as the portal sees it (settings filled in), read afresh from the database."""
+    found = await OfficeDirectory(settings).by_id(office_id)
+    assert found is not None, office_id
+    return found
+
+
+def default_office(settings: Settings | None = None) -> OfficeRef:
+    """The default office (id 1) in a fresh event loop; ``settings`` None: the test settings'
+    own defaults (what ``file_direct`` and most services need from it)."""
+    if settings is None:
+        return OfficeRef(
+            id=DEFAULT_OFFICE_ID,
+            slug="default",
+            name="",
+            base_url=BASE_URL,
+            sms_link_base=BASE_URL,
+        )
+    return fresh(office_ref(settings))
 
 
 async def empty_staff_tables() -> None:
@@ -116,13 +139,17 @@ def make_staff(
     display_name: str = "",
     enrolled: bool = True,
     password: str = PASSWORD,
+    office_id: int = DEFAULT_OFFICE_ID,
 ) -> Staff:
-    """An account made the way an admin makes one, then enrolled the way its owner enrols:
-    the real link service with ``password`` and a code from the link page's QR secret.
-    ``enrolled=False`` stops at the link (``Staff.link_token``), nobody can sign in yet."""
+    """An account of ``office_id`` made the way an admin makes one, then enrolled the way
+    its owner enrols: the real link service with ``password`` and a code from the link page's
+    QR secret. ``enrolled=False`` stops at the link (``Staff.link_token``), nobody can sign in
+    yet."""
 
     async def create() -> Staff:
+        office = await office_ref(settings, office_id)
         created = await create_account(
+            office=office,
             username=username,
             role=role,
             display_name=display_name or username.title(),
@@ -132,6 +159,7 @@ def make_staff(
         )
         token = created.link.token
         page = await enrolment.link_page(
+            office=office,
             token=token,
             key=settings.derive_key("staff-enrolment"),
             totp_key=settings.derive_key("staff-totp"),
@@ -140,6 +168,7 @@ def make_staff(
         secret = secret_of(page.otpauth_uri)
         if enrolled:
             await enrolment.complete(
+                office=office,
                 token=token,
                 password=password,
                 password_again=password,
@@ -212,20 +241,22 @@ def file_direct(
     e164: str,
     answers: dict[str, str] | None = None,
     service_slug: str = "general-request",
+    office: OfficeRef | None = None,
 ) -> FiledRequest:
-    """File through the citizen service itself (no OTP), for tests that need many requests.
-    ``run_db`` None runs it in a fresh event loop."""
+    """File through the citizen service itself (no OTP), for tests that need many requests,
+    at ``office`` (None: the default office). ``run_db`` None runs it in a fresh event loop."""
+    at = office or default_office()
 
     async def go() -> FiledRequest:
-        service = await get_active_service(service_slug)
+        service = await get_active_service(service_slug, office=at)
         assert service is not None
         return await file_request(
+            office=at,
             service=service,
             phone=e164,
             answers=answers or GENERAL_REQUEST_ANSWERS,
             submission_key=new_submission_key(),
-            base_url=BASE_URL,
-            sms=SMS,
+            sms=SMS.for_office(at),
             vault=filing_vault(),
         )
 
@@ -292,7 +323,9 @@ def tracking_token(run_db: RunDb, number: str) -> str:
     return str(row["tracking_token"])
 
 
-async def get_account(staff_id: int) -> StaffAccount | None:
-    """One account by id (the product looks accounts up by sign-in name only)."""
-    username = await username_of(staff_id)
-    return await find_account(username) if username is not None else None
+async def get_account(staff_id: int, office: OfficeRef | None = None) -> StaffAccount | None:
+    """One account of ``office`` (None: the default one) by id (the product looks accounts up
+    by sign-in name only)."""
+    at = office or default_office()
+    username = await username_of(staff_id, office=at)
+    return await find_account(username, office=at) if username is not None else None

@@ -24,7 +24,15 @@ from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_user import StaffUser
 from tests.conftest import fresh
-from tests.staff.helpers import BASE_URL, PASSWORD, Clock, get_account, make_staff, secret_of
+from tests.staff.helpers import (
+    BASE_URL,
+    PASSWORD,
+    Clock,
+    default_office,
+    get_account,
+    make_staff,
+    secret_of,
+)
 
 
 @pytest.fixture
@@ -33,19 +41,23 @@ def totp_key(settings: Settings) -> bytes:
 
 
 ENROLMENT_KEY = b"k" * 32
+OFFICE = default_office()
+"""The default office (its id is what counts here)."""
 
 
 def create(totp_key: bytes, **fields: str) -> Any:
     values = {"username": "somchai", "role": "officer", "display_name": "สมชาย", **fields}
     return fresh(
         lambda: create_account(
-            totp_key=totp_key, enrolment_key=ENROLMENT_KEY, actor="test", **values
+            totp_key=totp_key, enrolment_key=ENROLMENT_KEY, actor="test", office=OFFICE, **values
         )
     )
 
 
 def secret_behind(totp_key: bytes, token: str) -> str:
-    page = fresh(lambda: link_page(token=token, key=ENROLMENT_KEY, totp_key=totp_key))
+    page = fresh(
+        lambda: link_page(token=token, key=ENROLMENT_KEY, totp_key=totp_key, office=OFFICE)
+    )
     assert page is not None
     return secret_of(page.otpauth_uri)
 
@@ -111,10 +123,15 @@ def test_a_taken_username_is_refused_and_nothing_else_saved(totp_key: bytes) -> 
 def test_lists_and_deactivation(totp_key: bytes) -> None:
     somchai = create(totp_key, username="somchai", display_name="ข สมชาย").account
     malee = create(totp_key, username="malee", display_name="ก มาลี", role="admin").account
-    assert [a.username for a in fresh(list_accounts)] == ["malee", "somchai"]
-    assert [a.username for a in fresh(active_officers)] == ["malee", "somchai"]
-    fresh(lambda: set_active(somchai.id, False, actor="malee", client_ip="192.0.2.9"))
-    assert [a.username for a in fresh(active_officers)] == ["malee"]
+    assert [a.username for a in fresh(lambda: list_accounts(office=OFFICE))] == ["malee", "somchai"]
+    assert [a.username for a in fresh(lambda: active_officers(office=OFFICE))] == [
+        "malee",
+        "somchai",
+    ]
+    fresh(
+        lambda: set_active(somchai.id, False, office=OFFICE, actor="malee", client_ip="192.0.2.9")
+    )
+    assert [a.username for a in fresh(lambda: active_officers(office=OFFICE))] == ["malee"]
     account = fresh(lambda: get_account(somchai.id))
     assert account is not None and account.active is False
     assert fresh(lambda: get_account(malee.id + somchai.id + 100)) is None
@@ -128,8 +145,8 @@ def test_two_admins_switching_each_other_off_at_once_leave_one(settings: Setting
 
     async def both() -> list[BaseException | None]:
         results = await asyncio.gather(
-            set_active(boss.id, False, actor="deputy", client_ip=""),
-            set_active(deputy.id, False, actor="boss", client_ip=""),
+            set_active(boss.id, False, office=OFFICE, actor="deputy", client_ip=""),
+            set_active(deputy.id, False, office=OFFICE, actor="boss", client_ip=""),
             return_exceptions=True,
         )
         return list(results)
@@ -146,16 +163,19 @@ def test_set_role_keeps_an_admin_who_can_sign_in(settings: Settings) -> None:
     boss = make_staff(fresh, settings, "boss", role="admin")
     pending = make_staff(fresh, settings, "newboss", role="admin", enrolled=False)
     with pytest.raises(AccountError) as refused:
-        fresh(lambda: set_role(boss.id, "officer", actor="test"))
+        fresh(lambda: set_role(boss.id, "officer", office=OFFICE, actor="test"))
     assert refused.value.code == "last_admin"
     with pytest.raises(AccountError) as off:
-        fresh(lambda: set_active(boss.id, False, actor="test", client_ip=""))
+        fresh(lambda: set_active(boss.id, False, office=OFFICE, actor="test", client_ip=""))
     assert off.value.code == "last_admin"
-    assert fresh(lambda: set_role(pending.id, "officer", actor="test")) is True
-    assert fresh(lambda: set_role(pending.id, "admin", actor="test")) is True
+    assert fresh(lambda: set_role(pending.id, "officer", office=OFFICE, actor="test")) is True
+    assert fresh(lambda: set_role(pending.id, "admin", office=OFFICE, actor="test")) is True
     for code, call in (
-        ("bad_role", lambda: set_role(boss.id, "root", actor="test")),
-        ("unknown_account", lambda: set_role(boss.id + pending.id + 100, "admin", actor="test")),
+        ("bad_role", lambda: set_role(boss.id, "root", office=OFFICE, actor="test")),
+        (
+            "unknown_account",
+            lambda: set_role(boss.id + pending.id + 100, "admin", office=OFFICE, actor="test"),
+        ),
     ):
         with pytest.raises(AccountError) as error:
             fresh(call)

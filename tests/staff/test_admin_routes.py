@@ -181,6 +181,13 @@ def test_a_taken_username_or_an_unknown_role_is_refused(
     assert error_text(taken) == "มีชื่อผู้ใช้นี้แล้ว"
     bad_role = create(admin_browser, role="root")
     assert bad_role.status_code == 422
+    # An office admin cannot make a platform admin by posting the value the form never offers.
+    escalated = create(admin_browser, username="climber", role="platform_admin")
+    assert escalated.status_code == 422
+    offered = {
+        option["value"] for option in html(admin_browser.get("/staff/accounts")).select("option")
+    }
+    assert "platform_admin" not in offered
     assert usernames(run_db) == ["boss", "somchai"]
 
 

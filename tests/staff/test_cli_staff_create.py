@@ -14,6 +14,7 @@ from portal.settings import load_settings
 from portal.staff.enrolment import link_page
 from portal.tables.staff_user import StaffUser
 from tests.conftest import fresh
+from tests.staff.helpers import default_office
 
 # The `portal` command runs in-process against the test database (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("portal_env")
@@ -53,6 +54,7 @@ def test_create_prints_the_enrolment_link_and_exits_0(
     token = link.rsplit("/", 1)[1]
     page = fresh(
         link_page(
+            office=default_office(),
             token=token,
             key=settings.derive_key("staff-enrolment"),
             totp_key=settings.derive_key("staff-totp"),
@@ -107,6 +109,7 @@ def test_reset_prints_a_new_link_and_the_old_one_stops(
     def page(link: str) -> Any:
         return fresh(
             link_page(
+                office=default_office(),
                 token=link.rsplit("/", 1)[1],
                 key=settings.derive_key("staff-enrolment"),
                 totp_key=settings.derive_key("staff-totp"),

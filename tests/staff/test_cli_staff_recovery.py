@@ -13,7 +13,7 @@ from portal.staff.enrolment import link_page
 from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_user import StaffUser
 from tests.conftest import fresh
-from tests.staff.helpers import Staff, make_staff
+from tests.staff.helpers import Staff, default_office, make_staff
 
 # The `portal` command runs in-process against the test database (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("portal_env")
@@ -58,6 +58,7 @@ def works(settings: Settings, out: str) -> bool:
     (link,) = [line for line in out.splitlines() if "/staff/enrol/" in line]
     page = fresh(
         lambda: link_page(
+            office=default_office(),
             token=link.rsplit("/", 1)[1],
             key=settings.derive_key("staff-enrolment"),
             totp_key=settings.derive_key("staff-totp"),

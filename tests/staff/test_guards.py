@@ -43,6 +43,7 @@ def admin_routes(other_id: int) -> list[tuple[str, str, dict[str, str]]]:
         ("GET", "/staff/audit", {}),
         ("GET", "/staff/accounts", {}),
         ("GET", "/staff/sms", {}),
+        ("GET", "/staff/admin/website-button", {}),
         (
             "POST",
             "/staff/accounts",
@@ -147,7 +148,7 @@ def test_an_admin_reaches_the_admin_pages(
     client: TestClient[Litestar], admin: Staff, clock: Clock
 ) -> None:
     sign_in(client, admin, clock)
-    for path in ("/staff/audit", "/staff/accounts"):
+    for path in ("/staff/audit", "/staff/accounts", "/staff/admin/website-button"):
         assert client.get(path, follow_redirects=False).status_code == 200, path
 
 
@@ -196,3 +197,22 @@ def test_sign_in_itself_needs_the_csrf_token(
     )
     assert response.status_code == 403
     assert client.get("/staff", follow_redirects=False).status_code == 303
+
+
+def test_platform_pages_are_a_404_not_a_sign_in_redirect_for_everyone_but_a_platform_admin(
+    client: TestClient[Litestar],
+    new_browser: Any,
+    run_db: RunDb,
+    settings: Settings,
+    admin: Staff,
+    clock: Clock,
+) -> None:
+    """Unlike the staff pages (sent to sign in), the platform's are not admitted to exist."""
+    signed_in_admin = sign_in(new_browser(), admin, clock)
+    for browser in (new_browser(), signed_in_admin):
+        for path in ("/platform/offices", "/platform/offices/1"):
+            response = browser.get(path, follow_redirects=False)
+            assert response.status_code == 404, path
+            assert "location" not in response.headers
+    platform = make_staff(run_db, settings, "platform", role="platform_admin")
+    assert sign_in(new_browser(), platform, clock).get("/platform/offices").status_code == 200

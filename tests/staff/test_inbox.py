@@ -9,11 +9,11 @@ from portal.kernel.clock import BANGKOK, utcnow
 from portal.staff.inbox import InboxFilter, InboxPage, export_csv, inbox_page
 from portal.tables.citizen_request import RequestStatus
 from tests.conftest import fresh
-from tests.staff.helpers import BASE_URL, SMS, backdate, file_direct, filing_vault
+from tests.staff.helpers import SMS, backdate, default_office, file_direct, filing_vault
 
 
 def page(**filters: object) -> InboxPage:
-    return fresh(inbox_page(InboxFilter(**filters), filing_vault()))  # type: ignore[arg-type]
+    return fresh(inbox_page(InboxFilter(**filters), filing_vault(), office=default_office()))  # type: ignore[arg-type]
 
 
 def test_row_carries_name_subject_due_date_and_no_assignee() -> None:
@@ -43,7 +43,7 @@ def test_overdue_is_for_open_requests_past_their_target_only() -> None:
             status=RequestStatus.in_progress,
             actor="test",
             public_note="",
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
         )
     )
@@ -54,7 +54,7 @@ def test_overdue_is_for_open_requests_past_their_target_only() -> None:
             status=RequestStatus.cancelled,
             actor="test",
             public_note="",
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
         )
     )
@@ -76,7 +76,7 @@ def test_a_nul_byte_or_an_overlong_query_is_harmless() -> None:
 
 
 def test_export_without_requests_is_the_bom_and_header_only() -> None:
-    text, rows = fresh(export_csv(InboxFilter(), filing_vault()))
+    text, rows = fresh(export_csv(InboxFilter(), filing_vault(), office=default_office()))
     assert rows == 0
     assert text.startswith("\ufeff")
     assert text.count("\n") == 1

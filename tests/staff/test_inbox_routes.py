@@ -22,13 +22,13 @@ from portal.tables.citizen_request import CitizenRequest, RequestStatus
 from tests.citizen.helpers import GENERAL_REQUEST_ANSWERS
 from tests.conftest import html
 from tests.staff.helpers import (
-    BASE_URL,
     SMS,
     Clock,
     RunDb,
     Staff,
     audit_rows,
     backdate,
+    default_office,
     file_direct,
     file_via_routes,
     make_staff,
@@ -63,7 +63,7 @@ def set_status(run_db: RunDb, number: str, status: RequestStatus) -> None:
             status=status,
             actor="test",
             public_note="",
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
         )
     )

@@ -26,7 +26,7 @@ from portal.tables.request_event import RequestEvent
 from portal.tables.sms_message import SmsMessage
 from portal.tables.staff_note import StaffNote
 from tests.conftest import fresh
-from tests.staff.helpers import BASE_URL, SMS, Staff, file_direct, make_staff
+from tests.staff.helpers import SMS, Staff, default_office, file_direct, make_staff
 
 PHONE = "+66800000370"
 NEW_PHONE = "+66800000371"
@@ -76,7 +76,7 @@ def snapshot(number: str) -> tuple[Any, ...]:
 def test_status_change_and_audit_row_in_one_transaction(actor: Actor, number: str) -> None:
     fresh(
         lambda: staff_change_status(
-            number, RequestStatus.in_progress, " ส่งช่างแล้ว ", actor, base_url=BASE_URL, sms=SMS
+            number, RequestStatus.in_progress, " ส่งช่างแล้ว ", actor, office=default_office(), sms=SMS
         )
     )
     row = fresh(lambda: AuditEvent.select().where(AuditEvent.action == "change_status").first())
@@ -98,7 +98,7 @@ def test_when_the_audit_row_fails_the_status_change_is_undone(actor: Actor, numb
     with pytest.raises(AuditDown):
         fresh(
             lambda: staff_change_status(
-                number, RequestStatus.in_progress, "x", actor, base_url=BASE_URL, sms=SMS
+                number, RequestStatus.in_progress, "x", actor, office=default_office(), sms=SMS
             )
         )
     assert snapshot(number) == before
@@ -110,7 +110,7 @@ def test_when_the_audit_row_fails_the_phone_fix_is_undone(actor: Actor, number: 
     with pytest.raises(AuditDown):
         fresh(
             lambda: staff_fix_phone(
-                number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS
+                number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, office=default_office(), sms=SMS
             )
         )
     assert snapshot(number) == before
@@ -120,9 +120,9 @@ def test_when_the_audit_row_fails_the_phone_fix_is_undone(actor: Actor, number: 
 def test_when_the_audit_row_fails_note_and_assignment_are_undone(actor: Actor, number: str) -> None:
     before = snapshot(number)
     with pytest.raises(AuditDown):
-        fresh(lambda: staff_add_note(number, "บันทึก", actor))
+        fresh(lambda: staff_add_note(number, "บันทึก", actor, office=default_office()))
     with pytest.raises(AuditDown):
-        fresh(lambda: staff_assign(number, actor.staff_id, actor))
+        fresh(lambda: staff_assign(number, actor.staff_id, actor, office=default_office()))
     assert snapshot(number) == before
 
 
@@ -131,7 +131,7 @@ def test_a_refused_status_change_writes_no_audit_row(actor: Actor, number: str) 
     with pytest.raises(StatusChangeError) as refused:
         fresh(
             lambda: staff_change_status(
-                number, RequestStatus.received, "", actor, base_url=BASE_URL, sms=SMS
+                number, RequestStatus.received, "", actor, office=default_office(), sms=SMS
             )
         )
     assert refused.value.code == "not_allowed"
@@ -139,19 +139,19 @@ def test_a_refused_status_change_writes_no_audit_row(actor: Actor, number: str) 
 
 
 def test_unknown_numbers(actor: Actor) -> None:
-    assert fresh(lambda: view_request("69-999999", actor)) is None
+    assert fresh(lambda: view_request("69-999999", actor, office=default_office())) is None
     with pytest.raises(CaseError) as note:
-        fresh(lambda: staff_add_note("69-999999", "x", actor))
+        fresh(lambda: staff_add_note("69-999999", "x", actor, office=default_office()))
     with pytest.raises(CaseError) as assign:
-        fresh(lambda: staff_assign("69-999999", None, actor))
+        fresh(lambda: staff_assign("69-999999", None, actor, office=default_office()))
     assert [e.value.code for e in (note, assign)] == ["unknown_request"] * 2
     setup = ["staff_created", "staff_enrolled"]  # the test account's own making
     assert fresh(lambda: AuditEvent.count().where(AuditEvent.action.not_in(setup))) == 0
 
 
 def test_view_request_lists_the_allowed_next_statuses_and_notes(actor: Actor, number: str) -> None:
-    fresh(lambda: staff_add_note(number, "ภายใน", actor))
-    view = fresh(lambda: view_request(number, actor))
+    fresh(lambda: staff_add_note(number, "ภายใน", actor, office=default_office()))
+    view = fresh(lambda: view_request(number, actor, office=default_office()))
     assert view is not None
     assert view.tracked.number == number
     assert view.allowed_next == ["in_progress", "completed", "rejected", "cancelled"]
@@ -174,18 +174,20 @@ def test_notes_and_phone_fixes_take_the_lock_that_purge_and_status_changes_take(
         return real(serialize=serialize)
 
     monkeypatch.setattr(case, "write_transaction", recording)
-    fresh(lambda: staff_add_note(number, "บันทึก", actor))
+    fresh(lambda: staff_add_note(number, "บันทึก", actor, office=default_office()))
     fresh(
-        lambda: staff_fix_phone(number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS)
+        lambda: staff_fix_phone(
+            number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, office=default_office(), sms=SMS
+        )
     )
     assert taken == [f"request-status:{number}"] * 2
     # Every staff action takes it exactly once (a status change no longer takes it twice).
     fresh(
         lambda: staff_change_status(
-            number, RequestStatus.in_progress, "", actor, base_url=BASE_URL, sms=SMS
+            number, RequestStatus.in_progress, "", actor, office=default_office(), sms=SMS
         )
     )
-    fresh(lambda: staff_assign(number, actor.staff_id, actor))
+    fresh(lambda: staff_assign(number, actor.staff_id, actor, office=default_office()))
     assert taken == [f"request-status:{number}"] * 4
 
 
@@ -201,17 +203,17 @@ def test_an_anonymised_request_takes_no_note_status_or_phone(actor: Actor, numbe
     )
     before = snapshot(number)
     with pytest.raises(NoteError) as note:
-        fresh(lambda: staff_add_note(number, "บันทึก", actor))
+        fresh(lambda: staff_add_note(number, "บันทึก", actor, office=default_office()))
     with pytest.raises(StatusChangeError) as status:
         fresh(
             lambda: staff_change_status(
-                number, RequestStatus.in_progress, "", actor, base_url=BASE_URL, sms=SMS
+                number, RequestStatus.in_progress, "", actor, office=default_office(), sms=SMS
             )
         )
     with pytest.raises(PhoneChangeError) as phone:
         fresh(
             lambda: staff_fix_phone(
-                number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, base_url=BASE_URL, sms=SMS
+                number, NEW_PHONE, "ตรวจบัตรแล้ว", actor, office=default_office(), sms=SMS
             )
         )
     assert [e.value.code for e in (note, status, phone)] == ["anonymised"] * 3

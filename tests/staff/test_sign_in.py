@@ -25,9 +25,10 @@ from portal.tables.audit_event import AuditEvent
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from portal.tables.staff_user import StaffUser
 from tests.conftest import fresh
-from tests.staff.helpers import Clock, Staff, make_staff
+from tests.staff.helpers import Clock, Staff, default_office, make_staff
 
 IP = "203.0.113.7"
+OFFICE = default_office()
 
 
 @pytest.fixture
@@ -43,7 +44,12 @@ def officer(settings: Settings) -> Staff:
 def attempt(totp_key: bytes, username: str, password: str, code: str, ip: str = IP) -> SignInResult:
     return fresh(
         lambda: sign_in(
-            username=username, password=password, code=code, client_ip=ip, totp_key=totp_key
+            office=OFFICE,
+            username=username,
+            password=password,
+            code=code,
+            client_ip=ip,
+            totp_key=totp_key,
         )
     )
 
@@ -265,6 +271,7 @@ def test_the_same_code_sent_five_times_at_once_signs_in_once(
             await asyncio.gather(
                 *(
                     sign_in(
+                        office=OFFICE,
                         username="somchai",
                         password=officer.password,
                         code=code,

@@ -32,6 +32,7 @@ from tests.citizen.helpers import (
     verify_phone,
 )
 from tests.conftest import csrf_token, html, make_settings, without_reference
+from tests.tracking.helpers import HERE
 
 MANUAL_COPY = Path(__file__).with_name("e-service-manual.th.txt")
 """The customer's manual as delivered, kept here so a clean clone tests against it too."""
@@ -232,10 +233,10 @@ def test_send_code_answers_the_same_whether_or_not_the_phone_filed(
     # tells the two apart until the code is entered (then only the phone's holder learns).
     assert run_db(lambda: OtpChallenge.count().where(OtpChallenge.purpose == "track")) == 2
     for e164, codes in ((FILER[1], 2), (NEVER_FILED[1], 1)):  # the filer also filed by code
-        sent = run_db(lambda e164=e164: list_messages(to_phone=e164))
+        sent = run_db(lambda e164=e164: list_messages(office=HERE, to_phone=e164))
         assert [m["purpose"] for m in sent].count("otp") == codes
         assert all(m["state"] != "suppressed" and m["text"] for m in sent)
-    assert run_db(lambda: budget.used(utcnow())) == 4  # three codes and the receipt
+    assert run_db(lambda: budget.used(utcnow(), office_id=HERE.id)) == 4  # 3 codes, 1 receipt
 
 
 @pytest.fixture
@@ -393,7 +394,7 @@ class TestPhoneWithNoRequests:
         response = _verify_for_tracking(stranger, run_db, NEVER_FILED, "69-000001")
         assert response.status_code == 303
         assert response.headers["location"] == "/track/requests"
-        code_sms = run_db(lambda: list_messages(to_phone=NEVER_FILED[1]))
+        code_sms = run_db(lambda: list_messages(office=HERE, to_phone=NEVER_FILED[1]))
         assert [(m["purpose"], m["state"]) for m in code_sms] == [("otp", "sent")]
 
         page = html(stranger.get("/track/requests"))
@@ -421,4 +422,4 @@ class TestPhoneWithNoRequests:
     ) -> None:
         answers = [_lookup(new_browser(), NEVER_FILED[0]).status_code for _ in range(4)]
         assert answers == [303, 303, 303, 429]  # 3 codes per phone per 15 minutes
-        assert len(run_db(lambda: list_messages(to_phone=NEVER_FILED[1]))) == 3
+        assert len(run_db(lambda: list_messages(office=HERE, to_phone=NEVER_FILED[1]))) == 3

@@ -47,14 +47,14 @@ def test_bad_tokens_all_get_the_same_404(client: TestClient[Litestar], token: st
 
 def _move_to_new_phone(run_db: Any, number: str) -> None:
     from portal.casework.phone_change import change_phone
-    from tests.staff.helpers import BASE_URL, SMS
+    from tests.staff.helpers import SMS, default_office
 
     run_db(
         lambda: change_phone(
             number=number,
             new_phone="+66800000021",
             reason="ตรวจบัตรประชาชนที่เคาน์เตอร์แล้ว",
-            base_url=BASE_URL,
+            office=default_office(),
             sms=SMS,
         )
     )

@@ -13,18 +13,23 @@ from portal.casework.status import change_status
 from portal.catalogue.service import get_active_service
 from portal.citizen.service import FiledRequest, file_request
 from portal.kernel.clock import utcnow
+from portal.kernel.offices import OfficeRef
+from portal.kernel.tracking_links import token_digest
 from portal.sms.outbox import SmsConfig
 from portal.tables.citizen_request import CitizenRequest, RequestStatus
+from portal.tables.moved_token import MovedToken
 from portal.tracking.service import (
     find_by_token,
+    link_moved,
+    request_by_number,
     request_for_phone,
     requests_for_phone,
 )
 from tests.citizen.helpers import new_submission_key
 from tests.conftest import filing_vault, fresh
-from tests.tracking.helpers import phone_has_requests
+from tests.offices import create_office
+from tests.tracking.helpers import HERE, office_ref, phone_has_requests
 
-BASE_URL = "https://eservice.example.go.th"
 SMS = SmsConfig("OSS-LOCAL", "outbox")
 PHONE = "+66800000032"
 OTHER_PHONE = "+66800000033"
@@ -54,16 +59,18 @@ SERVICE_NAME = "แจ้งคำร้องทั่วไป"
 pytestmark = pytest.mark.usefixtures("database")
 
 
-def file(phone: str = PHONE, answers: dict[str, str] | None = None) -> FiledRequest:
+def file(
+    phone: str = PHONE, answers: dict[str, str] | None = None, office: OfficeRef = HERE
+) -> FiledRequest:
     async def go() -> FiledRequest:
-        service = await get_active_service("general-request")
+        service = await get_active_service("general-request", office=office)
         assert service is not None
         return await file_request(
             service=service,
             phone=phone,
             answers=ANSWERS if answers is None else answers,
             submission_key=new_submission_key(),
-            base_url=BASE_URL,
+            office=office,
             sms=SMS,
             vault=filing_vault(),
         )
@@ -78,7 +85,7 @@ def change(number: str, status: RequestStatus, note: str = "") -> None:
             status=status,
             actor=STAFF,
             public_note=note,
-            base_url=BASE_URL,
+            office=HERE,
             sms=SMS,
         )
     )
@@ -109,9 +116,11 @@ def filed_days_ago(filed: FiledRequest, days: int) -> None:
 def test_requests_for_phone_lists_only_that_phones_requests() -> None:
     mine = [file(), file()]
     theirs = file(OTHER_PHONE)
-    numbers = {summary.number for summary in fresh(requests_for_phone(PHONE))}
+    numbers = {summary.number for summary in fresh(requests_for_phone(PHONE, office=HERE))}
     assert numbers == {filed.number for filed in mine}
-    assert [s.number for s in fresh(requests_for_phone(OTHER_PHONE))] == [theirs.number]
+    assert [s.number for s in fresh(requests_for_phone(OTHER_PHONE, office=HERE))] == [
+        theirs.number
+    ]
 
 
 def test_requests_for_phone_are_newest_first_by_filing_time() -> None:
@@ -120,20 +129,20 @@ def test_requests_for_phone_are_newest_first_by_filing_time() -> None:
     filed_days_ago(oldest, 3)
     filed_days_ago(newest, 1)
     filed_days_ago(middle, 2)
-    summaries = fresh(requests_for_phone(PHONE))
+    summaries = fresh(requests_for_phone(PHONE, office=HERE))
     assert [s.number for s in summaries] == [newest.number, middle.number, oldest.number]
 
 
 def test_requests_filed_one_after_another_list_the_latest_first() -> None:
     first, second, third = file(), file(), file()
-    summaries = fresh(requests_for_phone(PHONE))
+    summaries = fresh(requests_for_phone(PHONE, office=HERE))
     assert [s.number for s in summaries] == [third.number, second.number, first.number]
 
 
 def test_request_summary_carries_service_name_and_current_status() -> None:
     filed = file()
     change(filed.number, RequestStatus.in_progress)
-    (summary,) = fresh(requests_for_phone(PHONE))
+    (summary,) = fresh(requests_for_phone(PHONE, office=HERE))
     assert summary.number == filed.number
     assert summary.service_name == SERVICE_NAME
     assert summary.status == "in_progress"
@@ -142,7 +151,7 @@ def test_request_summary_carries_service_name_and_current_status() -> None:
 
 def test_requests_for_a_phone_with_none_is_empty() -> None:
     file()
-    assert fresh(requests_for_phone(NO_REQUESTS_PHONE)) == []
+    assert fresh(requests_for_phone(NO_REQUESTS_PHONE, office=HERE)) == []
 
 
 def test_phone_has_requests_only_once_it_has_filed_one() -> None:
@@ -158,18 +167,18 @@ def test_phone_has_requests_only_once_it_has_filed_one() -> None:
 def test_request_for_another_phone_is_as_if_unknown() -> None:
     theirs = file(OTHER_PHONE)
     file()
-    assert fresh(request_for_phone(theirs.number, PHONE)) is None
+    assert fresh(request_for_phone(theirs.number, PHONE, office=HERE)) is None
 
 
 def test_request_for_an_unknown_number_is_none() -> None:
     filed = file()
     unknown = "69-000000" if filed.number != "69-000000" else "69-000001"
-    assert fresh(request_for_phone(unknown, PHONE)) is None
+    assert fresh(request_for_phone(unknown, PHONE, office=HERE)) is None
 
 
 def test_request_for_its_own_phone_has_labelled_answers_in_form_order() -> None:
     filed = file()
-    tracked = fresh(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE, office=HERE))
     assert tracked is not None
     assert tracked.number == filed.number
     assert tracked.phone == PHONE
@@ -180,7 +189,7 @@ def test_request_for_its_own_phone_has_labelled_answers_in_form_order() -> None:
 
 def test_empty_answers_are_left_out() -> None:
     filed = file(answers={**ANSWERS, "details": "", "citizen_id": ""})
-    tracked = fresh(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE, office=HERE))
     assert tracked is not None
     labels = [label for label, _ in tracked.answers]
     assert "เลขประจำตัวประชาชน" not in labels
@@ -191,7 +200,7 @@ def test_empty_answers_are_left_out() -> None:
 def test_answers_keep_thai_text_exactly() -> None:
     answers = {**ANSWERS, "details": "น้ำท่วมขัง ๓ วัน\nถนนซอย ๕"}
     filed = file(answers=answers)
-    tracked = fresh(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE, office=HERE))
     assert tracked is not None
     assert dict(tracked.answers)["รายละเอียด"] == "น้ำท่วมขัง ๓ วัน\nถนนซอย ๕"
 
@@ -201,7 +210,7 @@ def test_answers_keep_thai_text_exactly() -> None:
 
 def test_find_by_token_shows_status_but_no_answers() -> None:
     filed = file()
-    tracked = fresh(find_by_token(token_of(filed)))
+    tracked = fresh(find_by_token(token_of(filed), office=HERE))
     assert tracked is not None
     assert tracked.number == filed.number
     assert tracked.status == "received"
@@ -213,8 +222,8 @@ def test_find_by_token_with_a_wrong_token_is_none() -> None:
     filed = file()
     token = token_of(filed)
     other = ("A" if token[0] != "A" else "B") + token[1:]
-    assert fresh(find_by_token(other)) is None
-    assert fresh(find_by_token("short")) is None
+    assert fresh(find_by_token(other, office=HERE)) is None
+    assert fresh(find_by_token("short", office=HERE)) is None
 
 
 # The timeline
@@ -225,8 +234,8 @@ def test_timeline_lists_status_changes_in_order_with_public_notes() -> None:
     change(filed.number, RequestStatus.in_progress, "เจ้าหน้าที่ออกตรวจพื้นที่แล้ว")
     change(filed.number, RequestStatus.completed, "ซ่อมท่อเรียบร้อย")
     for tracked in (
-        fresh(request_for_phone(filed.number, PHONE)),
-        fresh(find_by_token(token_of(filed))),
+        fresh(request_for_phone(filed.number, PHONE, office=HERE)),
+        fresh(find_by_token(token_of(filed), office=HERE)),
     ):
         assert tracked is not None
         assert tracked.status == "completed"
@@ -243,7 +252,7 @@ def test_timeline_shows_a_reopened_request_in_order() -> None:
     filed = file()
     change(filed.number, RequestStatus.completed, "ปิดเรื่อง")
     change(filed.number, RequestStatus.in_progress, "เปิดเรื่องอีกครั้ง")
-    tracked = fresh(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE, office=HERE))
     assert tracked is not None
     assert [e.status for e in tracked.timeline] == ["received", "completed", "in_progress"]
 
@@ -252,6 +261,55 @@ def test_timeline_holds_only_this_requests_events() -> None:
     filed = file()
     other = file(OTHER_PHONE)
     change(other.number, RequestStatus.rejected, "ส่งต่อหน่วยงานอื่น")
-    tracked = fresh(request_for_phone(filed.number, PHONE))
+    tracked = fresh(request_for_phone(filed.number, PHONE, office=HERE))
     assert tracked is not None
     assert [e.status for e in tracked.timeline] == ["received"]
+
+
+# Another office on the same platform
+
+
+def other_office() -> OfficeRef:
+    return office_ref(fresh(create_office("nongbua")), "nongbua")
+
+
+def test_another_offices_request_is_unknown_here_by_token_number_and_phone() -> None:
+    there = other_office()
+    theirs = file(office=there)
+    token = token_of(theirs)
+    assert fresh(find_by_token(token, office=HERE)) is None
+    assert fresh(request_for_phone(theirs.number, PHONE, office=HERE)) is None
+    assert fresh(request_by_number(theirs.number, office=HERE)) is None
+    assert fresh(requests_for_phone(PHONE, office=HERE)) == []
+    # ... and all of it is there at its own office.
+    found = fresh(find_by_token(token, office=there))
+    assert found is not None and found.number == theirs.number
+    assert fresh(request_for_phone(theirs.number, PHONE, office=there)) is not None
+    assert [s.number for s in fresh(requests_for_phone(PHONE, office=there))] == [theirs.number]
+
+
+def test_the_same_phone_lists_only_each_offices_own_requests() -> None:
+    there = other_office()
+    here, theirs = file(), file(office=there)
+    assert [s.number for s in fresh(requests_for_phone(PHONE, office=HERE))] == [here.number]
+    assert [s.number for s in fresh(requests_for_phone(PHONE, office=there))] == [theirs.number]
+    found = fresh(request_by_number(here.number, office=HERE))
+    assert found is not None and found[0] == here.id
+
+
+def test_a_moved_link_is_moved_only_at_its_own_office() -> None:
+    there = other_office()
+    theirs = file(office=there)
+    token = token_of(theirs)
+    fresh(
+        MovedToken.insert(
+            MovedToken(
+                office=there.id,
+                token_hash=token_digest(token),
+                request=theirs.id,
+                moved_at=utcnow(),
+            )
+        )
+    )
+    assert fresh(link_moved(token, office=there)) is True
+    assert fresh(link_moved(token, office=HERE)) is False

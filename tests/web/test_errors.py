@@ -27,7 +27,7 @@ def test_errors_on_a_tracking_link_log_the_path_without_its_token(
     status: int,
     level: int,
 ) -> None:
-    async def broken(token: str) -> None:
+    async def broken(token: str, **scope: object) -> None:
         raise failure
 
     monkeypatch.setattr("portal.tracking.routes.find_by_token", broken)
