@@ -37,7 +37,7 @@ from portal.otp.session_state import (
 )
 from portal.otp.step_rendering import CodeStepLinks, render_code_step
 from portal.web.offices import office_of
-from portal.web.rendering import MAIN, client_ip, go_to, step_target
+from portal.web.rendering import MAIN, client_ip, go_to, path_for, step_target
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -167,7 +167,10 @@ class _Handlers:
         self, request: AnyRequest, context: Any, pending: PendingCode, **shown: Any
     ) -> Template:
         routes, params = self.step.routes, self.step.url_params(context)
-        reverse = request.app.route_reverse
+
+        def reverse(name: str, **values: Any) -> str:
+            return path_for(request, name, **values)
+
         label, label_en = self.step.labels(context)
         links = CodeStepLinks(
             step_label=label,

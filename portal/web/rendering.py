@@ -54,6 +54,14 @@ def render(
     )
 
 
+def path_for(request: Request[Any, Any, Any], route_name: str, **params: Any) -> str:
+    """The path of a route as this request's browser must ask for it: with the development
+    office prefix (``/o/<slug>``, the ASGI root path) when the request came through one."""
+    path = request.app.route_reverse(route_name, **params)
+    root = str(request.scope.get("root_path", ""))
+    return f"{root}{path}" if root and not path.startswith(root + "/") else path
+
+
 def go_to(
     request: Request[Any, Any, Any],
     route_name: str,
@@ -63,7 +71,7 @@ def go_to(
     **params: Any,
 ) -> Response[Any]:
     """303 for browsers, HX-Location for htmx: either way a refresh never re-submits."""
-    path = request.app.route_reverse(route_name, **params)
+    path = path_for(request, route_name, **params)
     if query:
         path = f"{path}?{query}"
     if wants_partial(request):

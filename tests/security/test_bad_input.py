@@ -419,6 +419,7 @@ def test_every_post_route_survives_wrong_content_types_and_broken_bodies(
         "staff_id": str(officer.id),
         "service_id": "1",
         "template_id": "1",
+        "office_id": "1",
         "backend": "webhook",
         "token": "x" * 20,
     }

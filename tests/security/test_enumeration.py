@@ -68,7 +68,7 @@ def test_every_tracking_step_looks_the_same_for_a_phone_without_requests(
     # Every send above was a real SMS to both phones, none a stand-in: the budget, the outbox
     # and the phone itself see the same (the filer's one extra code was for filing).
     def codes(e164: str) -> list[dict[str, Any]]:
-        sent = run_db(lambda: list_messages(to_phone=e164))
+        sent = run_db(lambda: list_messages(office=None, to_phone=e164))
         return [m for m in sent if m["purpose"] == "otp"]
 
     assert len(codes(FILED[1])) - 1 == len(codes(NEVER[1])) >= 1

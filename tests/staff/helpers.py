@@ -27,7 +27,7 @@ from portal.tables.reply_template import ReplyTemplate
 from portal.tables.staff_enrolment import StaffEnrolment
 from portal.tables.staff_note import StaffNote
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
-from portal.tables.staff_user import StaffUser
+from portal.tables.staff_user import StaffRole, StaffUser
 from tests.citizen.helpers import (
     GENERAL_REQUEST_ANSWERS,
     new_submission_key,
@@ -156,6 +156,7 @@ def make_staff(
             actor="test",
             enrolment_key=settings.derive_key("staff-enrolment"),
             totp_key=settings.derive_key("staff-totp"),
+            grantable=tuple(StaffRole),  # as the portal command may (platform_admin too)
         )
         token = created.link.token
         page = await enrolment.link_page(
