@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal.settings import Settings
 from portal.tables.office import DEFAULT_OFFICE_ID, Office, OfficeHost
@@ -74,7 +75,9 @@ def office_from_row(row: dict[str, Any], settings: Settings, hosts: tuple[str, .
     if row.get("env_managed"):
         row = {**row, **_from_settings(settings)}
     default = row["id"] == DEFAULT_OFFICE_ID
-    base_url = (row["base_url"] or _platform_base_url(settings, row["slug"], default)).rstrip("/")
+    base_url = (
+        row["base_url"] or _platform_base_url(settings, row["slug"], default, hosts)
+    ).rstrip("/")
     link_base = row["sms_link_base_url"] or (
         settings.sms_link_base if default and not row["base_url"] else base_url
     )
@@ -102,9 +105,15 @@ def office_from_row(row: dict[str, Any], settings: Settings, hosts: tuple[str, .
     )
 
 
-def _platform_base_url(settings: Settings, slug: str, default: bool) -> str:
+def _platform_base_url(settings: Settings, slug: str, default: bool, hosts: tuple[str, ...]) -> str:
+    """An office that did not set its base URL: the platform's (default office), its first host
+    name with the platform's scheme, or (no host yet) the development prefix."""
     base = settings.base_url.rstrip("/")
-    return base if default else f"{base}{DEV_PREFIX}{slug}"
+    if default:
+        return base
+    if hosts:
+        return f"{urlsplit(base).scheme or 'https'}://{hosts[0]}"
+    return f"{base}{DEV_PREFIX}{slug}"
 
 
 def _from_settings(settings: Settings) -> dict[str, Any]:
