@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
-from portal.platform import routes
+from portal.platform import emblem_routes, routes
 from portal.settings import Settings
 
 
@@ -20,5 +20,7 @@ def build_router(settings: Settings) -> Router:
             routes.active_action,
             routes.invite_action,
             routes.adopt_action,
+            emblem_routes.emblem_action,
+            emblem_routes.emblem_image,
         ],
     )

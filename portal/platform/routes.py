@@ -34,7 +34,7 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {key: str(value)[:FORM_LIMIT] for key, value in (await request.form()).items()}
 
 
-async def _who(request: Request[Any, Any, Any], staff: StaffSession) -> Who:
+async def who(request: Request[Any, Any, Any], staff: StaffSession) -> Who:
     actor = await acting_staff(request, staff)
     return Who(actor=actor.username, client_ip=actor.client_ip)
 
@@ -49,13 +49,14 @@ async def _list_page(
     )
 
 
-async def _office_page(
+async def render_office_page(
     request: Request[Any, Any, Any],
     office_id: int,
     *,
     error: PlatformError | None = None,
     invite_error: str = "",
     invitation: Invitation | None = None,
+    emblem_error: str = "",
     saved: str = "",
     form: dict[str, str] | None = None,
     status_code: int = 200,
@@ -79,6 +80,7 @@ async def _office_page(
             "error": error,
             "invite_error": invite_error,
             "invitation": invitation,
+            "emblem_error": emblem_error,
             "saved": saved,
             "library": library(),
             "adopted": adopted,
@@ -106,7 +108,7 @@ async def create_office_action(
             name_en=form.get("name_en", ""),
             hosts=split_hosts(form.get("hosts", "")),
             development=settings.is_development,
-            who=await _who(request, staff),
+            who=await who(request, staff),
         )
     except PlatformError as error:
         return await _list_page(error=error, form=form)
@@ -118,7 +120,7 @@ async def create_office_action(
 
 @get("/platform/offices/{office_id:int}", name="platform_office", guards=PLATFORM)
 async def office_page(request: Request[Any, Any, Any], office_id: FromPath[int]) -> Template:
-    return await _office_page(request, office_id)
+    return await render_office_page(request, office_id)
 
 
 @post("/platform/offices/{office_id:int}/hosts", name="platform_office_hosts", guards=PLATFORM)
@@ -126,14 +128,14 @@ async def hosts_action(
     request: Request[Any, Any, Any], office_id: FromPath[int], staff: NamedDependency[StaffSession]
 ) -> Template:
     form = await _form(request)
-    await _exists(office_id)
+    await exists(office_id)
     try:
         await offices.set_hosts(
-            office_id, split_hosts(form.get("hosts", "")), who=await _who(request, staff)
+            office_id, split_hosts(form.get("hosts", "")), who=await who(request, staff)
         )
     except PlatformError as error:
-        return await _office_page(request, office_id, error=error, form=form)
-    return await _office_page(request, office_id, saved="hosts")
+        return await render_office_page(request, office_id, error=error, form=form)
+    return await render_office_page(request, office_id, saved="hosts")
 
 
 @post("/platform/offices/{office_id:int}/details", name="platform_office_details", guards=PLATFORM)
@@ -144,14 +146,14 @@ async def details_action(
     settings: NamedDependency[Settings],
 ) -> Template:
     form = await _form(request)
-    await _exists(office_id)
+    await exists(office_id)
     try:
         await offices.update_details(
-            office_id, form, development=settings.is_development, who=await _who(request, staff)
+            office_id, form, development=settings.is_development, who=await who(request, staff)
         )
     except PlatformError as error:
-        return await _office_page(request, office_id, error=error, form=form)
-    return await _office_page(request, office_id, saved="details")
+        return await render_office_page(request, office_id, error=error, form=form)
+    return await render_office_page(request, office_id, saved="details")
 
 
 @post("/platform/offices/{office_id:int}/active", name="platform_office_active", guards=PLATFORM)
@@ -159,12 +161,12 @@ async def active_action(
     request: Request[Any, Any, Any], office_id: FromPath[int], staff: NamedDependency[StaffSession]
 ) -> Template:
     active = (await _form(request)).get("active", "") == "1"
-    await _exists(office_id)
+    await exists(office_id)
     try:
-        await offices.set_active(office_id, active, who=await _who(request, staff))
+        await offices.set_active(office_id, active, who=await who(request, staff))
     except PlatformError as error:
-        return await _office_page(request, office_id, error=error)
-    return await _office_page(request, office_id, saved="active")
+        return await render_office_page(request, office_id, error=error)
+    return await render_office_page(request, office_id, saved="active")
 
 
 @post("/platform/offices/{office_id:int}/admins", name="platform_office_invite", guards=PLATFORM)
@@ -176,7 +178,7 @@ async def invite_action(
 ) -> Template:
     """The link is on this response only (``no-store`` like every staff page), never stored."""
     form = await _form(request)
-    await _exists(office_id)
+    await exists(office_id)
     directory = offices_of(request.app)
     directory.forget()
     office = await directory.by_id(office_id)
@@ -188,11 +190,11 @@ async def invite_action(
             username=form.get("username", "")[:64],
             display_name=form.get("display_name", ""),
             keys=Keys(staff_config.enrolment_key, staff_config.totp_key),
-            who=await _who(request, staff),
+            who=await who(request, staff),
         )
     except AccountError as error:
-        return await _office_page(request, office_id, invite_error=error.code)
-    return await _office_page(request, office_id, invitation=invitation)
+        return await render_office_page(request, office_id, invite_error=error.code)
+    return await render_office_page(request, office_id, invitation=invitation)
 
 
 @post("/platform/offices/{office_id:int}/services", name="platform_office_adopt", guards=PLATFORM)
@@ -202,14 +204,16 @@ async def adopt_action(
     """More forms from the shared library, copied for the office to edit as its own."""
     form = await request.form()
     slugs = [str(slug)[:64] for slug in form.getall("slug")] if "slug" in form else []
-    await _exists(office_id)
+    await exists(office_id)
     try:
-        await offices.adopt_forms(office_id, slugs, who=await _who(request, staff))
+        await offices.adopt_forms(office_id, slugs, who=await who(request, staff))
     except UnknownForm:
-        return await _office_page(request, office_id, error=PlatformError("unknown_form", "slug"))
-    return await _office_page(request, office_id, saved="services")
+        return await render_office_page(
+            request, office_id, error=PlatformError("unknown_form", "slug")
+        )
+    return await render_office_page(request, office_id, saved="services")
 
 
-async def _exists(office_id: int) -> None:
+async def exists(office_id: int) -> None:
     if await offices.office_row(office_id) is None:
         raise NotFoundException()

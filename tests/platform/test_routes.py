@@ -236,8 +236,8 @@ def test_an_invited_admin_enrols_at_that_office_only(
     )
     assert response.status_code == 200, response.text
     url = html(response).select_one("[data-enrolment-link]").get_text(strip=True)
-    # The office's own base URL (none set: the platform's, with its prefix).
-    assert url.startswith("https://eservice.example.go.th/o/nongbua/staff/enrol/")
+    # The office's own address (none set: its first host name, with the platform's scheme).
+    assert url.startswith(f"https://{NONGBUA}/staff/enrol/")
     path = "/staff/enrol/" + url.rsplit("/staff/enrol/", 1)[1]
     row = run_db(
         lambda: (

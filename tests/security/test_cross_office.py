@@ -148,6 +148,7 @@ def b_bodies(a: OfficeWorld, b: OfficeWorld, clock: Clock) -> dict[str, dict[str
         "platform_office_active": {"active": "0"},
         "platform_office_invite": {"username": "intruder", "display_name": "x"},
         "platform_office_adopt": {"slug": "complaint"},
+        "platform_office_emblem": {},
     }
 
 

@@ -87,6 +87,7 @@ def bodies(
         "platform_office_active": {"active": "0"},
         "platform_office_invite": {"username": "intruder"},
         "platform_office_adopt": {"slug": "building-permit"},
+        "platform_office_emblem": {},
     }
 
 

@@ -187,6 +187,8 @@ def crawl_plan(
         Visit("staff_catalogue", "/staff/catalogue", admin),
         Visit("platform_offices", "/platform/offices", platform),
         Visit("platform_office", "/platform/offices/1", platform),
+        # The default office has no emblem: the 404 page, with its headers.
+        Visit("platform_office_emblem_image", "/platform/offices/1/emblem", platform, 404),
         Visit("staff_service_new", "/staff/catalogue/new", admin),
         Visit("staff_service_edit", f"/staff/catalogue/{service_id}", admin),
         Visit("set_language", "/lang/en?next=/e-service", anonymous, 303, htmx_status=303),

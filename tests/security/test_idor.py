@@ -85,6 +85,8 @@ ACCESS_RULES = {
             "platform_office_active",
             "platform_office_invite",
             "platform_office_adopt",
+            "platform_office_emblem",
+            "platform_office_emblem_image",
         ),
         "platform_guard: a platform admin of the default office, on its host; anyone else "
         "the 404 of a missing page (tests/platform/test_routes.py)",
