@@ -41,6 +41,8 @@ class Browser:
 
     port: int
     client_ip: str
+    host: str = ""
+    """The Host header (which office a request is for); empty: 127.0.0.1 and the port."""
     cookies: dict[str, str] = field(default_factory=dict)
     _reader: asyncio.StreamReader | None = None
     _writer: asyncio.StreamWriter | None = None
@@ -83,7 +85,7 @@ class Browser:
     ) -> Response:
         lines = [
             f"{method} {path} HTTP/1.1",
-            f"Host: {HOST}:{self.port}",
+            f"Host: {self.host or f'{HOST}:{self.port}'}",
             "Accept: text/html",
             "Accept-Encoding: gzip",
             f"X-Forwarded-For: {self.client_ip}",

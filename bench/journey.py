@@ -215,9 +215,10 @@ async def finish(
     _expect("tracking", timings.add("tracking", await browser.get(f"/t/{token.group(1)}")), 200)
 
 
-async def journey(port: int, n: int, outbox: Outbox, timings: Timings) -> bool:
-    """One whole journey by citizen ``n`` on a new connection; False (and counted) if it failed."""
-    browser = Browser(port, client_ip(n))
+async def journey(port: int, n: int, outbox: Outbox, timings: Timings, host: str = "") -> bool:
+    """One whole journey by citizen ``n`` on a new connection; False (and counted) if it failed.
+    ``host``: the Host header, i.e. which office (bench/offices.py); empty: 127.0.0.1."""
+    browser = Browser(port, client_ip(n), host)
     phone = phone_number(n)
     try:
         csrf, key = await verified_form(browser, phone, outbox, timings)

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,13 +85,16 @@ class Meter:
         }
 
 
-async def ceiling(server: Server, path: str, seconds: float, users: int) -> dict[str, Any]:
-    """Browsers asking for ``path`` back to back on keep-alive connections."""
+async def ceiling(
+    server: Server, path: str, seconds: float, users: int, hosts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Browsers asking for ``path`` back to back on keep-alive connections; browser ``n`` sends
+    ``hosts[n % len(hosts)]`` as its Host header when ``hosts`` are given (bench/offices.py)."""
     timings = steps.Timings()
     deadline = time.perf_counter() + seconds
 
     async def user(n: int) -> None:
-        browser = Browser(server.port, steps.client_ip(n))
+        browser = Browser(server.port, steps.client_ip(n), hosts[n % len(hosts)] if hosts else "")
         try:
             while time.perf_counter() < deadline:
                 response = await browser.get(path)
@@ -138,9 +142,15 @@ def journey_figures(
 
 
 async def journeys_closed(
-    server: Server, outbox: steps.Outbox, seconds: float, users: int, first: int
+    server: Server,
+    outbox: steps.Outbox,
+    seconds: float,
+    users: int,
+    first: int,
+    host: str = "",
 ) -> tuple[dict[str, Any], int]:
-    """``users`` citizens, each starting a new journey as soon as the last one ends."""
+    """``users`` citizens, each starting a new journey as soon as the last one ends (at the
+    office answering on ``host``, bench/offices.py; empty: 127.0.0.1)."""
     timings = steps.Timings()
     deadline = time.perf_counter() + seconds
     counter = iter(range(first, first + MAX_JOURNEYS))
@@ -152,7 +162,7 @@ async def journeys_closed(
             n = next(counter, None)
             if n is None:
                 return
-            finished = await steps.journey(server.port, n, outbox, timings)
+            finished = await steps.journey(server.port, n, outbox, timings, host)
             done += finished
 
     with Meter(server) as meter:

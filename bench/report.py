@@ -247,14 +247,177 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+LOOKUP_TARGET_MS = 0.1
+"""Issue 16: finding the office of a request costs under 0.1 ms."""
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f} %"
+
+
+def _offices_targets(report: dict[str, Any]) -> list[str]:
+    lines = ["| target | measured |", "| --- | --- |"]
+    journeys = report["journeys"]
+    limit = report["journey_target_percent"]
+    base = journeys[report["journey_base"]]
+    same = journeys.get(report.get("journey_same_data") or "")
+    for name, figures in journeys.items():
+        if name in (report["journey_base"], report.get("journey_same_data")):
+            continue
+        change = figures["vs_single_percent"] or 0.0
+        context = (
+            f"; {_percent(figures['vs_same_data_percent'])} against the single office holding "
+            f"every request ({same['journeys_per_s']} journeys/s)"
+            if same
+            else ""
+        )
+        lines.append(
+            _check(
+                change >= -limit and not figures["errors"],
+                f"{name}: {figures['journeys_per_s']} journeys/s against "
+                f"{base['journeys_per_s']} on today's single office ({change:+.1f} %, target "
+                f"within {limit:.0f} %; {figures['errors']} errors){context}; server CPU per "
+                f"journey {figures['server_cpu_ms_per_journey']} ms against "
+                f"{base['server_cpu_ms_per_journey']} ms",
+            )
+        )
+    lookup = report["lookup"]
+    found = lookup["for_host_ms"]
+    lines.append(
+        _check(
+            found["p95"] < LOOKUP_TARGET_MS and lookup["found"] == lookup["lookups"],
+            f"office lookup (`for_host`, {lookup['offices_in_memory']} offices in memory): "
+            f"p50 {found['p50']} ms, p95 {found['p95']} ms, mean {found['mean']} ms "
+            f"(target < {LOOKUP_TARGET_MS} ms)",
+        )
+    )
+    wait = report["invalidation"]
+    allowed = wait["check_every_s"] + lookup["cold_load_ms"] / 1000
+    lines.append(
+        _check(
+            not wait["missed"] and wait["max_s"] <= allowed,
+            f"a change made in another process seen by the server within {wait['max_s']} s at "
+            f"most, {wait['mean_s']} s on average (check interval {wait['check_every_s']} s, "
+            f"plus one reload {lookup['cold_load_ms']} ms; {wait['missed']} missed)",
+        )
+    )
+    return lines
+
+
+def offices_markdown(report: dict[str, Any]) -> str:
+    """bench/offices.py's results (issue 16, "Speed and scale")."""
+    machine, data, lookup = report["machine"], report["database"], report["lookup"]
+    lines = [
+        f"# Many offices benchmark {report['label']}".rstrip(),
+        "",
+        f"{report['started']}, {machine['cpus']} CPUs, Python {machine['python']}, SQLite "
+        f"{machine['sqlite']}, load average at start "
+        f"{' '.join(machine['load_average_at_start'])}. Settings: "
+        + ", ".join(f"{k} {v}" for k, v in report["settings"].items())
+        + ".",
+        "",
+        f"Database: {data['offices']} offices with {data['services_per_office']} services each, "
+        f"{data['requests']} requests (largest office {data['largest']}, median "
+        f"{data['median']}, smallest {data['smallest']}; {data['offices_under_100']} offices "
+        f"under 100, {data['offices_over_1000']} over 1,000), each with its first event and "
+        f"receipt SMS; built in {data['seconds']} s, {data['file_mb']} MB."
+        + (
+            f" The single office holding every request has the same {same['requests']} "
+            "requests, events and SMS in office 1."
+            if (same := report.get("same_data_database"))
+            else ""
+        ),
+        "",
+        "## Targets (issue 16)",
+        "",
+        *_offices_targets(report),
+        "",
+        "## Journeys (rounds alternate between the targets)",
+        "",
+        "| target | journeys/s | req/s | p50 / p95 ms | server CPU ms per journey | "
+        "vs today's single office | vs single office with every request | errors | "
+        "journeys/s by round |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, f in report["journeys"].items():
+        lines.append(
+            f"| {name} | {f['journeys_per_s']} | {f['requests_per_s']} | {f['p50_ms']} / "
+            f"{f['p95_ms']} | {f['server_cpu_ms_per_journey']} | "
+            f"{_percent(f['vs_single_percent'])} | {_percent(f['vs_same_data_percent'])} | "
+            f"{f['errors']} | {', '.join(str(r) for r in f['rounds_journeys_per_s'])} |"
+        )
+    lines += ["", "Journey steps, p50 ms (mean of the rounds):", ""]
+    for name, f in report["journeys"].items():
+        steps = ", ".join(f"{step} {value}" for step, value in f["steps_p50_ms"].items())
+        lines.append(f"- {name}: {steps}.")
+    samples = [s for f in report["journeys"].values() for s in f["error_samples"]]
+    if samples:
+        lines += ["", "Errors, first ones: " + "; ".join(samples[:5]) + "."]
+    lines += [
+        "",
+        "## Office lookup",
+        "",
+        "| measure | p50 ms | p95 ms | p99 ms | max ms | mean ms |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, key in (
+        ("`OfficeDirectory.for_host`, offices in memory", "for_host_ms"),
+        ("resolver layer around a do-nothing app", "resolver_layer_ms"),
+        ("the do-nothing app alone", "no_layer_ms"),
+        ("change check (one query, at most once a second per worker)", "change_check_ms"),
+    ):
+        v = lookup[key]
+        lines.append(
+            f"| {label} | {v['p50']} | {v['p95']} | {v['p99']} | {v['max']} | {v['mean']} |"
+        )
+    lines += [
+        "",
+        f"The resolver layer adds {lookup['resolver_extra_p50_ms']} ms at p50 and "
+        f"{lookup['resolver_extra_p95_ms']} ms at p95 per request; loading all "
+        f"{lookup['offices_in_memory']} offices (first request, or after a change) takes "
+        f"{lookup['cold_load_ms']} ms.",
+        "",
+        "Over HTTP (keep-alive browsers back to back; the bare route is inside the resolver, "
+        "`/healthz` outside it):",
+        "",
+        "| route | req/s | p50 / p95 / p99 ms | errors | server CPU cores |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, c in report["bare_route"].items():
+        lat = c["latency_ms"]
+        lines.append(
+            f"| {name} | {c['requests_per_s']:.0f} | {lat['p50']} / {lat['p95']} / {lat['p99']} "
+            f"| {c['errors']} | {c['server_cpu_cores']} |"
+        )
+    wait = report["invalidation"]
+    lines += [
+        "",
+        "## Invalidation",
+        "",
+        f"Seconds until the server ({wait['workers']} worker(s)) answered for a host added in "
+        f"this process: {', '.join(str(d) for d in wait['host_added_s'])}; for an office "
+        f"disabled here: {', '.join(str(d) for d in wait['office_disabled_s'])} (check "
+        f"interval {wait['check_every_s']} s).",
+        "",
+        "Peak RSS per worker: "
+        + ", ".join(f"{k} {v} MB" for k, v in report["peak_rss_mb"].items())
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     # Re-summarise the profiles and rewrite the Markdown of a results file: python -m
-    # bench.report bench/results/latest.json
+    # bench.report bench/results/latest.json (or offices.json: its Markdown only)
     import json
     import sys
 
     source = Path(sys.argv[1])
     report = json.loads(source.read_text())
+    if "scenarios" not in report:  # bench/offices.py's results
+        source.with_suffix(".md").write_text(offices_markdown(report))
+        sys.exit(0)
     for name, scenario in report["scenarios"].items():
         for key, holder in (("journeys", scenario), ("submissions", scenario.get("submissions"))):
             raw = source.parent / f"profile-{name}-{key}.txt"

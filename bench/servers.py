@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,7 +137,10 @@ def start_server(
     data_dir: Path,
     portal_root: Path | None = None,
     startup_timeout: float = 120,
+    before_start: Callable[[], object] | None = None,
 ) -> Server:
+    """Prepare the database as ``portal serve`` does, run ``before_start`` (bench/offices.py
+    fills the database there), then start uvicorn and wait until every worker answers."""
     port = free_port()
     env = server_env(database_url, data_dir, port, portal_root)
     prepare = (
@@ -144,6 +148,8 @@ def start_server(
         "load_settings; asyncio.run(_prepare(load_settings(), seed=True))"
     )
     subprocess.run([sys.executable, "-c", prepare], env=env, check=True, timeout=300)
+    if before_start is not None:
+        before_start()
     log_path = data_dir / "server.log"
     command = [
         sys.executable,
