@@ -24,7 +24,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Max
 
-from portal.catalogue.service import DEFAULT_SERVICES, load_fields
+from portal.catalogue.service import DEFAULT_SERVICES, load_fields, service_from_definition
 from portal.db import write_transaction
 from portal.tables.service import Service
 
@@ -101,20 +101,7 @@ async def adopt(office_id: int, slugs: list[str] | None = None) -> list[str]:
         for slug in wanted:
             if slug in have:
                 continue
-            item = by_slug[slug].data
-            await Service(
-                office=office_id,
-                slug=slug,
-                name=item["name"],
-                summary=item.get("summary", ""),
-                name_en=item.get("name_en", ""),
-                summary_en=item.get("summary_en", ""),
-                icon=item.get("icon", "document"),
-                target_days=item.get("target_days", 15),
-                sort_order=order,
-                active=True,
-                form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
-            ).save()
+            await service_from_definition(office_id, by_slug[slug].data, order).save()
             order += 1
             added.append(slug)
     return added

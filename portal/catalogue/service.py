@@ -90,17 +90,23 @@ async def seed_default_services(
         load_fields(item["form_fields"])
     async with write_transaction():
         for order, item in enumerate(definitions):
-            await Service(
-                office=office_id,
-                slug=item["slug"],
-                name=item["name"],
-                summary=item.get("summary", ""),
-                name_en=item.get("name_en", ""),
-                summary_en=item.get("summary_en", ""),
-                icon=item.get("icon", "document"),
-                target_days=item.get("target_days", 15),
-                sort_order=order,
-                active=True,
-                form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
-            ).save()
+            await service_from_definition(office_id, item, order).save()
     return len(definitions)
+
+
+def service_from_definition(office_id: int, item: dict[str, Any], order: int) -> Service:
+    """An office's own service made from a standard definition (``default_services.json``, the
+    library): from then on the office edits it as its own."""
+    return Service(
+        office=office_id,
+        slug=item["slug"],
+        name=item["name"],
+        summary=item.get("summary", ""),
+        name_en=item.get("name_en", ""),
+        summary_en=item.get("summary_en", ""),
+        icon=item.get("icon", "document"),
+        target_days=item.get("target_days", 15),
+        sort_order=order,
+        active=True,
+        form_fields=json.dumps(item["form_fields"], ensure_ascii=False),
+    )

@@ -65,9 +65,13 @@ class OfficeRef:
 
     @property
     def dial(self) -> str:
-        """The phone as a ``tel:`` link and an SMS carry it: digits (and a leading +) only."""
-        plus = "+" if self.phone.startswith("+") else ""
-        return plus + "".join(ch for ch in self.phone if ch.isascii() and ch.isdigit())
+        return dial_digits(self.phone)
+
+
+def dial_digits(phone: str) -> str:
+    """A phone as a ``tel:`` link and an SMS carry it: digits (and a leading +) only."""
+    plus = "+" if phone.startswith("+") else ""
+    return plus + "".join(ch for ch in phone if ch.isascii() and ch.isdigit())
 
 
 def office_from_row(row: dict[str, Any], settings: Settings, hosts: tuple[str, ...]) -> OfficeRef:

@@ -16,7 +16,7 @@ from litestar import Litestar, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from portal.kernel.offices import OfficeRef
+from portal.kernel.offices import OfficeRef, dial_digits
 from portal.settings import Settings, settings_of
 from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.web.offices import OFFICES_STATE_KEY
@@ -61,9 +61,7 @@ class OfficeContact:
 
     @property
     def dial(self) -> str:
-        """The phone as a ``tel:`` link and an SMS carry it: digits (and a leading +) only."""
-        plus = "+" if self.phone.startswith("+") else ""
-        return plus + "".join(ch for ch in self.phone if ch.isascii() and ch.isdigit())
+        return dial_digits(self.phone)
 
     @property
     def reachable(self) -> bool:

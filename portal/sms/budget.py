@@ -86,7 +86,8 @@ def _handed_over(now: datetime, office_id: int | None) -> Combinable:
     return _and((SmsMessage.created_at > earliest) & (SmsMessage.sent_at > since), office_id)
 
 
-def _counted(now: datetime, office_id: int | None) -> Combinable:
+def _pending(now: datetime, office_id: int | None) -> Combinable:
+    """Not yet handed over but already counted: being sent, or a code admitted and alive."""
     unsettled = SmsMessage.next_attempt_at.is_not_null()  # indexed; settled rows have none
     in_flight = SmsMessage.state == SmsState.sending
     admitted_code = (
@@ -94,13 +95,29 @@ def _counted(now: datetime, office_id: int | None) -> Combinable:
         & (SmsMessage.purpose == SmsPurpose.otp)
         & (SmsMessage.expires_at > now)
     )
-    pending = _and(unsettled & (in_flight | admitted_code), office_id)
-    return _handed_over(now, office_id) | pending
+    return _and(unsettled & (in_flight | admitted_code), office_id)
+
+
+def _not_handed_over(now: datetime) -> Combinable:
+    """Exactly the rows ``_handed_over`` leaves out, so the two counts never overlap."""
+    since = now - WINDOW
+    earliest = since - LONGEST_WAIT - SEND_SLACK
+    return (
+        (SmsMessage.created_at <= earliest)
+        | SmsMessage.sent_at.is_null()
+        | (SmsMessage.sent_at <= since)
+    )
 
 
 async def used(now: datetime, *, office_id: int | None) -> int:
-    """Messages counted in the window: ``office_id``'s, or (``PLATFORM``) every office's."""
-    return int(await SmsMessage.count().where(_counted(now, office_id)))
+    """Messages counted in the window: ``office_id``'s, or (``PLATFORM``) every office's.
+
+    Two counts added, not one count of "handed over OR pending": with the OR, SQLite reads
+    every row of the office; apart, the first reads the window through the (office,
+    created_at) index and the second the few unsettled rows through ``next_attempt_at``'s."""
+    handed_over = await SmsMessage.count().where(_handed_over(now, office_id))
+    pending = await SmsMessage.count().where(_pending(now, office_id) & _not_handed_over(now))
+    return int(handed_over) + int(pending)
 
 
 async def _room_frees_at(over: int, now: datetime, office_id: int | None) -> datetime:

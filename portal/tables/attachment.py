@@ -4,7 +4,7 @@ from piccolo.columns import ForeignKey, Integer, OnDelete, Serial, Timestamptz, 
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 from portal.tables.staff_user import StaffUser
 
 
@@ -21,9 +21,7 @@ class Attachment(Table):
     is never filed half-uploaded and a retried upload does not lose the rest of the form."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     request = ForeignKey(
         references=CitizenRequest, null=True, default=None, index=True, on_delete=OnDelete.cascade
     )

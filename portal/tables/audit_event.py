@@ -2,7 +2,7 @@ from piccolo.columns import JSON, ForeignKey, OnDelete, Serial, Timestamptz, Var
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class AuditEvent(Table):
@@ -12,9 +12,7 @@ class AuditEvent(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     created_at = Timestamptz(index=True)
     actor = Varchar(length=64, index=True)
     """The staff username (or the ``portal`` command's actor name)."""

@@ -13,7 +13,7 @@ from piccolo.columns import (
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 from portal.tables.service import Service
 from portal.tables.staff_user import StaffUser
 
@@ -32,9 +32,7 @@ class CitizenRequest(Table):
     """A request a citizen filed. ``number`` is for people, ``tracking_token`` is the credential."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     number = Varchar(length=16)
     service = ForeignKey(references=Service, on_delete=OnDelete.restrict)
     phone = Varchar(length=16, index=True)

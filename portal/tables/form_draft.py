@@ -1,7 +1,7 @@
 from piccolo.columns import ForeignKey, Integer, OnDelete, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class FormDraft(Table):
@@ -15,9 +15,7 @@ class FormDraft(Table):
     (``portal attachments clean``)."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     verification = Integer(index=True)
     service = Integer()
     phone = Varchar(length=20)

@@ -2,7 +2,7 @@ from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class MovedToken(Table):
@@ -13,9 +13,7 @@ class MovedToken(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     token_hash = Varchar(length=64, unique=True)
     request = ForeignKey(references=CitizenRequest, on_delete=OnDelete.cascade)
     moved_at = Timestamptz()

@@ -3,7 +3,7 @@ from enum import StrEnum
 from piccolo.columns import ForeignKey, Integer, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class OtpPurpose(StrEnum):
@@ -19,9 +19,7 @@ class OtpChallenge(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     phone = Varchar(length=16, index=True)
     purpose = Varchar(length=16, choices=OtpPurpose)
     session_hash = Varchar(length=64)

@@ -2,7 +2,7 @@ from piccolo.columns import JSON, Boolean, ForeignKey, Integer, OnDelete, Serial
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class Service(Table):
@@ -13,9 +13,7 @@ class Service(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     slug = Varchar(length=64)
     name = Varchar(length=200)
     summary = Text(default="")

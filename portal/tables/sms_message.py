@@ -4,7 +4,7 @@ from piccolo.columns import ForeignKey, Integer, OnDelete, Serial, Text, Timesta
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class SmsState(StrEnum):
@@ -30,9 +30,7 @@ class SmsMessage(Table):
     """An SMS written in the same transaction as the event that causes it (the outbox)."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     to_phone = Varchar(length=16, index=True)
     sender = Varchar(length=11)
     text = Text()

@@ -1,7 +1,7 @@
 from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 from portal.tables.staff_user import StaffUser
 
 
@@ -13,9 +13,7 @@ class StaffEnrolment(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     staff_user = ForeignKey(references=StaffUser, index=True, on_delete=OnDelete.cascade)
     token_hash = Varchar(length=64, unique=True)
     purpose = Varchar(length=16, default="enrol")

@@ -2,7 +2,7 @@ from piccolo.columns import ForeignKey, OnDelete, Serial, Text, Timestamptz
 from piccolo.table import Table
 
 from portal.tables.citizen_request import CitizenRequest
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 from portal.tables.staff_user import StaffUser
 
 
@@ -10,9 +10,7 @@ class StaffNote(Table):
     """An internal note on a request: for the office only, never shown to the citizen."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     request = ForeignKey(references=CitizenRequest, index=True)
     author = ForeignKey(references=StaffUser, on_delete=OnDelete.restrict)
     text = Text()

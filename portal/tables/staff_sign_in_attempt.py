@@ -1,7 +1,7 @@
 from piccolo.columns import Boolean, ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class StaffSignInAttempt(Table):
@@ -12,9 +12,7 @@ class StaffSignInAttempt(Table):
     """
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     username = Varchar(length=64, index=True)
     client_ip = Varchar(length=64, index=True)
     client_net = Varchar(length=64, default="", index=True)

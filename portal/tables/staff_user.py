@@ -13,7 +13,7 @@ from piccolo.columns import (
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class StaffRole(StrEnum):
@@ -29,9 +29,7 @@ class StaffUser(Table):
     """An office staff member. The TOTP secret is stored encrypted (see portal.kernel.sealing)."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     username = Varchar(length=64)
     display_name = Varchar(length=200, default="")
     role = Varchar(length=16, choices=StaffRole, default=StaffRole.officer)

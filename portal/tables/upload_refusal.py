@@ -1,7 +1,7 @@
 from piccolo.columns import ForeignKey, OnDelete, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
-from portal.tables.office import DEFAULT_OFFICE_ID, Office
+from portal.tables.office import Office
 
 
 class UploadRefusal(Table):
@@ -9,9 +9,7 @@ class UploadRefusal(Table):
     the server work, so it counts toward the phone's upload quota like a kept file does."""
 
     id = Serial(primary_key=True)
-    office = ForeignKey(
-        references=Office, default=DEFAULT_OFFICE_ID, null=False, on_delete=OnDelete.restrict
-    )
+    office = ForeignKey(references=Office, null=False, on_delete=OnDelete.restrict)
     phone = Varchar(length=16, index=True)
     upload_group = Varchar(length=64, default="")
     reason = Varchar(length=32, default="")

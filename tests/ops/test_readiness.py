@@ -26,6 +26,7 @@ from piccolo.apps.migrations.tables import Migration
 from portal.app import create_app
 from portal.db import current_engine
 from portal.kernel.clock import utcnow
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.conftest import make_settings
 
@@ -119,6 +120,7 @@ def _queue_due(client: TestClient[Litestar], due_ago: timedelta) -> None:
 
     async def write() -> None:
         await SmsMessage(
+            office=DEFAULT_OFFICE_ID,
             to_phone="+66800000961",
             sender="OSS-LOCAL",
             text="สถานะคำร้อง",

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from portal.kernel.clock import utcnow
 from portal.settings import Settings
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.staff_note import StaffNote
 from tests.conftest import csrf_token, html
 from tests.privacy.helpers import CITIZEN_ID, MASKED_ID, RunDb, phone, raw_request
@@ -117,7 +118,11 @@ def test_export_holds_everything_about_the_phone_and_is_audited(
     request_id = raw_request(run_db, number)["id"]
     run_db(
         lambda: StaffNote(
-            request=request_id, author=admin.id, text="โทรกลับแล้ว", created_at=utcnow()
+            office=DEFAULT_OFFICE_ID,
+            request=request_id,
+            author=admin.id,
+            text="โทรกลับแล้ว",
+            created_at=utcnow(),
         ).save()
     )
     browser = signed_in(new_browser, admin, clock)

@@ -242,7 +242,11 @@ def test_internal_notes_are_emptied_but_their_record_stays(
     request_id = raw_request(run_db, filed.number)["id"]
     run_db(
         lambda: StaffNote(
-            request=request_id, author=staff.id, text="โทรหาคุณสมศรีแล้ว", created_at=utcnow()
+            office=DEFAULT_OFFICE_ID,
+            request=request_id,
+            author=staff.id,
+            text="โทรหาคุณสมศรีแล้ว",
+            created_at=utcnow(),
         ).save()
     )
     close_and_age(run_db, filed.number, "completed", utcnow() - timedelta(days=RETENTION + 1))

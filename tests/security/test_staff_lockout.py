@@ -27,6 +27,7 @@ from portal.staff.sign_in import (
     Outcome,
     sign_in,
 )
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.staff_sign_in_attempt import StaffSignInAttempt
 from tests.security.figures import FIGURES
 from tests.security.helpers import Browser, RunDb, browser_from
@@ -128,6 +129,7 @@ def test_a_distributed_guesser_past_the_ceiling_only_slows_strangers(
         await StaffSignInAttempt.insert(
             *(
                 StaffSignInAttempt(
+                    office=DEFAULT_OFFICE_ID,
                     username="boss",
                     client_ip=f"10.{n // 250}.{n % 250}.1",
                     client_net=f"10.{n // 250}.{n % 250}.1",

@@ -100,6 +100,7 @@ async def suppressed(phone: str, *, now: datetime | None = None) -> int:
     without its text): such rows stay in databases until retention."""
     now = now or utcnow()
     message = SmsMessage(
+        office=DEFAULT_OFFICE_ID,
         to_phone=phone,
         sender=WEBHOOK.sender,
         text="",

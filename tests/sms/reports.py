@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from portal.app import create_app
 from portal.kernel.clock import utcnow
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.conftest import make_settings
 from tests.sms.messages import PHONES
@@ -60,6 +61,7 @@ def sent_message(
     async def write() -> int:
         now = utcnow()
         message = SmsMessage(
+            office=DEFAULT_OFFICE_ID,
             to_phone=PHONES[30],
             sender="OSS-LOCAL",
             text="ได้รับคำร้อง",

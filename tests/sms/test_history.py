@@ -12,6 +12,7 @@ from portal.citizen.service import file_request
 from portal.kernel.clock import utcnow
 from portal.sms import budget
 from portal.sms.health import sms_health
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.citizen.helpers import new_submission_key
 from tests.conftest import fresh
@@ -51,6 +52,7 @@ def test_a_requests_messages_with_their_states_oldest_first() -> None:
         other = await filed_request_id(PHONES[51])
         await queue(phone=PHONES[50], purpose=SmsPurpose.otp, text="รหัส")  # not the request's
         await SmsMessage(
+            office=DEFAULT_OFFICE_ID,
             to_phone=PHONES[50],
             sender="OSS-LOCAL",
             text="สถานะ",

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from portal.kernel.clock import utcnow
 from portal.settings import Settings
 from portal.sms import failover
+from portal.tables.office import DEFAULT_OFFICE_ID
 from portal.tables.sms_gateway_state import SmsGatewayState
 from portal.tables.sms_message import SmsMessage, SmsPurpose, SmsState
 from tests.conftest import html, make_settings
@@ -77,6 +78,7 @@ def write(
         now = utcnow()
         for _ in range(count):
             await SmsMessage(
+                office=DEFAULT_OFFICE_ID,
                 to_phone=phone,
                 sender="OSS-LOCAL",
                 text=SECRET_TEXT,
