@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 
 from playwright.sync_api import Page, expect
 
@@ -78,7 +81,18 @@ def create_office(portal: RunningPortal, slug: str, name: str) -> str:
     """`portal office create` without a host name: in development it answers at
     ``/o/<slug>/`` (the default office keeps answering on any host). Returns its home page."""
     portal_command(portal, "office", "create", "--slug", slug, "--name", name)
-    return f"{portal.base_url}/o/{slug}/"
+    home = f"{portal.base_url}/o/{slug}/"
+    # A running worker sees a new office within its directory's check interval (1 s).
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(home, timeout=5) as answer:  # noqa: S310 (our server)
+                if answer.status == 200:
+                    return home
+        except urllib.error.HTTPError:
+            pass  # 404 until the server's directory has seen the new office
+        time.sleep(0.2)
+    raise AssertionError(f"{home} did not answer within 5 s of `portal office create`")
 
 
 def office_enrolment_link(portal: RunningPortal, office: str, username: str, role: str) -> str:

@@ -16,6 +16,7 @@ start is unchanged; the settings are also the fallback for what another office l
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from urllib.parse import urlsplit
 
 from portal.settings import Settings
 from portal.tables.office import DEFAULT_OFFICE_ID, Office, OfficeHost
+
+logger = logging.getLogger("portal")
 
 CHECK_EVERY_S = 1.0
 """How stale another worker's change may be before this worker sees it."""
@@ -178,9 +181,16 @@ class OfficeDirectory:
             return self._snapshot
         async with self._lock:
             if time.monotonic() - self._checked_at >= CHECK_EVERY_S:
-                version = await _version()
-                if version != self._snapshot.version:
-                    self._snapshot = await self._load(version)
+                try:
+                    version = await _version()
+                    if version != self._snapshot.version:
+                        self._snapshot = await self._load(version)
+                except Exception:
+                    # The database went away for a moment (a restart): what was known a
+                    # second ago still holds; without it, the caller answers 503.
+                    if not self._snapshot.version:
+                        raise
+                    logger.warning("office directory kept its last snapshot", exc_info=True)
                 self._checked_at = time.monotonic()
         return self._snapshot
 

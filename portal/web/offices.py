@@ -26,6 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from portal.db_engines import office_scope
 from portal.kernel.offices import DEV_PREFIX, OfficeDirectory, OfficeRef
 from portal.settings import Settings
+from portal.web.errors import DATABASE_RETRY_AFTER, database_unavailable
 
 SCOPE_KEY = "portal_office"
 OFFICES_STATE_KEY = "offices"
@@ -35,6 +36,13 @@ NOT_FOUND_BODY = (
     "<title>404</title><h1>ไม่พบหน้านี้ / Not found</h1></html>"
 ).encode()
 """ไม่พบหน้านี้ / Not found: nothing about any office, not even whether one exists."""
+UNAVAILABLE_BODY = (
+    '<!doctype html><html lang="th"><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>503</title><h1>ระบบขัดข้องชั่วคราว กรุณาลองใหม่อีกครั้ง / "
+    "Temporarily unavailable, please try again</h1></html>"
+).encode()
+"""The database could not say which office this is (a restart): try again in a few seconds."""
 REWRITTEN_HEADERS = (b"location", b"hx-redirect", b"hx-location")
 
 
@@ -89,9 +97,15 @@ class OfficeResolver:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        office, prefix = await self._resolve(scope)
+        try:
+            office, prefix = await self._resolve(scope)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            await _plain(send, 503, UNAVAILABLE_BODY, retry_after=DATABASE_RETRY_AFTER)
+            return
         if office is None:
-            await _not_found(send)
+            await _plain(send, 404, NOT_FOUND_BODY)
             return
         cast(dict[str, Any], scope)[SCOPE_KEY] = office
         if prefix:
@@ -132,20 +146,21 @@ def _prefixing(send: Send, prefix: str) -> Send:
     return send_with_prefix
 
 
-async def _not_found(send: Send) -> None:
-    start: Message = {
-        "type": "http.response.start",
-        "status": 404,
-        "headers": [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"content-length", str(len(NOT_FOUND_BODY)).encode()),
-            (b"cache-control", b"no-store"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"content-security-policy", b"default-src 'none'"),
-        ],
-    }
+async def _plain(send: Send, status: int, body: bytes, retry_after: str = "") -> None:
+    """An answer made here, before the app: plain, naming no office, with the portal's own
+    strict headers (no script, no framing)."""
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    ]
+    if retry_after:
+        headers.append((b"retry-after", retry_after.encode()))
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
     await send(start)
-    await send({"type": "http.response.body", "body": NOT_FOUND_BODY, "more_body": False})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def install(app: Litestar, settings: Settings) -> OfficeDirectory:

@@ -7,6 +7,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from portal.kernel import offices
 from portal.kernel.offices import OfficeDirectory, touch
 from portal.settings import Settings
@@ -120,3 +122,21 @@ def test_a_new_host_reaches_every_directory(tmp_path: Path, database: str) -> No
         return found.id if found else None
 
     assert fresh(scenario) is not None
+
+
+def test_a_database_gone_for_a_moment_keeps_the_last_snapshot(
+    tmp_path: Path, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, database)
+    directory = OfficeDirectory(settings)
+    assert fresh(directory.by_id(DEFAULT_OFFICE_ID)) is not None
+
+    async def gone() -> tuple[str, int, int]:
+        raise ConnectionResetError("the server restarted")
+
+    monkeypatch.setattr(offices, "_version", gone)
+    directory.forget()
+    found = fresh(directory.by_id(DEFAULT_OFFICE_ID))  # what was known still answers
+    assert found is not None and found.id == DEFAULT_OFFICE_ID
+    with pytest.raises(ConnectionResetError):  # nothing known yet: the caller says 503
+        fresh(OfficeDirectory(settings).by_id(DEFAULT_OFFICE_ID))
